@@ -1,0 +1,333 @@
+"""The `kitchentable` command line, for scripted and office use.
+
+Owns argument parsing, where the passphrase comes from (KITCHENTABLE_PASSPHRASE, else a
+prompt) and turning errors into one clear sentence on stderr with a non-zero exit. Every
+command calls services; none touches storage directly. Never prints a traceback: an
+unexpected error is written to the log (without personal data) and summarised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kitchentable import __version__, demo
+from kitchentable.config import Settings
+from kitchentable.errors import FormErrors, KitchentableError
+from kitchentable.formengine.loader import FormRegistry, load_form
+from kitchentable.i18n import _, set_language
+from kitchentable.logs import setup_logging
+from kitchentable.paths import profile_dir
+from kitchentable.services import Profile
+from kitchentable.storage import crypto
+
+log = logging.getLogger(__name__)
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+EXIT_UNEXPECTED = 70
+
+
+def _passphrase(prompt: str, env: str = "KITCHENTABLE_PASSPHRASE", confirm: bool = False) -> str:
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise SystemExit(
+            _("No passphrase: set {env} or run the command in a terminal.").format(env=env)
+        )
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass(_("Type it again: ")) != first:
+        raise SystemExit(_("The two passphrases differ. Nothing was changed."))
+    return first
+
+
+def _open(args: argparse.Namespace) -> Profile:
+    return Profile.unlock(profile_dir(args.profile), _passphrase(_("Passphrase: ")))
+
+
+def _print_json(data: Any, out: str | None = None) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    if out:
+        path = Path(out)
+        path.write_text(text + "\n", encoding="utf-8")
+        with contextlib.suppress(OSError):  # filesystems without modes
+            path.chmod(0o600)
+    else:
+        print(text)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    recovery = None
+    if args.recovery_key:
+        recovery = crypto.unb64(Path(args.recovery_key).read_text(encoding="ascii").strip())
+    settings = Settings(
+        consultant=args.consultant or "", team=args.team or "", language=args.language
+    )
+    path = profile_dir(args.profile)
+    passphrase = _passphrase(_("New passphrase: "), confirm=True)
+    with Profile.create(path, passphrase, settings=settings, recovery_public=recovery):
+        print(_("Profile created in {path}.").format(path=path))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(
+            _("Cannot read {file}: {reason}").format(
+                file=args.file, reason=getattr(exc, "strerror", None) or exc
+            )
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise SystemExit(
+            _("{file}:{line}: this is not valid JSON ({reason}). Nothing was imported.").format(
+                file=args.file, line=exc.lineno, reason=exc.msg
+            )
+        ) from exc
+    with _open(args) as profile:
+        created = profile.import_cases(document)
+    print(_("{n} case(s) imported.").format(n=len(created)))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with _open(args) as profile:
+        data = profile.export_case(args.case)
+    _print_json(data, args.out)
+    if args.out:
+        print(
+            _(
+                "Written to {file}. This file is NOT encrypted: keep it safe and delete it when done."
+            ).format(file=args.out),
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    with _open(args) as profile:
+        rows = profile.case_summaries(args.search)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "id": r.id,
+                    "external_id": r.external_id,
+                    "name": r.name,
+                    "address": r.address,
+                    "status": r.status.value,
+                    "melding_date": r.melding_date.isoformat(),
+                    "deadline": r.deadline.isoformat(),
+                    "days_left": r.days_left(),
+                    "updated_at": r.updated_at,
+                    "sync_state": r.sync_state,
+                }
+                for r in rows
+            ]
+        )
+        return 0
+    for r in rows:
+        print(
+            f"{r.external_id:<14} {r.name:<28} {r.postcode:<8} {r.status.value:<16} "
+            f"{r.deadline.isoformat()} ({r.days_left():>3} d)"
+        )
+    if not rows:
+        print(_("No cases found."), file=sys.stderr)
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    try:
+        value: Any = json.loads(args.value)
+    except json.JSONDecodeError:
+        value = args.value
+    with _open(args) as profile:
+        conversation = profile.open_conversation(args.case)
+        profile.save_answer(conversation, args.question, value)
+    print(_("Saved."))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with _open(args) as profile:
+        conversation = profile.open_conversation(args.case)
+    state = conversation.state
+    sections = []
+    for section in conversation.form.sections:
+        if not state.section_visible(section):
+            continue
+        p = state.progress(section)
+        sections.append(
+            {
+                "section": section.id,
+                "answered": p.answered,
+                "total": p.total,
+                "required_open": p.required_open,
+                "errors": p.errors,
+            }
+        )
+    _print_json(
+        {
+            "case": conversation.case.external_id,
+            "form": {"id": conversation.form.id, "version": conversation.form.version},
+            "open_legal_topics": [
+                {"id": t.id, "article": t.article, "label": str(t.label)}
+                for t in state.open_topics()
+            ],
+            "sections": sections,
+            "errors": state.errors(),
+        }
+    )
+    return 0
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    with _open(args) as profile:
+        profile.change_passphrase(
+            _passphrase(_("New passphrase: "), "KITCHENTABLE_NEW_PASSPHRASE", confirm=True)
+        )
+    print(_("Passphrase changed."))
+    return 0
+
+
+def cmd_forms_check(args: argparse.Namespace) -> int:
+    failed = 0
+    for name in args.paths:
+        try:
+            form = load_form(name)
+        except FormErrors as exc:
+            failed += 1
+            for error in exc.errors:
+                print(str(error), file=sys.stderr)
+        else:
+            print(f"{name}: ok ({form.id} {form.version}, {len(form.questions())} questions)")
+    return EXIT_ERROR if failed else 0
+
+
+def cmd_forms_list(args: argparse.Namespace) -> int:
+    registry = FormRegistry.from_directory()
+    for form in registry.all():
+        print(f"{form.id:<28} {form.version:<10} {form.title}")
+    for problem in registry.problems:
+        print(str(problem), file=sys.stderr)
+    return 0
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    with _open(args) as profile:
+        case_id = profile.repo.resolve_case(args.case) if args.case else None
+        broken = profile.access.verify()
+        for line in profile.access.lines(case_id):
+            print(
+                f"{line.at} {line.actor} {line.action} {line.object} {line.case_id or '-'} {line.result} {line.origin}"
+            )
+    if broken is not None:
+        print(
+            _("The access log has been tampered with from line {n} on.").format(n=broken),
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kitchentable", description=_("The keukentafelgesprek, offline.")
+    )
+    parser.add_argument("--version", action="version", version=f"kitchentable {__version__}")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help=_("profile folder (default: KITCHENTABLE_PROFILE or the platform data folder)"),
+    )
+    parser.add_argument("--demo", action="store_true", help=_("start on the demo profile"))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("init", cmd_init, _("create a profile and its vault"))
+    p.add_argument("--consultant", help=_("your name as it appears in the access log and the plan"))
+    p.add_argument("--team")
+    p.add_argument("--language", choices=["nl", "en"], default="nl")
+    p.add_argument("--recovery-key", metavar="FILE", help=_("office recovery public key (base64)"))
+    p = add("import", cmd_import, _("create cases from a JSON file"))
+    p.add_argument("file")
+    p = add("export", cmd_export, _("everything stored about one case, as JSON (not encrypted)"))
+    p.add_argument("case")
+    p.add_argument("--out", metavar="FILE")
+    p = add("cases", cmd_cases, _("list cases"))
+    p.add_argument("--search", metavar="TEXT", help=_("name, BSN or postcode"))
+    p.add_argument("--json", action="store_true")
+    p = add("answer", cmd_answer, _("store one answer (value as JSON or text)"))
+    p.add_argument("case")
+    p.add_argument("question")
+    p.add_argument("value")
+    p = add("show", cmd_show, _("progress, open legal topics and problems of a conversation"))
+    p.add_argument("case")
+    add(
+        "passwd",
+        cmd_passwd,
+        _("change the passphrase (KITCHENTABLE_NEW_PASSPHRASE for automation)"),
+    )
+    p = add("log", cmd_log, _("show the access log and verify it"))
+    p.add_argument("case", nargs="?")
+    forms = sub.add_parser("forms", help=_("check and list conversation forms"))
+    forms_sub = forms.add_subparsers(dest="forms_command", metavar="COMMAND", required=True)
+    p = forms_sub.add_parser("check", help=_("validate form files"))
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_forms_check)
+    p = forms_sub.add_parser("list", help=_("installed forms"))
+    p.set_defaults(func=cmd_forms_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    set_language()
+    logfile = setup_logging()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.demo and not getattr(args, "func", None):
+            return demo.run(args)
+        if not getattr(args, "func", None):
+            return demo.run_app(args)
+        return int(args.func(args))
+    except KitchentableError as exc:
+        log.info("command failed: %s", exc.code)
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(_("Stopped."), file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # the last line of defence: never a traceback for people
+        # Frames only: an exception's message may quote a value someone typed.
+        log.error(
+            "unexpected %s in %s\n%s",
+            type(exc).__name__,
+            getattr(args, "command", "-"),
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        print(
+            _(
+                "Something unexpected went wrong ({kind}). Nothing you saved is lost. "
+                "Details are in {log}; send that file to the application administrator."
+            ).format(kind=type(exc).__name__, log=logfile),
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED

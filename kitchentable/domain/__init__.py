@@ -1,0 +1,1 @@
+"""Domain types: cases, persons, conversations. Frozen dataclasses and pure transitions."""

@@ -1,0 +1,149 @@
+"""Domain exceptions, each with a stable code and a sentence a consultant can act on.
+
+The message is translated when it is shown (``str(error)``), not when it is raised, so an
+error raised in one language and displayed after a language switch reads right. Messages
+never contain personal data: only ids, file names, counts and field names.
+"""
+
+from __future__ import annotations
+
+from kitchentable.i18n import _
+
+
+class KitchentableError(Exception):
+    """Base of all errors meant for people. `code` is stable for scripts and tests."""
+
+    code = "error"
+    template = "Something went wrong."
+
+    def __init__(self, **params: object) -> None:
+        self.params = params
+        super().__init__(self.code)
+
+    def __str__(self) -> str:
+        return _(self.template).format(**self.params)
+
+
+class ProfileMissing(KitchentableError):
+    code = "profile_missing"
+    template = (
+        "There is no Kitchentable profile in {path}. Create one with 'kitchentable init' "
+        "or choose another folder with --profile."
+    )
+
+
+class ProfileExists(KitchentableError):
+    code = "profile_exists"
+    template = "A profile already exists in {path}. Nothing was changed."
+
+
+class WrongPassphrase(KitchentableError):
+    code = "wrong_passphrase"
+    template = (
+        "The passphrase is not correct. Check Caps Lock and try again "
+        "(attempt {attempts}); after several wrong attempts you must wait a little longer."
+    )
+
+
+class UnlockDelayed(KitchentableError):
+    code = "unlock_delayed"
+    template = (
+        "Too many wrong passphrases. Wait {seconds} seconds and try again. "
+        "Forgot it? The office can restore access with the recovery key."
+    )
+
+
+class WeakPassphrase(KitchentableError):
+    code = "weak_passphrase"
+    template = "Choose a longer passphrase: at least {minimum} characters, for example four words."
+
+
+class TamperedRecord(KitchentableError):
+    code = "tampered_record"
+    template = (
+        "A stored item ({table} {row}) has been changed outside Kitchentable or is damaged, "
+        "so it cannot be trusted and was not opened. Other data is not affected. "
+        "Contact the office's application administrator."
+    )
+
+
+class CorruptDatabase(KitchentableError):
+    code = "corrupt_database"
+    template = (
+        "The data file {path} is damaged and cannot be opened. Nothing was changed. "
+        "Contact the office's application administrator; do not delete the file."
+    )
+
+
+class VaultLocked(KitchentableError):
+    code = "vault_locked"
+    template = "The app is locked. Unlock it with your passphrase to continue."
+
+
+class NotFound(KitchentableError):
+    code = "not_found"
+    template = "There is no {what} '{key}'."
+
+
+class RecoveryNotConfigured(KitchentableError):
+    code = "recovery_not_configured"
+    template = "This profile has no office recovery key, so it cannot be restored that way."
+
+
+class RecoveryKeyMismatch(KitchentableError):
+    code = "recovery_key_mismatch"
+    template = "This recovery key does not belong to this profile's office. Nothing was changed."
+
+
+class FormError(KitchentableError):
+    """A problem in a form file, located as ``file:line: message``."""
+
+    code = "form_error"
+    template = "{file}:{line}: {message}"
+
+    def __init__(self, file: str, line: int, message: str, field: str = "") -> None:
+        super().__init__(file=file, line=line, message=message, field=field)
+        self.file, self.line, self.message, self.field = file, line, message, field
+
+
+class FormErrors(KitchentableError):
+    """Several form problems at once; each is a FormError."""
+
+    code = "form_errors"
+
+    def __init__(self, errors: list[FormError]) -> None:
+        super().__init__(count=len(errors))
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class UnknownForm(KitchentableError):
+    code = "unknown_form"
+    template = "The form '{form}' (version {version}) is not installed on this laptop."
+
+
+class ImportRefused(KitchentableError):
+    """An import file with problems; nothing was imported."""
+
+    code = "import_refused"
+    template = "Nothing was imported: the file has {count} problem(s)."
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(count=len(problems))
+        self.problems = problems
+
+    def __str__(self) -> str:
+        head = _(self.template).format(count=len(self.problems))
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+class InvalidAnswer(KitchentableError):
+    code = "invalid_answer"
+    template = "{question}: {message}"
+
+
+class InvalidTransition(KitchentableError):
+    code = "invalid_transition"
+    template = "A case with status '{current}' cannot become '{target}'."

@@ -1,0 +1,148 @@
+"""The shape of a loaded form: frozen dataclasses built by the loader, read by everyone else.
+
+Never parses files and never holds answers (formengine.session does that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from kitchentable.formengine.expressions import Expression
+from kitchentable.i18n import pick
+
+
+class QuestionType(StrEnum):
+    TEXT = "text"
+    LONGTEXT = "longtext"
+    NUMBER = "number"
+    DATE = "date"
+    YESNO = "yesno"
+    CHOICE = "choice"
+    MULTICHOICE = "multichoice"
+    SCALE = "scale"
+    BSN = "bsn"
+    POSTCODE = "postcode"
+    PHONE = "phone"
+    EMAIL = "email"
+    GROUP = "group"
+    COMPUTED = "computed"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text a person reads, in Dutch and English."""
+
+    nl: str
+    en: str
+
+    def __str__(self) -> str:
+        return pick({"nl": self.nl, "en": self.en})
+
+    def get(self, language: str) -> str:
+        return self.en if language == "en" else self.nl
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: Text
+    help: Text | None = None
+
+
+@dataclass(frozen=True)
+class LegalTopic:
+    id: str
+    article: str
+    label: Text
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: QuestionType
+    label: Text
+    line: int
+    help: Text | None = None
+    placeholder: Text | None = None
+    required: bool | Expression = False
+    visible_if: Expression | None = None
+    valid_if: Expression | None = None
+    message: Text | None = None
+    legal_topics: tuple[str, ...] = ()
+    plan: str | None = None
+    options: tuple[Option, ...] = ()
+    levels: tuple[Text, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    decimals: int | None = None
+    unit: Text | None = None
+    max_length: int | None = None
+    expression: Expression | None = None
+    item_label: Text | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    questions: tuple[Question, ...] = ()
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+    def field(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: Text
+    line: int
+    questions: tuple[Question, ...]
+    help: Text | None = None
+    visible_if: Expression | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    version: str
+    kind: str
+    title: Text
+    legal_topics: tuple[LegalTopic, ...]
+    sections: tuple[Section, ...]
+    source: str = ""
+    sha256: str = ""
+    description: Text | None = None
+    _index: dict[str, tuple[Section, Question]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for section in self.sections:
+            for question in section.questions:
+                self._index[question.id] = (section, question)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.version)
+
+    def question(self, question_id: str) -> Question | None:
+        """A top-level question by id (fields inside groups belong to their group)."""
+        found = self._index.get(question_id)
+        return found[1] if found else None
+
+    def section_of(self, question_id: str) -> Section | None:
+        found = self._index.get(question_id)
+        return found[0] if found else None
+
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
+
+    def questions(self) -> list[Question]:
+        return [q for s in self.sections for q in s.questions]
+
+    def topic(self, topic_id: str) -> LegalTopic | None:
+        return next((t for t in self.legal_topics if t.id == topic_id), None)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """'2026.10' sorts after '2026.9'."""
+    return tuple(int(part) for part in version.split("."))

@@ -1,0 +1,97 @@
+"""Checks and normal forms for typed answers: BSN (11-proef), Dutch postcode, phone, e-mail.
+
+Owns value-level rules only; which questions are visible or required is the session's job.
+Each `normalise_*` returns the stored form or raises ValueError with a sentence for people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from kitchentable.i18n import _
+
+_POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
+# Letter pairs never issued as postcodes (PostNL): SA, SD and SS.
+_POSTCODE_EXCLUDED = {"SA", "SD", "SS"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_CHARS = re.compile(r"^[+0-9 ()-]+$")
+
+
+def bsn_is_valid(value: str) -> bool:
+    """The 11-proef: 9 digits d1..d9, sum(d_i * (10 - i)) for i=1..8 minus d9 divisible by 11."""
+    digits = re.sub(r"[\s.]", "", value)
+    if not digits.isdigit() or len(digits) not in (8, 9):
+        return False
+    digits = digits.zfill(9)
+    if digits == "000000000":
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True))
+    total -= int(digits[8])
+    return total % 11 == 0
+
+
+def normalise_bsn(value: str) -> str:
+    digits = re.sub(r"[\s.]", "", value).zfill(9)
+    if not bsn_is_valid(value):
+        raise ValueError(_("This is not a valid BSN: it must be 9 digits and pass the 11-check."))
+    return digits
+
+
+def normalise_postcode(value: str) -> str:
+    match = _POSTCODE.match(value)
+    if not match or match.group(2).upper() in _POSTCODE_EXCLUDED:
+        raise ValueError(_("This is not a Dutch postcode. Write it as 1234 AB."))
+    return f"{match.group(1)} {match.group(2).upper()}"
+
+
+def normalise_phone(value: str) -> str:
+    text = value.strip()
+    digits = re.sub(r"\D", "", text)
+    if not _PHONE_CHARS.match(text) or not 10 <= len(digits) <= 15:
+        raise ValueError(_("This is not a phone number. Write for example 06 12345678 or +31 50 1234567."))
+    if not text.startswith("+") and not digits.startswith("0"):
+        raise ValueError(_("A Dutch phone number starts with 0, an international one with +."))
+    return re.sub(r"\s+", " ", text)
+
+
+def normalise_email(value: str) -> str:
+    text = value.strip()
+    if not _EMAIL.match(text) or len(text) > 254:
+        raise ValueError(_("This is not an e-mail address. Write it as name@example.nl."))
+    return text
+
+
+def normalise_date(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = value.strip()
+        for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
+            try:
+                return dt.datetime.strptime(text, pattern).date().isoformat()  # noqa: DTZ007
+            except ValueError:
+                continue
+    raise ValueError(_("This is not a date. Write it as dd-mm-yyyy."))
+
+
+def normalise_number(value: object, decimals: int | None = None) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(_("A number is needed here."))
+    if isinstance(value, int | float):
+        number: int | float = value
+    elif isinstance(value, str):
+        text = value.strip().replace(",", ".")
+        try:
+            number = int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+        except ValueError as exc:
+            raise ValueError(_("A number is needed here.")) from exc
+    else:
+        raise ValueError(_("A number is needed here."))
+    if isinstance(number, float) and (number != number or number in (float("inf"), float("-inf"))):
+        raise ValueError(_("A number is needed here."))
+    if decimals == 0 and isinstance(number, float):
+        if not number.is_integer():
+            raise ValueError(_("A whole number is needed here."))
+        number = int(number)
+    return number

@@ -1,0 +1,276 @@
+"""The use cases the UI and the CLI call: synchronous, Qt-free, one unlocked profile at a time.
+
+Owns the order of things for each use case (check, write in one transaction, log access)
+so that the CLI, the app and the tests behave the same. Never formats for a screen and
+never imports Qt. Database work for one Profile must happen on one thread at a time (the
+UI runs it on its single worker).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from kitchentable import casefile
+from kitchentable.config import Settings, load_settings, save_settings
+from kitchentable.domain.case import Case, CaseStatus, Person, transition
+from kitchentable.errors import InvalidAnswer
+from kitchentable.formengine.loader import FormRegistry
+from kitchentable.formengine.model import Form
+from kitchentable.formengine.session import ConversationState, coerce
+from kitchentable.storage.audit import AccessLog
+from kitchentable.storage.crypto import KdfParams
+from kitchentable.storage.database import create_database, open_database
+from kitchentable.storage.keys import KeyStore, VaultKeys
+from kitchentable.storage.outbox import Outbox
+from kitchentable.storage.repositories import Repository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One row of the case list."""
+
+    id: str
+    external_id: str
+    name: str
+    address: str
+    postcode: str
+    status: CaseStatus
+    melding_date: date
+    deadline: date
+    updated_at: str
+    sync_state: str
+
+    def days_left(self, today: date | None = None) -> int:
+        return (self.deadline - (today or date.today())).days
+
+
+@dataclass
+class Conversation:
+    """An open conversation: its case, the form version it began with, and the live state."""
+
+    case: Case
+    conversation_id: str
+    form: Form
+    state: ConversationState
+
+
+class Profile:
+    """An unlocked consultant profile: database + keys + forms."""
+
+    def __init__(
+        self,
+        path: Path,
+        db: sqlite_utils.Database,
+        keys: VaultKeys,
+        forms: FormRegistry,
+        origin: str,
+    ) -> None:
+        self.path = path
+        self.db = db
+        self.keys = keys
+        self.forms = forms
+        self.settings = load_settings(db)
+        self.repo = Repository(db, keys)
+        self.outbox = Outbox(db, keys)
+        self.access = AccessLog(
+            db, keys, actor=self.settings.consultant or "consultant", origin=origin
+        )
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        passphrase: str,
+        *,
+        settings: Settings | None = None,
+        recovery_public: bytes | None = None,
+        kdf: KdfParams | None = None,
+        forms: FormRegistry | None = None,
+        origin: str = "cli",
+    ) -> Profile:
+        db = create_database(path)
+        try:
+            keys = KeyStore(db).create(passphrase, kdf, recovery_public)
+            save_settings(db, settings or Settings())
+        except BaseException:
+            db.close()
+            for leftover in path.glob("kitchentable.db*"):
+                leftover.unlink()
+            raise
+        profile = cls(path, db, keys, forms or FormRegistry.from_directory(), origin)
+        profile.access.record("profile.create", "profile")
+        return profile
+
+    @classmethod
+    def unlock(
+        cls, path: Path, passphrase: str, *, forms: FormRegistry | None = None, origin: str = "cli"
+    ) -> Profile:
+        db = open_database(path)
+        try:
+            keys = KeyStore(db).unlock(passphrase)
+        except BaseException:
+            db.close()
+            raise
+        profile = cls(path, db, keys, forms or FormRegistry.from_directory(), origin)
+        profile.access.record("profile.unlock", "profile")
+        return profile
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Profile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def change_passphrase(self, new_passphrase: str) -> None:
+        KeyStore(self.db).change_passphrase(self.keys, new_passphrase)
+        self.access.record("profile.passphrase_change", "profile")
+
+    def update_settings(self, **changes: Any) -> None:
+        self.settings = self.settings.updated(**changes)
+        save_settings(self.db, self.settings)
+
+    # -- cases ----------------------------------------------------------------------------
+    def case_summaries(self, search: str | None = None) -> list[CaseSummary]:
+        ids = self.repo.search(search) if search and search.strip() else None
+        return [
+            CaseSummary(
+                id=c.id,
+                external_id=c.external_id,
+                name=c.person.name,
+                address=c.person.address.one_line(),
+                postcode=c.person.address.postcode,
+                status=c.status,
+                melding_date=c.melding_date,
+                deadline=c.deadline,
+                updated_at=c.updated_at,
+                sync_state=c.sync_state,
+            )
+            for c in self.repo.list_cases(ids)
+        ]
+
+    def case(self, reference: str) -> Case:
+        return self.repo.get_case(self.repo.resolve_case(reference))
+
+    def create_case(
+        self,
+        *,
+        external_id: str,
+        melding_date: date,
+        person: Person,
+        form_id: str | None = None,
+        notes: str = "",
+    ) -> str:
+        form = self.forms.get(form_id or "wmo-keukentafelgesprek")
+        with self.db.atomic():
+            case_id = self.repo.create_case(
+                external_id=external_id,
+                melding_date=melding_date,
+                form_id=form.id,
+                form_version=form.version,
+                person=person,
+                notes=notes,
+            )
+            self.access.record("case.create", "case", case_id)
+        return case_id
+
+    def import_cases(self, document: object) -> list[str]:
+        """Create every case in an import document, or none (ImportRefused lists each problem)."""
+        prepared = casefile.validate_import(document, self.forms, self.repo.external_id_exists)
+        created = []
+        with self.db.atomic():
+            for item in prepared:
+                case_id = self.repo.create_case(
+                    external_id=item.external_id,
+                    melding_date=item.melding_date,
+                    form_id=item.form.id,
+                    form_version=item.form.version,
+                    person=item.person,
+                    notes=item.notes,
+                    kind=item.kind,
+                    origin="office",
+                )
+                if item.answers:
+                    conversation_id = self.repo.start_conversation(
+                        case_id, item.form.id, item.form.version, item.form.sha256
+                    )
+                    for question_id, value in item.answers.items():
+                        self.repo.save_answer(conversation_id, question_id, value)
+                    self.repo.set_status(case_id, CaseStatus.IN_CONVERSATION)
+                self.access.record("case.import", "case", case_id)
+                created.append(case_id)
+        log.info("imported %d case(s)", len(created))
+        return created
+
+    def export_case(self, reference: str) -> dict[str, Any]:
+        """Everything stored about one case, readable (the inhabitant's right of access)."""
+        case = self.case(reference)
+        conversation = self.repo.conversation_for(case.id)
+        answers = self.repo.answers(conversation["id"]) if conversation else {}
+        form = (
+            self.forms.get(conversation["form_id"], conversation["form_version"])
+            if conversation
+            else None
+        )
+        self.access.record("case.export", "case", case.id)
+        return casefile.build_export(
+            case,
+            conversation,
+            answers,
+            form,
+            self.repo.get_plan(case.id),
+            [
+                dict(d, content=self.repo.get_document(d["id"]))
+                for d in self.repo.documents(case.id)
+            ],
+            self.access.lines(case.id),
+        )
+
+    # -- the conversation --------------------------------------------------------------------
+    def open_conversation(self, reference: str) -> Conversation:
+        case = self.case(reference)
+        row = self.repo.conversation_for(case.id)
+        if row is None:
+            form = self.forms.get(case.form_id, case.form_version)
+            with self.db.atomic():
+                conversation_id = self.repo.start_conversation(
+                    case.id, form.id, form.version, form.sha256
+                )
+            answers: dict[str, object] = {}
+        else:
+            form = self.forms.get(row["form_id"], row["form_version"])
+            conversation_id = row["id"]
+            answers = self.repo.answers(conversation_id)
+        self.access.record("case.open", "case", case.id)
+        return Conversation(case, conversation_id, form, ConversationState(form, answers))
+
+    def save_answer(self, conversation: Conversation, question_id: str, value: object) -> object:
+        """Validate, store durably, and apply one answer; returns the stored value.
+
+        When this returns, the answer is on disk (WAL fsynced, synchronous=FULL).
+        """
+        question = conversation.form.question(question_id)
+        if question is None:
+            raise InvalidAnswer(question=question_id, message="not in this form")
+        stored = coerce(question, value)
+        with self.db.atomic():
+            self.repo.save_answer(conversation.conversation_id, question_id, stored)
+            case = conversation.case
+            if case.status == CaseStatus.NEW:
+                self.repo.set_status(case.id, transition(case.status, CaseStatus.IN_CONVERSATION))
+                conversation.case = self.repo.get_case(case.id)
+            else:
+                self.repo.touch_case(case.id)
+        conversation.state.set(question_id, stored)
+        return stored

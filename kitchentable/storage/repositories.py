@@ -1,0 +1,347 @@
+"""Reading and writing cases, persons, conversations, answers, plans and documents.
+
+Owns the mapping between domain objects and rows: which columns stay plaintext (ids, dates,
+status, versions, sync state), what goes into the sealed `data` column, and the blind-index
+tokens for search. Every write bumps the row's version, which is part of the sealed value's
+associated data. Never decides what is allowed (services and domain do) and never logs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+import sqlite_utils
+
+from kitchentable.domain.case import Address, BsnSource, Case, CaseStatus, Person, deadline_for
+from kitchentable.errors import NotFound
+from kitchentable.storage.database import now_iso
+from kitchentable.storage.keys import VaultKeys
+
+_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def normalise_name(text: str) -> str:
+    """Case- and accent-insensitive: 'Özlem Yıldız-de Vries' -> 'ozlem yildiz de vries'."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("ı", "i").replace("İ", "I"))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_WORD.sub(" ", stripped.casefold()).split())
+
+
+def name_tokens(name: str) -> set[str]:
+    normal = normalise_name(name)
+    return {normal, *normal.split()} - {""}
+
+
+def postcode_token(text: str) -> str:
+    return re.sub(r"\s+", "", text).upper()
+
+
+def bsn_token(text: str) -> str:
+    digits = re.sub(r"\D", "", text)
+    return digits.zfill(9) if digits else ""
+
+
+class Repository:
+    """All row access for one unlocked profile."""
+
+    def __init__(self, db: sqlite_utils.Database, keys: VaultKeys) -> None:
+        self.db = db
+        self.keys = keys
+
+    # -- cases and persons --------------------------------------------------------------
+    def create_case(
+        self,
+        *,
+        external_id: str,
+        melding_date: date,
+        form_id: str,
+        form_version: str,
+        person: Person,
+        notes: str = "",
+        kind: str = "",
+        origin: str = "local",
+        case_id: str | None = None,
+    ) -> str:
+        case_id = case_id or str(uuid.uuid4())
+        stamp = now_iso()
+        person_id = str(uuid.uuid4())
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO cases(id, external_id, form_id, form_version, melding_date, deadline, "
+                "status, origin, created_at, updated_at, version, sync_state, server_version, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'local', 0, ?)",
+                [
+                    case_id,
+                    external_id,
+                    form_id,
+                    form_version,
+                    melding_date.isoformat(),
+                    deadline_for(melding_date).isoformat(),
+                    CaseStatus.NEW.value,
+                    origin,
+                    stamp,
+                    stamp,
+                    self.keys.seal("cases", case_id, 1, {"notes": notes, "kind": kind}),
+                ],
+            )
+            self.db.execute(
+                "INSERT INTO persons(id, case_id, role, version, updated_at, data) "
+                "VALUES (?, ?, 'inhabitant', 1, ?, ?)",
+                [
+                    person_id,
+                    case_id,
+                    stamp,
+                    self.keys.seal("persons", person_id, 1, _person_dict(person)),
+                ],
+            )
+            self._index_person(case_id, person)
+        return case_id
+
+    def _index_person(self, case_id: str, person: Person) -> None:
+        self.db.execute("DELETE FROM search_index WHERE case_id = ?", [case_id])
+        tokens = {self.keys.blind("name", t) for t in name_tokens(person.name)}
+        if person.bsn:
+            tokens.add(self.keys.blind("bsn", bsn_token(person.bsn)))
+        if person.address.postcode:
+            tokens.add(self.keys.blind("postcode", postcode_token(person.address.postcode)))
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO search_index(token, case_id) VALUES (?, ?)",
+            [(t, case_id) for t in tokens],
+        )
+
+    def update_person(self, case_id: str, person: Person) -> None:
+        row = self._one("SELECT id, version FROM persons WHERE case_id = ?", case_id, "person")
+        version = row["version"] + 1
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE persons SET version = ?, updated_at = ?, data = ? WHERE id = ?",
+                [
+                    version,
+                    now_iso(),
+                    self.keys.seal("persons", row["id"], version, _person_dict(person)),
+                    row["id"],
+                ],
+            )
+            self._index_person(case_id, person)
+            self.touch_case(case_id)
+
+    def _one(self, sql: str, key: str, what: str) -> dict[str, Any]:
+        cursor = self.db.execute(sql, [key])
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound(what=what, key=key)
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def resolve_case(self, reference: str) -> str:
+        """A case id from its id or its external id (melding number)."""
+        row = self.db.execute(
+            "SELECT id FROM cases WHERE id = ? OR external_id = ?", [reference, reference]
+        ).fetchone()
+        if row is None:
+            raise NotFound(what="case", key=reference)
+        return str(row[0])
+
+    def external_id_exists(self, external_id: str) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM cases WHERE external_id = ?", [external_id]).fetchone()
+            is not None
+        )
+
+    def get_case(self, case_id: str) -> Case:
+        row = self._one("SELECT * FROM cases WHERE id = ?", case_id, "case")
+        person_row = self._one("SELECT * FROM persons WHERE case_id = ?", case_id, "person")
+        return self._case(row, person_row)
+
+    def _case(self, row: dict[str, Any], person_row: dict[str, Any]) -> Case:
+        data = self.keys.open("cases", row["id"], row["version"], row["data"])
+        person = _person_from(
+            self.keys.open("persons", person_row["id"], person_row["version"], person_row["data"])
+        )
+        return Case(
+            id=row["id"],
+            external_id=row["external_id"],
+            melding_date=date.fromisoformat(row["melding_date"]),
+            deadline=date.fromisoformat(row["deadline"]),
+            status=CaseStatus(row["status"]),
+            form_id=row["form_id"],
+            form_version=row["form_version"],
+            origin=row["origin"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            version=row["version"],
+            sync_state=row["sync_state"],
+            person=person,
+            notes=data.get("notes", ""),
+            kind=data.get("kind", ""),
+        )
+
+    def list_cases(self, case_ids: set[str] | None = None) -> list[Case]:
+        cursor = self.db.execute(
+            "SELECT c.*, p.id AS p_id, p.version AS p_version, p.data AS p_data "
+            "FROM cases c JOIN persons p ON p.case_id = c.id AND p.role = 'inhabitant' "
+            "ORDER BY c.deadline, c.external_id"
+        )
+        names = [c[0] for c in cursor.description]
+        cases = []
+        for values in cursor:
+            row = dict(zip(names, values, strict=True))
+            if case_ids is not None and row["id"] not in case_ids:
+                continue
+            person_row = {"id": row["p_id"], "version": row["p_version"], "data": row["p_data"]}
+            cases.append(self._case(row, person_row))
+        return cases
+
+    def search(self, text: str) -> set[str]:
+        """Case ids whose name (every word), BSN or postcode matches, via the blind index."""
+        found: set[str] = set()
+        words = normalise_name(text).split()
+        if words:
+            sets = [self._lookup(self.keys.blind("name", w)) for w in words]
+            found |= set.intersection(*sets)
+            found |= self._lookup(self.keys.blind("name", " ".join(words)))
+        if re.fullmatch(r"[\d\s.]{8,12}", text.strip()):
+            found |= self._lookup(self.keys.blind("bsn", bsn_token(text)))
+        if re.fullmatch(r"\s*\d{4}\s*[A-Za-z]{2}\s*", text):
+            found |= self._lookup(self.keys.blind("postcode", postcode_token(text)))
+        return found
+
+    def _lookup(self, token: str) -> set[str]:
+        return {
+            r[0]
+            for r in self.db.execute("SELECT case_id FROM search_index WHERE token = ?", [token])
+        }
+
+    def set_status(self, case_id: str, status: CaseStatus) -> None:
+        self.db.execute(
+            "UPDATE cases SET status = ?, updated_at = ? WHERE id = ?",
+            [status.value, now_iso(), case_id],
+        )
+
+    def touch_case(self, case_id: str) -> None:
+        self.db.execute("UPDATE cases SET updated_at = ? WHERE id = ?", [now_iso(), case_id])
+
+    # -- conversations and answers -------------------------------------------------------
+    def conversation_for(self, case_id: str) -> dict[str, Any] | None:
+        cursor = self.db.execute(
+            "SELECT * FROM conversations WHERE case_id = ? ORDER BY started_at DESC LIMIT 1",
+            [case_id],
+        )
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+
+    def start_conversation(
+        self, case_id: str, form_id: str, form_version: str, form_sha256: str
+    ) -> str:
+        conversation_id = str(uuid.uuid4())
+        stamp = now_iso()
+        self.db.execute(
+            "INSERT INTO conversations(id, case_id, form_id, form_version, form_sha256, started_at, "
+            "updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+            [conversation_id, case_id, form_id, form_version, form_sha256, stamp, stamp],
+        )
+        return conversation_id
+
+    def _answer_id(self, conversation_id: str, question_id: str) -> str:
+        return self.keys.blind("answer", f"{conversation_id}:{question_id}")[:32]
+
+    def save_answer(self, conversation_id: str, question_id: str, value: object) -> int:
+        """Store one answer (None removes it); returns the new version. Caller holds atomic()."""
+        answer_id = self._answer_id(conversation_id, question_id)
+        row = self.db.execute("SELECT version FROM answers WHERE id = ?", [answer_id]).fetchone()
+        version = (row[0] if row else 0) + 1
+        stamp = now_iso()
+        sealed = self.keys.seal("answers", answer_id, version, {"q": question_id, "v": value})
+        self.db.execute(
+            "INSERT INTO answers(id, conversation_id, version, updated_at, data) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+            "updated_at = excluded.updated_at, data = excluded.data",
+            [answer_id, conversation_id, version, stamp, sealed],
+        )
+        self.db.execute(
+            "UPDATE conversations SET updated_at = ?, version = version + 1 WHERE id = ?",
+            [stamp, conversation_id],
+        )
+        return version
+
+    def answers(self, conversation_id: str) -> dict[str, object]:
+        result: dict[str, object] = {}
+        for answer_id, version, data in self.db.execute(
+            "SELECT id, version, data FROM answers WHERE conversation_id = ?", [conversation_id]
+        ):
+            opened = self.keys.open("answers", answer_id, version, data)
+            if opened.get("v") is not None:
+                result[opened["q"]] = opened["v"]
+        return result
+
+    # -- plan and documents (sealed blobs) ---------------------------------------------------
+    def put_plan(self, case_id: str, plan: dict[str, Any]) -> int:
+        row = self.db.execute(
+            "SELECT id, version FROM plans WHERE case_id = ?", [case_id]
+        ).fetchone()
+        plan_id, version = (row[0], row[1] + 1) if row else (str(uuid.uuid4()), 1)
+        self.db.execute(
+            "INSERT INTO plans(id, case_id, version, updated_at, data) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+            "updated_at = excluded.updated_at, data = excluded.data",
+            [plan_id, case_id, version, now_iso(), self.keys.seal("plans", plan_id, version, plan)],
+        )
+        return version
+
+    def get_plan(self, case_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT id, version, data FROM plans WHERE case_id = ?", [case_id]
+        ).fetchone()
+        return self.keys.open("plans", row[0], row[1], row[2]) if row else None
+
+    def put_document(self, case_id: str, kind: str, content: bytes) -> str:
+        document_id = str(uuid.uuid4())
+        self.db.execute(
+            "INSERT INTO documents(id, case_id, kind, created_at, version, size, data) "
+            "VALUES (?, ?, ?, ?, 1, ?, ?)",
+            [
+                document_id,
+                case_id,
+                kind,
+                now_iso(),
+                len(content),
+                self.keys.seal_bytes("documents", document_id, 1, content),
+            ],
+        )
+        return document_id
+
+    def documents(self, case_id: str) -> list[dict[str, Any]]:
+        cursor = self.db.execute(
+            "SELECT id, kind, created_at, size FROM documents WHERE case_id = ? ORDER BY created_at",
+            [case_id],
+        )
+        return [dict(zip([c[0] for c in cursor.description], r, strict=True)) for r in cursor]
+
+    def get_document(self, document_id: str) -> bytes:
+        row = self._one(
+            "SELECT id, version, data FROM documents WHERE id = ?", document_id, "document"
+        )
+        return self.keys.open_bytes("documents", row["id"], row["version"], row["data"])
+
+
+def _person_dict(person: Person) -> dict[str, Any]:
+    data = asdict(person)
+    data["bsn_source"] = person.bsn_source.value
+    return data
+
+
+def _person_from(data: dict[str, Any]) -> Person:
+    address = Address(**data.get("address", {}))
+    return Person(
+        name=data["name"],
+        bsn=data.get("bsn", ""),
+        bsn_source=BsnSource(data.get("bsn_source", "typed")),
+        birth_date=data.get("birth_date", ""),
+        phone=data.get("phone", ""),
+        email=data.get("email", ""),
+        address=address,
+    )

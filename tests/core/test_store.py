@@ -1,0 +1,203 @@
+"""The store: nothing readable on disk, search through the blind index, import, export, log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kitchentable.domain.case import CaseStatus
+from kitchentable.errors import CorruptDatabase, ImportRefused, ProfileMissing
+from kitchentable.services import Profile
+from kitchentable.storage.database import DB_NAME, SCHEMA_VERSION, integrity_ok
+from tests.conftest import PASSPHRASE
+from tests.core.helpers import MARKERS, case_document
+
+ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be")
+
+
+def _all_bytes(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def assert_no_markers(folder: Path, markers: list[str]) -> None:
+    files = _all_bytes(folder)
+    assert files, f"nothing in {folder}"
+    for path, content in files.items():
+        for marker in markers:
+            for encoding in ENCODINGS:
+                assert marker.encode(encoding) not in content, f"{marker!r} readable in {path.name}"
+            assert marker.lower().encode() not in content.lower(), (
+                f"{marker!r} readable in {path.name}"
+            )
+
+
+def test_no_marker_reaches_the_disk_or_the_log(
+    profile: Profile, profile_path: Path, log_dir: Path
+) -> None:
+    profile.import_cases(case_document())
+    conversation = profile.open_conversation("M-2026-0001")
+    profile.save_answer(conversation, "notitie", "tweede-antwoord-markeer")
+    profile.repo.put_plan(conversation.case.id, {"remarks": "plan-opmerking-markeer"})
+    profile.repo.put_document(conversation.case.id, "plan-pdf", b"%PDF pdf-inhoud-markeer")
+    profile.outbox.enqueue("case", conversation.case.id, {"name": MARKERS["name"]})
+    # Keep the connection open so the -wal and -shm files exist while we look.
+    assert (profile_path / f"{DB_NAME}-wal").exists()
+    markers = [
+        *MARKERS.values(),
+        "999 99 0019",
+        "tweede-antwoord-markeer",
+        "plan-opmerking-markeer",
+        "pdf-inhoud-markeer",
+        "Markeerstra",
+        "9601 AB",
+        "9601AB",
+        "1948-03-09",
+        "06 12345678",
+    ]
+    assert_no_markers(profile_path, markers)
+    assert_no_markers(log_dir, markers) if any(log_dir.iterdir()) else None
+    profile.close()
+    assert_no_markers(profile_path, markers)
+
+
+def test_search_by_name_bsn_or_postcode(profile: Profile) -> None:
+    profile.import_cases(case_document("M-1", name="Özlem Yıldız-de Vries", bsn="999990020"))
+    profile.import_cases(case_document("M-2", name="Jan de Vries", bsn="999990032"))
+    by = lambda text: sorted(s.external_id for s in profile.case_summaries(text))  # noqa: E731
+    assert by("de vries") == ["M-1", "M-2"]
+    assert by("ozlem") == ["M-1"]  # accents and case do not matter
+    assert by("YILDIZ") == ["M-1"]
+    assert by("jan") == ["M-2"]
+    assert by("999990032") == ["M-2"]
+    assert by("9999 900 20") == ["M-1"]
+    assert by("9601ab") == ["M-1", "M-2"]
+    assert by("Pietersen") == []
+    assert len(profile.case_summaries()) == 2
+
+
+def test_cases_have_the_six_week_deadline_and_move_to_in_conversation(profile: Profile) -> None:
+    case_id = profile.create_case(
+        external_id="M-9",
+        melding_date=date(2026, 11, 2),
+        person=_person(),
+        form_id="test-casework",
+    )
+    case = profile.case(case_id)
+    assert case.deadline == date(2026, 12, 14)
+    assert case.status == CaseStatus.NEW
+    conversation = profile.open_conversation("M-9")
+    profile.save_answer(conversation, "aantal_uren", "4,5")
+    assert profile.case("M-9").status == CaseStatus.IN_CONVERSATION
+    assert conversation.state.value("aantal_uren") == 4.5
+
+
+def _person():
+    from kitchentable.domain.case import Address, Person
+
+    return Person(name="Test Persoon", address=Address(postcode="9601 AB"))
+
+
+def test_an_import_with_problems_is_refused_whole(profile: Profile) -> None:
+    document = case_document("M-1")
+    bad = case_document("M-2", bsn="123456789")["cases"][0]
+    bad["melding_date"] = "2 november"
+    bad["answers"]["aantal_uren"] = 500
+    bad["answers"]["bestaat_niet"] = "x"
+    bad["person"]["address"]["postcode"] = "96O1 AB"
+    document["cases"].append(bad)
+    document["cases"].append(case_document("M-1")["cases"][0])  # duplicate
+    with pytest.raises(ImportRefused) as caught:
+        profile.import_cases(document)
+    problems = "\n".join(caught.value.problems)
+    for expected in [
+        "cases[1].person.bsn",
+        "cases[1].melding_date",
+        "cases[1].answers.aantal_uren",
+        "cases[1].answers.bestaat_niet",
+        "cases[1].person.address.postcode",
+        "cases[2].external_id",
+    ]:
+        assert expected in problems
+    assert profile.case_summaries() == []  # nothing half-imported
+    assert profile.db.execute("SELECT count(*) FROM persons").fetchone()[0] == 0
+
+
+def test_import_refuses_an_existing_external_id(profile: Profile) -> None:
+    profile.import_cases(case_document("M-1"))
+    with pytest.raises(ImportRefused, match="1 problem"):
+        profile.import_cases(case_document("M-1"))
+
+
+def test_export_contains_everything_about_the_case(profile: Profile) -> None:
+    profile.import_cases(case_document())
+    data = profile.export_case("M-2026-0001")
+    text = json.dumps(data, ensure_ascii=False)
+    for marker in MARKERS.values():
+        assert marker in text
+    assert data["form"]["id"] == "test-casework" and data["form"]["version"] == "1.0"
+    assert {a["question"] for a in data["answers"]} == {"hulpvraag_eigen_woorden", "netwerk"}
+    assert any(line["action"] == "case.import" for line in data["access_log"])
+
+
+def test_access_log_is_append_only_and_chained(profile: Profile) -> None:
+    profile.import_cases(case_document())
+    profile.open_conversation("M-2026-0001")
+    actions = [line.action for line in profile.access.lines()]
+    assert actions[:3] == ["profile.create", "case.import", "case.open"]
+    assert profile.access.verify() is None
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        profile.db.execute("UPDATE access_log SET actor = 'someone else'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        profile.db.execute("DELETE FROM access_log")
+    # Someone drops the trigger with another tool and edits a line: the chain shows it.
+    profile.db.execute("DROP TRIGGER access_log_no_update")
+    profile.db.execute("UPDATE access_log SET action = 'case.list' WHERE id = 3")
+    assert profile.access.verify() == 3
+
+
+def test_access_log_detail_is_sealed(profile: Profile) -> None:
+    profile.access.record("case.print", "case", detail={"copies": 2, "printer": "Balie Printer"})
+    row_id, raw = profile.db.execute(
+        "SELECT id, detail FROM access_log ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert b"Balie Printer" not in raw
+    assert profile.access.detail(row_id) == {"copies": 2, "printer": "Balie Printer"}
+
+
+def test_outbox_keeps_order_and_sequence(profile: Profile) -> None:
+    first = profile.outbox.enqueue("case", "a", {"n": 1}, base_version=3)
+    second = profile.outbox.enqueue("case", "b", {"n": 2})
+    entries = profile.outbox.pending()
+    assert [(e.id, e.seq, e.payload) for e in entries] == [
+        (first, 1, {"n": 1}),
+        (second, 2, {"n": 2}),
+    ]
+    profile.outbox.mark(first, "sent")
+    assert [e.id for e in profile.outbox.pending()] == [second]
+
+
+def test_schema_migrations_are_recorded(profile: Profile) -> None:
+    assert profile.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [r[0] for r in profile.db.execute("SELECT name FROM _migrations")] == ["001_initial"]
+    assert profile.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert profile.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert integrity_ok(profile.db)
+
+
+def test_a_damaged_database_gives_a_clear_error(tmp_path: Path, forms) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / DB_NAME).write_bytes(b"this is not a database at all" * 200)
+    with pytest.raises(CorruptDatabase) as caught:
+        Profile.unlock(folder, PASSPHRASE, forms=forms)
+    assert "damaged" in str(caught.value)
+    assert (folder / DB_NAME).read_bytes().startswith(b"this is not")  # untouched
+
+
+def test_a_missing_profile_says_how_to_create_one(tmp_path: Path, forms) -> None:
+    with pytest.raises(ProfileMissing, match="kitchentable init"):
+        Profile.unlock(tmp_path / "nowhere", PASSPHRASE, forms=forms)
