@@ -23,11 +23,11 @@ from typing import Any
 from kitchentable import __version__, demo
 from kitchentable.config import Settings
 from kitchentable.errors import FormErrors, KitchentableError
-from kitchentable.formengine.loader import FormRegistry, load_form
+from kitchentable.formengine.loader import load_form
 from kitchentable.i18n import _, set_language
 from kitchentable.logs import setup_logging
 from kitchentable.paths import profile_dir
-from kitchentable.services import Profile
+from kitchentable.services import Profile, default_forms
 from kitchentable.storage import crypto
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
 
 
 def cmd_forms_list(args: argparse.Namespace) -> int:
-    registry = FormRegistry.from_directory()
+    registry = default_forms()
     for form in registry.all():
         print(f"{form.id:<28} {form.version:<10} {form.title}")
     for problem in registry.problems:

@@ -7,14 +7,14 @@ never contain personal data: only ids, file names, counts and field names.
 
 from __future__ import annotations
 
-from kitchentable.i18n import _
+from kitchentable.i18n import N_, _
 
 
 class KitchentableError(Exception):
     """Base of all errors meant for people. `code` is stable for scripts and tests."""
 
     code = "error"
-    template = "Something went wrong."
+    template = N_("Something went wrong.")
 
     def __init__(self, **params: object) -> None:
         self.params = params
@@ -26,7 +26,7 @@ class KitchentableError(Exception):
 
 class ProfileMissing(KitchentableError):
     code = "profile_missing"
-    template = (
+    template = N_(
         "There is no Kitchentable profile in {path}. Create one with 'kitchentable init' "
         "or choose another folder with --profile."
     )
@@ -34,12 +34,12 @@ class ProfileMissing(KitchentableError):
 
 class ProfileExists(KitchentableError):
     code = "profile_exists"
-    template = "A profile already exists in {path}. Nothing was changed."
+    template = N_("A profile already exists in {path}. Nothing was changed.")
 
 
 class WrongPassphrase(KitchentableError):
     code = "wrong_passphrase"
-    template = (
+    template = N_(
         "The passphrase is not correct. Check Caps Lock and try again "
         "(attempt {attempts}); after several wrong attempts you must wait a little longer."
     )
@@ -47,7 +47,7 @@ class WrongPassphrase(KitchentableError):
 
 class UnlockDelayed(KitchentableError):
     code = "unlock_delayed"
-    template = (
+    template = N_(
         "Too many wrong passphrases. Wait {seconds} seconds and try again. "
         "Forgot it? The office can restore access with the recovery key."
     )
@@ -55,12 +55,14 @@ class UnlockDelayed(KitchentableError):
 
 class WeakPassphrase(KitchentableError):
     code = "weak_passphrase"
-    template = "Choose a longer passphrase: at least {minimum} characters, for example four words."
+    template = N_(
+        "Choose a longer passphrase: at least {minimum} characters, for example four words."
+    )
 
 
 class TamperedRecord(KitchentableError):
     code = "tampered_record"
-    template = (
+    template = N_(
         "A stored item ({table} {row}) has been changed outside Kitchentable or is damaged, "
         "so it cannot be trusted and was not opened. Other data is not affected. "
         "Contact the office's application administrator."
@@ -69,7 +71,7 @@ class TamperedRecord(KitchentableError):
 
 class CorruptDatabase(KitchentableError):
     code = "corrupt_database"
-    template = (
+    template = N_(
         "The data file {path} is damaged and cannot be opened. Nothing was changed. "
         "Contact the office's application administrator; do not delete the file."
     )
@@ -77,29 +79,35 @@ class CorruptDatabase(KitchentableError):
 
 class VaultLocked(KitchentableError):
     code = "vault_locked"
-    template = "The app is locked. Unlock it with your passphrase to continue."
+    template = N_("The app is locked. Unlock it with your passphrase to continue.")
 
 
 class NotFound(KitchentableError):
     code = "not_found"
-    template = "There is no {what} '{key}'."
+    template = N_("There is no {what} '{key}'.")
+    WHAT = (N_("case"), N_("person"), N_("document"))
+
+    def __str__(self) -> str:
+        return _(self.template).format(what=_(str(self.params["what"])), key=self.params["key"])
 
 
 class RecoveryNotConfigured(KitchentableError):
     code = "recovery_not_configured"
-    template = "This profile has no office recovery key, so it cannot be restored that way."
+    template = N_("This profile has no office recovery key, so it cannot be restored that way.")
 
 
 class RecoveryKeyMismatch(KitchentableError):
     code = "recovery_key_mismatch"
-    template = "This recovery key does not belong to this profile's office. Nothing was changed."
+    template = N_(
+        "This recovery key does not belong to this profile's office. Nothing was changed."
+    )
 
 
 class FormError(KitchentableError):
     """A problem in a form file, located as ``file:line: message``."""
 
     code = "form_error"
-    template = "{file}:{line}: {message}"
+    template = N_("{file}:{line}: {message}")
 
     def __init__(self, file: str, line: int, message: str, field: str = "") -> None:
         super().__init__(file=file, line=line, message=message, field=field)
@@ -121,14 +129,14 @@ class FormErrors(KitchentableError):
 
 class UnknownForm(KitchentableError):
     code = "unknown_form"
-    template = "The form '{form}' (version {version}) is not installed on this laptop."
+    template = N_("The form '{form}' (version {version}) is not installed on this laptop.")
 
 
 class ImportRefused(KitchentableError):
     """An import file with problems; nothing was imported."""
 
     code = "import_refused"
-    template = "Nothing was imported: the file has {count} problem(s)."
+    template = N_("Nothing was imported: the file has {count} problem(s).")
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__(count=len(problems))
@@ -141,9 +149,9 @@ class ImportRefused(KitchentableError):
 
 class InvalidAnswer(KitchentableError):
     code = "invalid_answer"
-    template = "{question}: {message}"
+    template = N_("{question}: {message}")
 
 
 class InvalidTransition(KitchentableError):
     code = "invalid_transition"
-    template = "A case with status '{current}' cannot become '{target}'."
+    template = N_("A case with status '{current}' cannot become '{target}'.")

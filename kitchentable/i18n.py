@@ -47,6 +47,11 @@ def _(message: str) -> str:
     return _current.gettext(message)
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark a string for extraction; it is translated later, where it is shown."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _current.ngettext(singular, plural, n)
 

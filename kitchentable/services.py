@@ -9,6 +9,7 @@ UI runs it on its single worker).
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,21 @@ from kitchentable.storage.outbox import Outbox
 from kitchentable.storage.repositories import Repository
 
 log = logging.getLogger(__name__)
+
+
+def default_forms() -> FormRegistry:
+    """The shipped forms plus any folder in KITCHENTABLE_EXTRA_FORMS (os.pathsep-separated).
+
+    A municipality can add its own forms (or newer versions) without touching the install;
+    a broken extra form is reported in `registry.problems` and never hides the others.
+    """
+    registry = FormRegistry.from_directory()
+    for folder in filter(None, os.environ.get("KITCHENTABLE_EXTRA_FORMS", "").split(os.pathsep)):
+        extra = FormRegistry.from_directory(Path(folder))
+        for form in extra.all():
+            registry.add(form)
+        registry.problems.extend(extra.problems)
+    return registry
 
 
 @dataclass(frozen=True)
@@ -106,7 +122,7 @@ class Profile:
             for leftover in path.glob("kitchentable.db*"):
                 leftover.unlink()
             raise
-        profile = cls(path, db, keys, forms or FormRegistry.from_directory(), origin)
+        profile = cls(path, db, keys, forms or default_forms(), origin)
         profile.access.record("profile.create", "profile")
         return profile
 
@@ -120,7 +136,7 @@ class Profile:
         except BaseException:
             db.close()
             raise
-        profile = cls(path, db, keys, forms or FormRegistry.from_directory(), origin)
+        profile = cls(path, db, keys, forms or default_forms(), origin)
         profile.access.record("profile.unlock", "profile")
         return profile
 
@@ -146,18 +162,18 @@ class Profile:
         ids = self.repo.search(search) if search and search.strip() else None
         return [
             CaseSummary(
-                id=c.id,
-                external_id=c.external_id,
-                name=c.person.name,
-                address=c.person.address.one_line(),
-                postcode=c.person.address.postcode,
-                status=c.status,
-                melding_date=c.melding_date,
-                deadline=c.deadline,
-                updated_at=c.updated_at,
-                sync_state=c.sync_state,
+                id=row["id"],
+                external_id=row["external_id"],
+                name=person.name,
+                address=person.address.one_line(),
+                postcode=person.address.postcode,
+                status=CaseStatus(row["status"]),
+                melding_date=date.fromisoformat(row["melding_date"]),
+                deadline=date.fromisoformat(row["deadline"]),
+                updated_at=row["updated_at"],
+                sync_state=row["sync_state"],
             )
-            for c in self.repo.list_cases(ids)
+            for row, person in self.repo.list_people(ids)
         ]
 
     def case(self, reference: str) -> Case:

@@ -30,7 +30,7 @@ def forms() -> FormRegistry:
     """The shipped forms plus the small test form used by storage and CLI tests."""
     registry = FormRegistry.from_directory()
     assert not registry.problems, registry.problems
-    registry.add(load_form(DATA / "casework-form.yaml"))
+    registry.add(load_form(DATA / "extra-forms" / "casework-form.yaml"))
     return registry
 
 

@@ -8,6 +8,7 @@ associated data. Never decides what is allowed (services and domain do) and neve
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import uuid
@@ -180,21 +181,36 @@ class Repository:
             kind=data.get("kind", ""),
         )
 
-    def list_cases(self, case_ids: set[str] | None = None) -> list[Case]:
+    def list_people(self, case_ids: set[str] | None = None) -> list[tuple[dict[str, Any], Person]]:
+        """Plaintext case columns with the inhabitant, for lists: the case's own sealed data
+        (notes) is not opened, and only the persons of `case_ids` when given."""
+        where, params = "", []
+        if case_ids is not None:
+            where = "WHERE c.id IN (SELECT value FROM json_each(?)) "
+            params.append(json.dumps(sorted(case_ids)))
         cursor = self.db.execute(
-            "SELECT c.*, p.id AS p_id, p.version AS p_version, p.data AS p_data "
+            "SELECT c.id, c.external_id, c.melding_date, c.deadline, c.status, c.updated_at, "
+            "c.sync_state, p.id, p.version, p.data "
             "FROM cases c JOIN persons p ON p.case_id = c.id AND p.role = 'inhabitant' "
-            "ORDER BY c.deadline, c.external_id"
+            f"{where}ORDER BY c.deadline, c.external_id",
+            params,
         )
-        names = [c[0] for c in cursor.description]
-        cases = []
-        for values in cursor:
-            row = dict(zip(names, values, strict=True))
-            if case_ids is not None and row["id"] not in case_ids:
-                continue
-            person_row = {"id": row["p_id"], "version": row["p_version"], "data": row["p_data"]}
-            cases.append(self._case(row, person_row))
-        return cases
+        names = [
+            "id",
+            "external_id",
+            "melding_date",
+            "deadline",
+            "status",
+            "updated_at",
+            "sync_state",
+        ]
+        return [
+            (
+                dict(zip(names, row[:7], strict=True)),
+                _person_from(self.keys.open("persons", row[7], row[8], row[9])),
+            )
+            for row in cursor
+        ]
 
     def search(self, text: str) -> set[str]:
         """Case ids whose name (every word), BSN or postcode matches, via the blind index."""
