@@ -188,13 +188,13 @@ class Repository:
         if case_ids is not None:
             where = "WHERE c.id IN (SELECT value FROM json_each(?)) "
             params.append(json.dumps(sorted(case_ids)))
-        cursor = self.db.execute(
+        sql = (
             "SELECT c.id, c.external_id, c.melding_date, c.deadline, c.status, c.updated_at, "
             "c.sync_state, p.id, p.version, p.data "
             "FROM cases c JOIN persons p ON p.case_id = c.id AND p.role = 'inhabitant' "
-            f"{where}ORDER BY c.deadline, c.external_id",
-            params,
         )
+        # `where` is one of two constants; the ids travel as a parameter.
+        cursor = self.db.execute(sql + where + "ORDER BY c.deadline, c.external_id", params)
         names = [
             "id",
             "external_id",
