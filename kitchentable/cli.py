@@ -102,6 +102,23 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "pdf":
+        if not args.out:
+            raise SystemExit(_("A PDF needs --out FILE."))
+        with _open(args) as profile:
+            pdf, sealed = profile.plans.pdf(args.case)
+            profile.access.record("plan.export", "plan", profile.repo.resolve_case(args.case))
+        Path(args.out).write_bytes(pdf)
+        with contextlib.suppress(OSError):
+            Path(args.out).chmod(0o600)
+        kind = _("sealed plan") if sealed else _("draft plan (CONCEPT)")
+        print(
+            _(
+                "{kind} written to {file}. This file is NOT encrypted: keep it safe and delete it when done."
+            ).format(kind=kind, file=args.out),
+            file=sys.stderr,
+        )
+        return 0
     with _open(args) as profile:
         data = profile.export_case(args.case)
     _print_json(data, args.out)
@@ -192,6 +209,33 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from kitchentable.render.seal import SealStatus, verify_pdf
+
+    try:
+        pdf = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise SystemExit(
+            _("Cannot read {file}: {reason}").format(file=args.file, reason=exc.strerror)
+        ) from exc
+    trusted = tuple(Path(c).read_bytes() for c in args.trust)
+    result = verify_pdf(pdf, trusted)
+    messages = {
+        SealStatus.INTACT: _("intact: sealed by {signer} on {at}; nothing changed since."),
+        SealStatus.ALTERED: _(
+            "altered: this PDF was changed after it was sealed, or the seal is damaged. Do not rely on it."
+        ),
+        SealStatus.UNKNOWN_SIGNER: _(
+            "unknown signer: unchanged since sealing by {signer} on {at}, but that certificate is not one you trust (use --trust CERT)."
+        ),
+        SealStatus.UNSIGNED: _("unsigned: this PDF carries no seal."),
+    }
+    print(messages[result.status].format(signer=result.signer, at=result.signed_at))
+    return {SealStatus.INTACT: 0, SealStatus.UNKNOWN_SIGNER: 3, SealStatus.UNSIGNED: 4}.get(
+        result.status, 1
+    )
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     with _open(args) as profile:
         profile.change_passphrase(
@@ -268,9 +312,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recovery-key", metavar="FILE", help=_("office recovery public key (base64)"))
     p = add("import", cmd_import, _("create cases from a JSON file"))
     p.add_argument("file")
-    p = add("export", cmd_export, _("everything stored about one case, as JSON (not encrypted)"))
+    p = add(
+        "export",
+        cmd_export,
+        _("everything stored about one case as JSON, or its plan as PDF (not encrypted)"),
+    )
     p.add_argument("case")
+    p.add_argument("--format", choices=["json", "pdf"], default="json")
     p.add_argument("--out", metavar="FILE")
+    p = add(
+        "verify", cmd_verify, _("check the seal of a plan PDF: intact, altered or unknown signer")
+    )
+    p.add_argument("file")
+    p.add_argument(
+        "--trust",
+        metavar="CERT",
+        action="append",
+        default=[],
+        help=_("a trusted certificate (PEM)"),
+    )
     p = add("cases", cmd_cases, _("list cases"))
     p.add_argument("--search", metavar="TEXT", help=_("name, BSN or postcode"))
     p.add_argument("--json", action="store_true")

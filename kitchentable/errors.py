@@ -155,3 +155,16 @@ class InvalidAnswer(KitchentableError):
 class InvalidTransition(KitchentableError):
     code = "invalid_transition"
     template = N_("A case with status '{current}' cannot become '{target}'.")
+
+
+class PlanNotReady(KitchentableError):
+    code = "plan_not_ready"
+
+    def __str__(self) -> str:
+        reason = self.params.get("reason")
+        if reason == "signed":
+            return _("This plan has been signed and sealed; it can no longer be changed.")
+        return _(
+            "The plan cannot be signed yet: these topics the law requires are still open: {topics}. "
+            "Complete them in the conversation first."
+        ).format(topics=self.params.get("topics", ""))

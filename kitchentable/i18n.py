@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
+from collections.abc import Callable
 
 from kitchentable.paths import resources_dir
 
@@ -37,6 +38,13 @@ def set_language(language: str | None = None) -> str:
         _current = _gettext.translation(DOMAIN, locale_dir(), languages=[chosen], fallback=True)
     _language = chosen
     return chosen
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """A gettext function for one language, independent of the current one (PDF language)."""
+    if language == "en":
+        return lambda message: message
+    return _gettext.translation(DOMAIN, locale_dir(), languages=[language], fallback=True).gettext
 
 
 def language() -> str:

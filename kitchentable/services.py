@@ -24,9 +24,10 @@ from kitchentable.errors import InvalidAnswer
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.formengine.model import Form
 from kitchentable.formengine.session import ConversationState, coerce
+from kitchentable.planning import PlanService
 from kitchentable.storage.audit import AccessLog
 from kitchentable.storage.crypto import KdfParams
-from kitchentable.storage.database import create_database, open_database
+from kitchentable.storage.database import DB_NAME, SCHEMA_VERSION, create_database, open_database
 from kitchentable.storage.keys import KeyStore, VaultKeys
 from kitchentable.storage.outbox import Outbox
 from kitchentable.storage.repositories import Repository
@@ -47,6 +48,28 @@ def default_forms() -> FormRegistry:
             registry.add(form)
         registry.problems.extend(extra.problems)
     return registry
+
+
+def profile_exists(path: Path) -> bool:
+    return (path / DB_NAME).is_file()
+
+
+def seconds_until_unlock(path: Path) -> float:
+    """How long the unlock screen must wait after wrong passphrases (0 when it may try)."""
+    db = open_database(path)
+    try:
+        return KeyStore(db).seconds_until_next_attempt()
+    finally:
+        db.close()
+
+
+def profile_settings(path: Path) -> Settings:
+    """The plaintext settings, readable before unlocking (language, demo flag, auto-lock)."""
+    db = open_database(path)
+    try:
+        return load_settings(db)
+    finally:
+        db.close()
 
 
 @dataclass(frozen=True)
@@ -99,6 +122,7 @@ class Profile:
         self.access = AccessLog(
             db, keys, actor=self.settings.consultant or "consultant", origin=origin
         )
+        self.plans = PlanService(self)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -153,9 +177,40 @@ class Profile:
         KeyStore(self.db).change_passphrase(self.keys, new_passphrase)
         self.access.record("profile.passphrase_change", "profile")
 
+    def diagnostics(self) -> dict[str, Any]:
+        """What support needs, and no personal data: versions, paths, counts, parameters."""
+        import platform
+        import sys
+
+        from kitchentable import __version__
+
+        kdf = KeyStore(self.db).kdf_params()
+        return {
+            "kitchentable": __version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "profile": str(self.path),
+            "schema_version": SCHEMA_VERSION,
+            "kdf": {
+                "algorithm": kdf.algorithm,
+                "iterations": kdf.iterations,
+                "memory_kib": kdf.memory_kib,
+                "lanes": kdf.lanes,
+            },
+            "recovery_key": KeyStore(self.db).has_recovery(),
+            "forms": [f"{f.id} {f.version}" for f in self.forms.all()],
+            "form_problems": len(self.forms.problems),
+            "cases": self.db.execute("SELECT count(*) FROM cases").fetchone()[0],
+            "outbox_pending": self.outbox.count(),
+            "access_log_intact": self.access.verify() is None,
+            "language": self.settings.language,
+            "auto_lock_minutes": self.settings.auto_lock_minutes,
+        }
+
     def update_settings(self, **changes: Any) -> None:
         self.settings = self.settings.updated(**changes)
         save_settings(self.db, self.settings)
+        self.access.actor = self.settings.consultant or "consultant"
 
     # -- cases ----------------------------------------------------------------------------
     def case_summaries(self, search: str | None = None) -> list[CaseSummary]:

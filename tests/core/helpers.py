@@ -36,7 +36,9 @@ def case_document(
                         "city": MARKERS["city"],
                     },
                 },
-                "answers": {
+                "answers": {}
+                if form != "test-casework"
+                else {
                     "hulpvraag_eigen_woorden": MARKERS["answer"],
                     "netwerk": [{"naam": MARKERS["network"], "relatie": "buurman"}],
                 },

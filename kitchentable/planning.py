@@ -1,0 +1,189 @@
+"""The plan use cases: draft from the conversation, remarks, signatures, seal, PDF.
+
+Owns the order of the signing moment: both signatures in, the final PDF rendered without
+the CONCEPT mark, sealed with the device's key (PAdES), stored sealed in the vault (never
+as a loose file), the case marked signed and the result queued for the office. Reached
+through `Profile.plans`; synchronous and Qt-free like services.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING
+
+from kitchentable.domain.case import CaseStatus, transition
+from kitchentable.domain.plan import Reaction, Signature, SupportPlan
+from kitchentable.errors import PlanNotReady
+from kitchentable.paths import resources_dir
+from kitchentable.render import document as d
+from kitchentable.render.compose import compose, load_branding
+from kitchentable.render.pdf import render_document
+from kitchentable.render.plan_builder import build_plan
+from kitchentable.render.seal import SealIdentity, new_self_issued_identity, seal_pdf
+from kitchentable.storage import crypto
+
+if TYPE_CHECKING:
+    from kitchentable.services import Profile
+
+SEALED_PLAN = "plan-sealed"
+IDENTITY_KEY = "seal_identity"
+
+
+class PlanService:
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+
+    # -- the plan -------------------------------------------------------------------------
+    def current(self, reference: str) -> SupportPlan | None:
+        case_id = self.profile.repo.resolve_case(reference)
+        data = self.profile.repo.get_plan(case_id)
+        return SupportPlan.from_dict(data) if data else None
+
+    def draft(self, reference: str) -> SupportPlan:
+        """(Re)build the plan from the conversation; a signed plan is never rebuilt."""
+        conversation = self.profile.open_conversation(reference)
+        case = conversation.case
+        previous = self.current(case.id)
+        if case.status in (CaseStatus.SIGNED, CaseStatus.SYNCED) and previous is not None:
+            return previous
+        plan = build_plan(
+            conversation.form, conversation.state, case.id, self.profile.settings.language, previous
+        )
+        with self.profile.db.atomic():
+            self.profile.repo.put_plan(case.id, plan.to_dict())
+            if case.status == CaseStatus.NEW:
+                self.profile.repo.set_status(case.id, CaseStatus.IN_CONVERSATION)
+                case = replace(case, status=CaseStatus.IN_CONVERSATION)
+            self.profile.repo.set_status(case.id, transition(case.status, CaseStatus.PLAN_DRAFTED))
+            self.profile.access.record("plan.draft", "plan", case.id)
+        return plan
+
+    def _store(self, plan: SupportPlan) -> None:
+        with self.profile.db.atomic():
+            self.profile.repo.put_plan(plan.case_id, plan.to_dict())
+
+    def set_reaction(
+        self, reference: str, agrees: bool | None, remarks: str, place: str = ""
+    ) -> SupportPlan:
+        plan = self._editable(reference)
+        plan = replace(
+            plan, reaction=Reaction(agrees, remarks), place=place or plan.place, signatures=()
+        )
+        self._store(plan)
+        return plan
+
+    def _editable(self, reference: str) -> SupportPlan:
+        case = self.profile.case(reference)
+        if case.status in (CaseStatus.SIGNED, CaseStatus.SYNCED):
+            raise PlanNotReady(reason="signed")
+        plan = self.current(case.id)
+        return plan if plan is not None else self.draft(case.id)
+
+    def sign(self, reference: str, signature: Signature) -> SupportPlan:
+        """Add one signature; when both are in, the plan is sealed and the case is signed."""
+        plan = self._editable(reference)
+        conversation = self.profile.open_conversation(reference)
+        open_topics = conversation.state.open_topics()
+        if open_topics:
+            raise PlanNotReady(reason="topics", topics=", ".join(t.id for t in open_topics))
+        plan = plan.with_signature(
+            replace(signature, date=signature.date or date.today().isoformat())
+        )
+        self._store(plan)
+        self.profile.access.record(
+            "plan.sign", "plan", plan.case_id, detail={"role": signature.role.value}
+        )
+        if plan.fully_signed:
+            self._seal(plan)
+        return plan
+
+    def _seal(self, plan: SupportPlan) -> None:
+        case = self.profile.case(plan.case_id)
+        pdf = self.render(plan, draft=False)
+        settings = self.profile.settings
+        sealed = seal_pdf(
+            pdf,
+            self.identity(),
+            reason="Ondertekend gespreksverslag en ondersteuningsplan",
+            location=plan.place,
+            name=settings.consultant,
+        )
+        with self.profile.db.atomic():
+            document_id = self.profile.repo.put_document(case.id, SEALED_PLAN, sealed)
+            self.profile.repo.set_status(case.id, transition(case.status, CaseStatus.SIGNED))
+            self.profile.outbox.enqueue(
+                "plan",
+                plan.document_id,
+                {"document_id": document_id, "plan": plan.to_dict()},
+                case_id=case.id,
+            )
+            self.profile.access.record("plan.seal", "plan", case.id)
+
+    # -- output ---------------------------------------------------------------------------
+    def render(self, plan: SupportPlan, draft: bool = True) -> bytes:
+        case = self.profile.case(plan.case_id)
+        form = self.profile.forms.get(plan.form_id, plan.form_version)
+        settings = self.profile.settings
+        document = compose(
+            plan,
+            form,
+            case,
+            branding=branding(plan.language),
+            consultant=settings.consultant,
+            consultant_role=settings.role,
+            draft=draft,
+        )
+        return render_document(document)
+
+    def pdf(self, reference: str) -> tuple[bytes, bool]:
+        """The plan as the inhabitant would see it now: (pdf, sealed?)."""
+        case_id = self.profile.repo.resolve_case(reference)
+        sealed = [doc for doc in self.profile.repo.documents(case_id) if doc["kind"] == SEALED_PLAN]
+        if sealed:
+            return self.profile.repo.get_document(sealed[-1]["id"]), True
+        plan = self.current(case_id) or self.draft(case_id)
+        return self.render(plan, draft=True), False
+
+    # -- the device's seal identity -----------------------------------------------------
+    def identity(self) -> SealIdentity:
+        """The device seal key (sealed in the vault table) and its certificate; made on first use."""
+        db, keys = self.profile.db, self.profile.keys
+        row = db.execute("SELECT value FROM vault WHERE key = ?", [IDENTITY_KEY]).fetchone()
+        if row is not None:
+            stored = json.loads(row[0])
+            key_pem = keys.open_bytes("vault", IDENTITY_KEY, 1, crypto.unb64(stored["key"]))
+            return SealIdentity(
+                key_pem, stored["cert"].encode(), tuple(c.encode() for c in stored.get("chain", ()))
+            )
+        identity = new_self_issued_identity(
+            f"Kitchentable {self.profile.settings.consultant or 'device'}",
+            str(branding_data().get("municipality", "")),
+        )
+        self.store_identity(identity)
+        return identity
+
+    def store_identity(self, identity: SealIdentity) -> None:
+        value = {
+            "cert": identity.cert_pem.decode(),
+            "chain": [c.decode() for c in identity.chain_pem],
+            "key": crypto.b64(
+                self.profile.keys.seal_bytes("vault", IDENTITY_KEY, 1, identity.key_pem)
+            ),
+        }
+        self.profile.db.execute(
+            "INSERT INTO vault(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [IDENTITY_KEY, json.dumps(value)],
+        )
+
+
+def branding_data() -> dict[str, object]:
+    data: dict[str, object] = json.loads(
+        (resources_dir() / "branding" / "municipality.json").read_text("utf-8")
+    )
+    return data
+
+
+def branding(language: str) -> d.Branding:
+    return load_branding(branding_data(), language, str(resources_dir() / "branding"))
