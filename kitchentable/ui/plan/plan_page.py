@@ -1,0 +1,345 @@
+"""The plan at the table: preview, the inhabitant's reaction, two signatures, seal, print.
+
+Owns the signing moment's screen. All plan work (draft, reaction, signing and sealing,
+rendering) runs on the worker through the session; this page shows the resulting PDF
+with QtPdf, and prints it through the system dialog. A file leaves the vault only through
+"Save as file…", after a warning that the file is not encrypted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPainter, QShortcut
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kitchentable.domain.plan import Signature, SignerRole, SupportPlan
+from kitchentable.i18n import _
+from kitchentable.ui.plan.signature_pad import SignaturePad
+
+PRINT_DPI = 300
+
+
+class PlanPage(QWidget):
+    """Preview on the left, reaction and signatures on the right."""
+
+    back_requested = Signal()
+    sealed = Signal()
+
+    def __init__(
+        self,
+        session: Any,
+        case_id: str,
+        inhabitant: str,
+        consultant: str,
+        role: str,
+        show_error: Callable[[QWidget, BaseException], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.case_id = case_id
+        self.show_error = show_error
+        self.pdf_bytes = b""
+        self.is_sealed = False
+        self._buffer: QBuffer | None = None
+        self.document = QPdfDocument(self)
+        self.view = QPdfView(self)
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.view.setAccessibleName(_("Preview of the report and support plan"))
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setObjectName("planStatus")
+
+        self.agree = QRadioButton(_("Agrees"))
+        self.disagree = QRadioButton(_("Does not agree"))
+        self.unknown = QRadioButton(_("Not stated"))
+        self.unknown.setChecked(True)
+        self._reaction_group = QButtonGroup(self)
+        for button in (self.agree, self.disagree, self.unknown):
+            self._reaction_group.addButton(button)
+        self.remarks = QPlainTextEdit()
+        self.remarks.setAccessibleName(_("Remarks and additions of the inhabitant"))
+        self.remarks.setPlaceholderText(
+            _("What the inhabitant wants to add or correct, in their own words")
+        )
+        self.place = QLineEdit()
+        self.place.setAccessibleName(_("Place of signing"))
+        self.update_button = QPushButton(_("Update the draft"))
+        self.update_button.clicked.connect(self.save_reaction)
+
+        reaction = QGroupBox(_("The inhabitant's reaction"))
+        form = QFormLayout(reaction)
+        choices = QHBoxLayout()
+        for button in (self.agree, self.disagree, self.unknown):
+            choices.addWidget(button)
+        form.addRow(_("Reaction"), choices)
+        form.addRow(_("Remarks"), self.remarks)
+        form.addRow(_("Place"), self.place)
+        form.addRow("", self.update_button)
+
+        self.inhabitant_pad = SignaturePad(
+            _("Inhabitant or representative: {name}").format(name=inhabitant)
+        )
+        self.consultant_pad = SignaturePad(
+            _("Consultant: {name}, {role}").format(name=consultant, role=role)
+        )
+        self.inhabitant_name, self.consultant_name, self.role = inhabitant, consultant, role
+        self.sign_button = QPushButton(_("Sign and seal"))
+        self.sign_button.setObjectName("primary")
+        self.sign_button.clicked.connect(self.sign)
+        for pad in (self.inhabitant_pad, self.consultant_pad):
+            pad.changed.connect(self._update_buttons)
+        signatures = QGroupBox(_("Signatures"))
+        sig_layout = QVBoxLayout(signatures)
+        sig_layout.addWidget(self.inhabitant_pad)
+        sig_layout.addWidget(self.consultant_pad)
+        note = QLabel(
+            _("The decision (beschikking) follows from a mandated officer of the municipality.")
+        )
+        note.setWordWrap(True)
+        sig_layout.addWidget(note)
+        sig_layout.addWidget(self.sign_button)
+
+        self.print_button = QPushButton(_("Print…"))
+        self.print_button.clicked.connect(self.print_dialog)
+        self.export_button = QPushButton(_("Save as file…"))
+        self.export_button.clicked.connect(self.export_dialog)
+        back = QPushButton(_("Back to the conversation"))
+        back.clicked.connect(self.back_requested)
+        zoom_in, zoom_out = QPushButton("+"), QPushButton("−")
+        zoom_in.setAccessibleName(_("Zoom in"))
+        zoom_out.setAccessibleName(_("Zoom out"))
+        zoom_in.clicked.connect(lambda: self.zoom(1.25))
+        zoom_out.clicked.connect(lambda: self.zoom(0.8))
+        QShortcut(QKeySequence.StandardKey.ZoomIn, self, lambda: self.zoom(1.25))
+        QShortcut(QKeySequence.StandardKey.ZoomOut, self, lambda: self.zoom(0.8))
+        QShortcut(QKeySequence.StandardKey.Print, self, self.print_dialog)
+
+        toolbar = QHBoxLayout()
+        for widget in (back, zoom_out, zoom_in):
+            toolbar.addWidget(widget)
+        toolbar.addStretch(1)
+        toolbar.addWidget(self.export_button)
+        toolbar.addWidget(self.print_button)
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.status)
+        side_layout.addWidget(reaction)
+        side_layout.addWidget(signatures)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(side)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.view)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(toolbar)
+        layout.addWidget(splitter, 1)
+        self._update_buttons()
+
+    # -- loading -----------------------------------------------------------------------------
+    def refresh(self, rebuild: bool = True) -> None:
+        case_id = self.case_id
+
+        def work(profile: Any) -> tuple[SupportPlan | None, bytes, bool]:
+            if rebuild:
+                profile.plans.draft(case_id)
+            pdf, sealed = profile.plans.pdf(case_id)
+            return profile.plans.current(case_id), pdf, sealed
+
+        self.status.setText(_("Preparing the document…"))
+        self.session.op(self, work).success(self._loaded).failure(self._failed).run_in_background()
+
+    def _failed(self, error: BaseException) -> None:
+        self.status.setText(str(error))
+        self.show_error(self, error)
+
+    def _loaded(self, result: tuple[SupportPlan | None, bytes, bool]) -> None:
+        plan, pdf, sealed = result
+        self.pdf_bytes, self.is_sealed = pdf, sealed
+        self._buffer = QBuffer(self)
+        self._buffer.setData(QByteArray(pdf))
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.document.load(self._buffer)
+        if plan is not None:
+            self.remarks.setPlainText(plan.reaction.remarks)
+            {True: self.agree, False: self.disagree, None: self.unknown}[
+                plan.reaction.agrees
+            ].setChecked(True)
+            self.place.setText(plan.place)
+        if sealed:
+            self.status.setText(
+                _("Signed and sealed. Print the inhabitant's copy before you leave.")
+            )
+        else:
+            self.status.setText(
+                _(
+                    "Draft (CONCEPT). Read it together; add the inhabitant's reaction, then both sign."
+                )
+            )
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        editable = not self.is_sealed
+        for widget in (
+            self.agree,
+            self.disagree,
+            self.unknown,
+            self.remarks,
+            self.place,
+            self.update_button,
+            self.inhabitant_pad,
+            self.consultant_pad,
+        ):
+            widget.setEnabled(editable)
+        both = (
+            not self.inhabitant_pad.canvas.is_empty() and not self.consultant_pad.canvas.is_empty()
+        )
+        self.sign_button.setEnabled(editable and both)
+        self.print_button.setEnabled(bool(self.pdf_bytes))
+        self.export_button.setEnabled(bool(self.pdf_bytes))
+
+    def zoom(self, factor: float) -> None:
+        self.view.setZoomMode(QPdfView.ZoomMode.Custom)
+        self.view.setZoomFactor(max(0.25, min(4.0, self.view.zoomFactor() * factor)))
+
+    # -- actions ------------------------------------------------------------------------------
+    def _reaction(self) -> tuple[bool | None, str, str]:
+        agrees = True if self.agree.isChecked() else False if self.disagree.isChecked() else None
+        return agrees, self.remarks.toPlainText(), self.place.text().strip()
+
+    def save_reaction(self) -> None:
+        case_id = self.case_id
+        agrees, remarks, place = self._reaction()
+
+        def work(profile: Any) -> None:
+            profile.plans.set_reaction(case_id, agrees, remarks, place)
+
+        self.session.op(self, work).success(lambda _r: self.refresh(rebuild=False)).failure(
+            self._failed
+        ).run_in_background()
+
+    def sign(self) -> None:
+        case_id = self.case_id
+        agrees, remarks, place = self._reaction()
+        inhabitant = Signature(
+            SignerRole.INHABITANT,
+            self.inhabitant_name,
+            place=place,
+            strokes=self.inhabitant_pad.strokes(),
+        )
+        consultant = Signature(
+            SignerRole.CONSULTANT,
+            self.consultant_name,
+            self.role,
+            place,
+            strokes=self.consultant_pad.strokes(),
+        )
+
+        def work(profile: Any) -> None:
+            profile.plans.set_reaction(case_id, agrees, remarks, place)
+            profile.plans.sign(case_id, inhabitant)
+            profile.plans.sign(case_id, consultant)
+
+        self.sign_button.setEnabled(False)
+        self.status.setText(_("Sealing the signed document…"))
+
+        def done(_result: object) -> None:
+            self.refresh(rebuild=False)
+            self.sealed.emit()
+
+        self.session.op(self, work).success(done).failure(self._failed).run_in_background()
+
+    def print_to(self, printer: QPrinter) -> int:
+        """Paint every page onto the printer at its resolution; returns pages printed."""
+        painter = QPainter()
+        if not painter.begin(printer):
+            return 0
+        count = self.document.pageCount()
+        for index in range(count):
+            if index:
+                printer.newPage()
+            target = painter.viewport()
+            size = self.document.pagePointSize(index)
+            # 300 dpi is sharp on paper; the printer's own 1200 dpi would make 100 MB jobs.
+            image = self.document.render(index, (size * (PRINT_DPI / 72)).toSize())
+            scale = min(target.width() / image.width(), target.height() / image.height())
+            painter.save()
+            painter.fillRect(target, Qt.GlobalColor.white)  # QtPdf renders on transparent
+            painter.scale(scale, scale)
+            painter.drawImage(QPointF(0, 0), image)
+            painter.restore()
+        painter.end()
+        return count
+
+    def print_dialog(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setCopyCount(2)  # one for the inhabitant, one for the file
+        printer.setDocName(_("Report and support plan"))
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec() == QPrintDialog.DialogCode.Accepted:
+            pages = self.print_to(printer)
+            case_id = self.case_id
+            self.session.op(
+                self,
+                lambda p: p.access.record(
+                    "plan.print",
+                    "plan",
+                    case_id,
+                    detail={"pages": pages, "copies": printer.copyCount()},
+                ),
+            ).run_in_background()
+
+    def export_dialog(self) -> None:
+        answer = QMessageBox.warning(
+            self,
+            _("Save as a file"),
+            _(
+                "The file you save is NOT encrypted. Anyone who finds it can read it. Keep it on an "
+                "encrypted drive and delete it when you no longer need it. Continue?"
+            ),
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Save:
+            return
+        path, _filter = QFileDialog.getSaveFileName(self, _("Save as a file"), "", "PDF (*.pdf)")
+        if path:
+            self.write_file(path)
+
+    def write_file(self, path: str) -> None:
+        with open(path, "wb") as handle:
+            handle.write(self.pdf_bytes)
+        case_id = self.case_id
+        self.session.op(
+            self, lambda p: p.access.record("plan.export", "plan", case_id)
+        ).run_in_background()

@@ -1,0 +1,146 @@
+"""The signing moment, driven through the real widgets offscreen."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QPointingDevice, QTabletEvent
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from kitchentable.domain.case import CaseStatus
+from kitchentable.render.seal import SealStatus, verify_pdf
+from kitchentable.services import Profile
+from kitchentable.ui.plan.plan_page import PlanPage
+from kitchentable.ui.plan.signature_pad import SignatureCanvas
+from kitchentable.ui.session import Session
+from kitchentable.ui.tasks import task_manager
+from tests.conftest import PASSPHRASE
+from tests.core.helpers import case_document
+from tests.core.test_plan import answer_all
+
+pytestmark = pytest.mark.gui
+
+
+def draw_with_mouse(qtbot: QtBot, canvas: SignatureCanvas) -> None:
+    points = [QPoint(30 + i * 12, 40 + (i % 4) * 15) for i in range(18)]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=points[0])
+    for point in points[1:]:
+        qtbot.mouseMove(canvas, point)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=points[-1])
+
+
+def draw_with_pen(canvas: SignatureCanvas) -> None:
+    device = QPointingDevice.primaryPointingDevice()
+    stroke = [(40 + i * 10, 90 - i * 3, 0.2 + i * 0.04) for i in range(15)]
+    kinds = (
+        [QTabletEvent.Type.TabletPress]
+        + [QTabletEvent.Type.TabletMove] * 13
+        + [QTabletEvent.Type.TabletRelease]
+    )
+    for kind, (x, y, pressure) in zip(kinds, stroke, strict=True):
+        point = QPointF(x, y)
+        event = QTabletEvent(
+            kind,
+            device,
+            point,
+            canvas.mapToGlobal(point),
+            pressure,
+            0,
+            0,
+            0,
+            0,
+            0,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.LeftButton,
+        )
+        QApplication.sendEvent(canvas, event)
+
+
+@pytest.fixture
+def session(qtbot: QtBot, profile: Profile, profile_path: Path, forms) -> Session:
+    profile.update_settings(consultant="Anja de Consulent", language="en")
+    profile.import_cases(case_document("M-2026-0412", form="test-plan"))
+    answer_all(profile, "M-2026-0412")
+    profile.close()
+    session = Session(profile_path, forms=forms)
+    done: list[object] = []
+    session.unlock(None, PASSPHRASE).success(done.append).run_in_background()
+    qtbot.waitUntil(lambda: bool(done), timeout=10_000)
+    return session
+
+
+def test_sign_seal_preview_and_print(
+    qtbot: QtBot, session: Session, profile_path: Path, forms, tmp_path: Path
+) -> None:
+    errors: list[BaseException] = []
+    page = PlanPage(
+        session,
+        "M-2026-0412",
+        "Zwaantje Markeerstra",
+        "Anja de Consulent",
+        "Wmo-consulent",
+        lambda _w, e: errors.append(e),
+    )
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    page.refresh()
+    qtbot.waitUntil(lambda: page.document.pageCount() > 0, timeout=10_000)
+    assert not page.is_sealed and not page.sign_button.isEnabled()
+
+    qtbot.keyClicks(page.remarks, "Graag ook hulp bij de tuin.")
+    qtbot.mouseClick(page.agree, Qt.MouseButton.LeftButton, pos=QPoint(8, page.agree.height() // 2))
+    assert page.agree.isChecked()
+    page.place.setText("Hoogezand")
+    draw_with_pen(page.inhabitant_pad.canvas)
+    draw_with_mouse(qtbot, page.consultant_pad.canvas)
+    pressures = {p for stroke in page.inhabitant_pad.strokes() for (_x, _y, p) in stroke}
+    assert len(pressures) > 5  # the pen's pressure was kept
+    page.consultant_pad.undo_button.click()
+    assert page.consultant_pad.canvas.is_empty() and not page.sign_button.isEnabled()
+    draw_with_mouse(qtbot, page.consultant_pad.canvas)
+    assert page.sign_button.isEnabled()
+
+    qtbot.mouseClick(page.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.is_sealed, timeout=15_000)
+    qtbot.wait(300)  # QPdfView renders in the background
+    page.grab().save(
+        str(Path(os.environ.get("KITCHENTABLE_SCREENSHOTS", tmp_path)) / "plan-page.png")
+    )
+    assert not errors
+    assert page.document.pageCount() >= 2 and not page.remarks.isEnabled()
+    image = page.document.render(0, page.document.pagePointSize(0).toSize())
+    assert not image.isNull()
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printed = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(printed))
+    assert page.print_to(printer) == page.document.pageCount()
+    info = subprocess.run(
+        ["pdfinfo", str(printed)], capture_output=True, text=True, check=True
+    ).stdout
+    printed_pages = int(next(x.split()[-1] for x in info.splitlines() if x.startswith("Pages:")))
+    assert printed_pages == page.document.pageCount(), info
+
+    session.lock(None).run_in_background()
+    task_manager().drain()
+    with Profile.unlock(profile_path, PASSPHRASE, forms=forms) as check:
+        assert check.case("M-2026-0412").status == CaseStatus.SIGNED
+        pdf, sealed = check.plans.pdf("M-2026-0412")
+        assert sealed
+        assert verify_pdf(pdf, (check.plans.identity().cert_pem,)).status == SealStatus.INTACT
+        plan = check.plans.current("M-2026-0412")
+        assert (
+            plan is not None
+            and plan.reaction.remarks == "Graag ook hulp bij de tuin."
+            and plan.reaction.agrees
+        )
+        assert plan.fully_signed
