@@ -71,6 +71,29 @@ class PlanPage(QWidget):
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
         self.view.setAccessibleName(_("Preview of the report and support plan"))
 
+        self.inhabitant_name, self.consultant_name, self.role = inhabitant, consultant, role
+        reaction, signatures = self._build_side()
+        toolbar = self._build_toolbar()
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.status)
+        side_layout.addWidget(reaction)
+        side_layout.addWidget(signatures)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(side)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.view)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(toolbar)
+        layout.addWidget(splitter, 1)
+        self._update_buttons()
+
+    def _build_side(self) -> tuple[QGroupBox, QGroupBox]:
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setObjectName("planStatus")
@@ -103,12 +126,11 @@ class PlanPage(QWidget):
         form.addRow("", self.update_button)
 
         self.inhabitant_pad = SignaturePad(
-            _("Inhabitant or representative: {name}").format(name=inhabitant)
+            _("Inhabitant or representative: {name}").format(name=self.inhabitant_name)
         )
         self.consultant_pad = SignaturePad(
-            _("Consultant: {name}, {role}").format(name=consultant, role=role)
+            _("Consultant: {name}, {role}").format(name=self.consultant_name, role=self.role)
         )
-        self.inhabitant_name, self.consultant_name, self.role = inhabitant, consultant, role
         self.sign_button = QPushButton(_("Sign and seal"))
         self.sign_button.setObjectName("primary")
         self.sign_button.clicked.connect(self.sign)
@@ -124,7 +146,9 @@ class PlanPage(QWidget):
         note.setWordWrap(True)
         sig_layout.addWidget(note)
         sig_layout.addWidget(self.sign_button)
+        return reaction, signatures
 
+    def _build_toolbar(self) -> QHBoxLayout:
         self.print_button = QPushButton(_("Print…"))
         self.print_button.clicked.connect(self.print_dialog)
         self.export_button = QPushButton(_("Save as file…"))
@@ -147,24 +171,7 @@ class PlanPage(QWidget):
         toolbar.addWidget(self.export_button)
         toolbar.addWidget(self.print_button)
 
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.addWidget(self.status)
-        side_layout.addWidget(reaction)
-        side_layout.addWidget(signatures)
-        side_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(side)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.view)
-        splitter.addWidget(scroll)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
-        layout.addLayout(toolbar)
-        layout.addWidget(splitter, 1)
-        self._update_buttons()
+        return toolbar
 
     # -- loading -----------------------------------------------------------------------------
     def refresh(self, rebuild: bool = True) -> None:

@@ -7,6 +7,8 @@ anything itself: `strokes()` hands them to whoever signs.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -135,7 +137,7 @@ class SignatureCanvas(QWidget):
             painter.drawText(20, baseline - 8, _("Sign here"))
         width, height = self.width(), self.height()
         for stroke in self._strokes:
-            for (x1, y1, p1), (x2, y2, p2) in zip(stroke, stroke[1:], strict=False):
+            for (x1, y1, p1), (x2, y2, p2) in pairwise(stroke):
                 pen = QPen(QColor("#14213d"), 1.2 + 3.0 * (p1 + p2) / 2)
                 pen.setCapStyle(Qt.PenCapStyle.RoundCap)
                 painter.setPen(pen)
