@@ -20,6 +20,7 @@ from kitchentable.paths import resources_dir
 from kitchentable.render import document as d
 from kitchentable.render.compose import compose, load_branding
 from kitchentable.render.pdf import render_document
+from kitchentable.render.pdfa import make_pdfa
 from kitchentable.render.plan_builder import build_plan
 from kitchentable.render.seal import SealIdentity, new_self_issued_identity, seal_pdf
 from kitchentable.storage import crypto
@@ -135,7 +136,7 @@ class PlanService:
             consultant_role=settings.role,
             draft=draft,
         )
-        return render_document(document)
+        return make_pdfa(render_document(document), plan.language)
 
     def pdf(self, reference: str) -> tuple[bytes, bool]:
         """The plan as the inhabitant would see it now: (pdf, sealed?)."""

@@ -8,6 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pikepdf
 import pytest
 
 from kitchentable.domain.case import CaseStatus
@@ -205,6 +206,10 @@ def test_signed_plan_is_sealed_and_outside_validators_agree(
     tool("qpdf", "--check", str(path))
     text = pdf_text(path)
     assert "CONCEPT" not in text and "graag ook hulp bij de tuin" in text
+    with pikepdf.open(path) as document:  # PDF/A-2b identification survives the seal
+        meta = document.open_metadata()
+        assert (meta.get("pdfaid:part"), meta.get("pdfaid:conformance")) == ("2", "B")
+        assert document.Root.OutputIntents[0].S == "/GTS_PDFA1"
     signed = tool("pdfsig", str(path)).stdout
     assert "Signature is Valid" in signed and "Total document signed" in signed
     identity = planned.plans.identity()
