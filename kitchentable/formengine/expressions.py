@@ -80,7 +80,7 @@ def _total(group: object, field: object) -> float | int:
 
 
 def _empty(value: object) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+    return value is None or value in ("", [], {})
 
 
 # name -> (function, number of arguments, needs today)
@@ -125,69 +125,81 @@ class Expression:
     def parse(cls, source: str) -> Expression:
         if len(source) > MAX_LENGTH:
             raise ExpressionError(f"expression longer than {MAX_LENGTH} characters")
+        # A YAML literal block (`|`) keeps its line breaks; inside one expression they are
+        # only spacing, as they would be between brackets. Same length, so offsets still fit.
+        text = source.replace("\r", " ").replace("\n", " ").strip()
         try:
-            tree = ast.parse(source.strip(), mode="eval")
+            tree = ast.parse(text, mode="eval")
         except SyntaxError as exc:
             raise ExpressionError(f"not a valid expression: {exc.msg}", (exc.offset or 1) - 1) from exc
-        names: set[str] = set()
-        count = 0
-        for node in ast.walk(tree):
-            count += 1
-            _check_node(node, names)
-        if count > MAX_NODES:
+        except (RecursionError, MemoryError, ValueError) as exc:
+            raise ExpressionError("expression too deeply nested") from exc
+        nodes = list(ast.walk(tree))
+        if len(nodes) > MAX_NODES:
             raise ExpressionError(f"expression too complex (more than {MAX_NODES} parts)")
+        called = {id(node.func) for node in nodes if isinstance(node, ast.Call)}
+        names: set[str] = set()
+        for node in nodes:
+            _check_node(node, names, id(node) in called)
         return cls(source=source, tree=tree, names=frozenset(names))
 
     def evaluate(self, env: Mapping[str, object], today: dt.date | None = None) -> object:
         """Evaluate on answers; unknown names are unanswered (None)."""
         context = _Context(env, (today or dt.date.today()).isoformat())
         try:
-            return context.eval(self.tree.body)
+            return context.value(self.tree.body)
         except EvaluationError:
             raise
         except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
             raise EvaluationError(str(exc)) from exc
 
 
-def _check_node(node: ast.AST, names: set[str]) -> None:
-    offset = getattr(node, "col_offset", 0)
+_PASSIVE = (
+    ast.Expression,
+    ast.Load,
+    ast.And,
+    ast.Or,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.List,
+    ast.Tuple,
+    *_BINARY,
+    *_COMPARE,
+)
+_UNARY = (ast.Not, ast.USub, ast.UAdd)
+
+
+def _check_node(node: ast.AST, names: set[str], called: bool) -> None:  # noqa: PLR0912 - one case per node kind
+    """Accept one node of the tree or raise ExpressionError saying why not."""
+    offset = node.col_offset if isinstance(node, ast.expr) else 0
+    if isinstance(node, (*_PASSIVE, *_UNARY)):
+        return
     match node:
-        case ast.Expression() | ast.Load() | ast.And() | ast.Or() | ast.Not() | ast.USub() | ast.UAdd():
-            return
-        case ast.BoolOp() | ast.Compare() | ast.IfExp() | ast.List() | ast.Tuple():
-            return
-        case ast.UnaryOp(op=ast.Not() | ast.USub() | ast.UAdd()):
+        case ast.UnaryOp(op=op) if isinstance(op, _UNARY):
             return
         case ast.BinOp(op=op) if type(op) in _BINARY:
             return
         case ast.BinOp() | ast.UnaryOp():
             raise ExpressionError("this operator is not allowed in a form expression", offset)
-        case _ if isinstance(node, tuple(_BINARY)) or isinstance(node, tuple(_COMPARE)):
-            return
         case ast.Constant(value=value):
             if not isinstance(value, _ALLOWED_CONSTANTS):
                 raise ExpressionError("only text, numbers, True, False and None are allowed", offset)
-            return
         case ast.Name(id=name):
-            if name.startswith("_"):
-                raise ExpressionError(f"the name '{name}' is not allowed", offset)
-            if name in FUNCTIONS:
-                return  # checked as part of its Call; a bare function name is refused at eval
-            if name not in RESERVED_NAMES:
-                names.add(name)
-            return
-        case ast.Call(func=ast.Name(id=fname), args=args, keywords=[]) if fname in FUNCTIONS:
+            _check_name(name, names, called, offset)
+        case ast.Call(func=ast.Name(id=fname), args=args, keywords=keywords) if fname in FUNCTIONS:
             expected = FUNCTIONS[fname][1]
-            if len(args) != expected or any(isinstance(a, ast.Starred) for a in args):
+            if keywords or any(isinstance(a, ast.Starred) for a in args):
+                raise ExpressionError(f"{fname}() takes plain arguments only", offset)
+            if len(args) != expected:
                 raise ExpressionError(f"{fname}() takes {expected} argument(s)", offset)
-            return
+        case ast.Call(func=ast.Attribute()) | ast.Attribute():
+            raise ExpressionError("attribute access (a.b) is not allowed", offset)
         case ast.Call():
             raise ExpressionError(
                 "calls are not allowed, except count, age, days_between, add_days, total, empty",
                 offset,
             )
-        case ast.Attribute():
-            raise ExpressionError("attribute access (a.b) is not allowed", offset)
         case ast.Subscript():
             raise ExpressionError("indexing (a[b]) is not allowed", offset)
         case _:
@@ -196,65 +208,103 @@ def _check_node(node: ast.AST, names: set[str]) -> None:
             )
 
 
+def _check_name(name: str, names: set[str], called: bool, offset: int) -> None:
+    if name.startswith("_"):
+        raise ExpressionError(f"the name '{name}' is not allowed", offset)
+    if name in FUNCTIONS:
+        if not called:
+            raise ExpressionError(f"{name} is a function: write {name}(...)", offset)
+        return
+    if called:
+        raise ExpressionError(
+            "calls are not allowed, except count, age, days_between, add_days, total, empty",
+            offset,
+        )
+    if name not in RESERVED_NAMES:
+        names.add(name)
+
+
 class _Context:
+    """Interprets a checked tree. Only node kinds `_check_node` accepted can reach it."""
+
     def __init__(self, env: Mapping[str, object], today: str) -> None:
         self.env = env
         self.today = today
 
-    def eval(self, node: ast.expr) -> Any:  # noqa: PLR0911, PLR0912 - one branch per node kind
+    def value(self, node: ast.expr) -> Any:  # noqa: PLR0911, PLR0912 - one case per node kind
         match node:
             case ast.Constant(value=value):
                 return value
             case ast.Name(id="today"):
                 return self.today
             case ast.Name(id=name):
-                if name in FUNCTIONS:
-                    raise EvaluationError(f"{name} must be called")
                 return self.env.get(name)
-            case ast.BoolOp(op=ast.And(), values=values):
-                result: Any = True
-                for value in values:
-                    result = self.eval(value)
-                    if not result:
-                        return result
-                return result
-            case ast.BoolOp(op=ast.Or(), values=values):
-                result = False
-                for value in values:
-                    result = self.eval(value)
-                    if result:
-                        return result
-                return result
+            case ast.BoolOp(op=ast.And(), values=operands):
+                return self._and(operands)
+            case ast.BoolOp(op=ast.Or(), values=operands):
+                return self._or(operands)
             case ast.UnaryOp(op=ast.Not(), operand=operand):
-                return not self.eval(operand)
+                return not self.value(operand)
             case ast.UnaryOp(op=ast.USub(), operand=operand):
-                return -_number(self.eval(operand))
+                return -_number(self.value(operand))
             case ast.UnaryOp(op=ast.UAdd(), operand=operand):
-                return +_number(self.eval(operand))
-            case ast.BinOp(left=left, op=op, right=right):
-                value = _BINARY[type(op)](self.eval(left), self.eval(right))
-                if isinstance(value, str | list) and len(value) > MAX_STRING:
-                    raise EvaluationError("result too long")
-                return value
+                return +_number(self.value(operand))
+            case ast.BinOp(left=left, op=binop, right=right):
+                return _binary(binop, self.value(left), self.value(right))
             case ast.Compare(left=left, ops=ops, comparators=comparators):
-                current = self.eval(left)
-                for op, comparator in zip(ops, comparators, strict=True):
-                    other = self.eval(comparator)
-                    if not _COMPARE[type(op)](current, other):
-                        return False
-                    current = other
-                return True
+                return self._compare(left, ops, comparators)
             case ast.IfExp(test=test, body=body, orelse=orelse):
-                return self.eval(body) if self.eval(test) else self.eval(orelse)
+                return self.value(body) if self.value(test) else self.value(orelse)
             case ast.List(elts=elts) | ast.Tuple(elts=elts):
-                return [self.eval(e) for e in elts]
+                return [self.value(e) for e in elts]
             case ast.Call(func=ast.Name(id=fname), args=args):
                 function, _, needs_today = FUNCTIONS[fname]
-                values = [self.eval(a) for a in args]
+                values: list[object] = [self.value(a) for a in args]
                 if needs_today:
                     values.append(self.today)
                 return function(*values)
         raise EvaluationError(f"cannot evaluate {type(node).__name__}")  # unreachable after parse
+
+    def _and(self, operands: list[ast.expr]) -> Any:
+        result: Any = True
+        for operand in operands:
+            result = self.value(operand)
+            if not result:
+                return result
+        return result
+
+    def _or(self, operands: list[ast.expr]) -> Any:
+        result: Any = False
+        for operand in operands:
+            result = self.value(operand)
+            if result:
+                return result
+        return result
+
+    def _compare(self, left: ast.expr, ops: list[ast.cmpop], comparators: list[ast.expr]) -> bool:
+        current = self.value(left)
+        for cmpop, comparator in zip(ops, comparators, strict=True):
+            other = self.value(comparator)
+            if not _COMPARE[type(cmpop)](current, other):
+                return False
+            current = other
+        return True
+
+
+def _binary(binop: ast.operator, left: object, right: object) -> Any:
+    if isinstance(binop, ast.Mult):
+        # Check the size first: 'a' * 10**9 must never be built just to be refused.
+        for sequence, times in ((left, right), (right, left)):
+            if (
+                isinstance(sequence, str | list)
+                and isinstance(times, int)
+                and len(sequence) * times > MAX_STRING
+            ):
+                raise EvaluationError("result too long")
+    value = _BINARY[type(binop)](left, right)
+    if isinstance(value, str | list) and len(value) > MAX_STRING:
+        raise EvaluationError("result too long")
+    return value
 
 
 def _number(value: object) -> int | float:

@@ -8,17 +8,26 @@ wrong. Never evaluates an expression: it only parses and checks them (formengine
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable, Iterator
-from functools import cache
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
 from kitchentable.errors import FormError, FormErrors, UnknownForm
-from kitchentable.formengine.expressions import Expression, ExpressionError
+from kitchentable.formengine.expressions import (
+    FUNCTIONS,
+    RESERVED_NAMES,
+    Expression,
+    ExpressionError,
+)
+from kitchentable.formengine.formsource import (
+    Lines,
+    Path_,
+    compose,
+    duplicate_keys,
+    schema,
+    schema_errors,
+)
 from kitchentable.formengine.model import (
     Form,
     LegalTopic,
@@ -31,103 +40,21 @@ from kitchentable.formengine.model import (
 )
 from kitchentable.paths import forms_dir
 
-Path_ = tuple[str | int, ...]
-
-
-@cache
-def schema() -> dict[str, Any]:
-    with open(forms_dir() / "schema.json", encoding="utf-8") as handle:
-        data: dict[str, Any] = json.load(handle)
-    return data
-
-
-class _Lines:
-    """Maps a JSON path (keys and indexes) to a 1-based line in the YAML source."""
-
-    def __init__(self, root: yaml.Node) -> None:
-        self.root = root
-
-    def node(self, path: Iterable[str | int], key: bool = False) -> yaml.Node:
-        node = self.root
-        parts = list(path)
-        for i, part in enumerate(parts):
-            if isinstance(node, yaml.MappingNode):
-                match = [(k, v) for k, v in node.value if k.value == part]
-                if not match:
-                    return node
-                node = match[-1][0] if key and i == len(parts) - 1 else match[-1][1]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if part >= len(node.value):
-                    return node
-                node = node.value[part]
-            else:
-                return node
-        return node
-
-    def line(self, path: Iterable[str | int], key: bool = False) -> int:
-        return int(self.node(path, key).start_mark.line) + 1
-
-
-def _duplicate_keys(node: yaml.Node) -> Iterator[tuple[int, str]]:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            if key.value in seen:
-                yield key.start_mark.line + 1, f"the key '{key.value}' appears twice"
-            seen.add(key.value)
-            yield from _duplicate_keys(value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            yield from _duplicate_keys(item)
-
-
-def _schema_message(error: jsonschema.ValidationError) -> str:
-    where = ".".join(str(p) for p in error.absolute_path) or "form"
-    match error.validator:
-        case "additionalProperties":
-            return f"{where}: {error.message.replace('Additional properties are not allowed', 'unknown key')}"
-        case "required":
-            return f"{where}: {error.message.replace('is a required property', 'is missing')}"
-        case "enum" if error.absolute_path and error.absolute_path[-1] == "type":
-            allowed = ", ".join(str(v) for v in error.validator_value)
-            return f"{where}: unknown question type {error.instance!r} (known types: {allowed})"
-        case "oneOf" | "anyOf" if error.context:
-            best = jsonschema.exceptions.best_match(error.context)
-            return _schema_message(best) if best is not None else f"{where}: {error.message}"
-        case _:
-            return f"{where}: {error.message}"
+__all__ = ["FormRegistry", "load_form", "parse_form_text", "schema"]
 
 
 def parse_form_text(text: str, source: str = "<form>") -> Form:
     """Parse and check a form given as YAML text; raises FormErrors listing every problem."""
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise FormErrors([FormError(source, line, f"not valid YAML: {exc.problem}")]) from exc
-    except yaml.YAMLError as exc:
-        raise FormErrors([FormError(source, 1, f"not valid YAML: {exc}")]) from exc
-    if root is None or not isinstance(data, dict):
-        raise FormErrors([FormError(source, 1, "the file does not contain a form (a mapping)")])
-
-    errors = [FormError(source, line, msg) for line, msg in _duplicate_keys(root)]
-    lines = _Lines(root)
-    validator = jsonschema.Draft202012Validator(schema())
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        path = tuple(error.absolute_path)
-        errors.append(FormError(source, lines.line(path), _schema_message(error), ".".join(map(str, path))))
+    root, data = compose(text, source)
+    lines = Lines(root)
+    errors = [FormError(source, line, msg) for line, msg in duplicate_keys(root)]
+    errors += schema_errors(data, lines, source)
     if errors:
-        raise FormErrors(errors)
+        raise FormErrors(sorted(errors, key=lambda e: e.line))
     builder = _Builder(source, lines)
     form = builder.build(data, hashlib.sha256(text.encode("utf-8")).hexdigest())
     if builder.errors:
-        raise FormErrors(builder.errors)
+        raise FormErrors(sorted(builder.errors, key=lambda e: e.line))
     return form
 
 
@@ -140,18 +67,24 @@ def load_form(path: str | Path) -> Form:
     return parse_form_text(text, str(file))
 
 
+_RESERVED_IDS = frozenset(FUNCTIONS) | RESERVED_NAMES
+
+
 class _Builder:
     """Builds the Form and collects semantic errors (ids, references, expressions)."""
 
-    def __init__(self, source: str, lines: _Lines) -> None:
+    def __init__(self, source: str, lines: Lines) -> None:
         self.source = source
         self.lines = lines
         self.errors: list[FormError] = []
         self.seen_ids: dict[str, int] = {}
         self.topic_ids: set[str] = set()
+        self.tagged_topics: set[str] = set()
         self.top_ids: set[str] = set()
         # (expression, names allowed, path) checked once every id is known
         self.pending: list[tuple[Expression, frozenset[str], Path_]] = []
+        # top-level computed question id -> (its expression, path of `expression`)
+        self.computed: dict[str, tuple[Expression, Path_]] = {}
 
     def error(self, path: Path_, message: str, key: bool = False) -> None:
         self.errors.append(
@@ -177,7 +110,8 @@ class _Builder:
                 self.error((*path, "id"), f"section id '{raw['id']}' is used twice")
             section_ids.add(raw["id"])
             questions = tuple(
-                self.question(q, (*path, "questions", j), None) for j, q in enumerate(raw["questions"])
+                self.question(q, (*path, "questions", j), None)
+                for j, q in enumerate(raw["questions"])
             )
             sections.append(
                 Section(
@@ -189,9 +123,11 @@ class _Builder:
                     visible_if=self.expression(raw.get("visible_if"), (*path, "visible_if"), None),
                 )
             )
-        for expression, allowed, path in self.pending:
+        for expression, allowed, where in self.pending:
             for name in sorted(expression.names - allowed):
-                self.error(path, f"the expression refers to an unknown question '{name}'")
+                self.error(where, f"the expression refers to an unknown question '{name}'")
+        self.check_topics_asked(topics)
+        self.check_computed_cycles()
         return Form(
             id=data["id"],
             version=data["version"],
@@ -204,7 +140,37 @@ class _Builder:
             sha256=sha256,
         )
 
-    def expression(self, text: str | None, path: Path_, group: frozenset[str] | None) -> Expression | None:
+    def check_topics_asked(self, topics: list[LegalTopic]) -> None:
+        """A required topic no question is tagged with stays open, so no plan could be signed."""
+        for i, topic in enumerate(topics):
+            if topic.required and topic.id not in self.tagged_topics:
+                self.error(
+                    ("legal_topics", i),
+                    f"no question is tagged with the required legal topic '{topic.id}'",
+                )
+
+    def check_computed_cycles(self) -> None:
+        """Computed values may use each other, but not in a circle (it would never settle)."""
+        done: set[str] = set()
+        for start in self.computed:
+            trail: list[str] = []
+            current: str | None = start
+            while current is not None and current not in done:
+                if current in trail:
+                    circle = " -> ".join([*trail[trail.index(current) :], current])
+                    self.error(
+                        self.computed[start][1],
+                        f"computed values refer to each other in a circle: {circle}",
+                    )
+                    break
+                trail.append(current)
+                names = self.computed[current][0].names
+                current = next((n for n in sorted(names) if n in self.computed), None)
+            done.update(trail)
+
+    def expression(
+        self, text: str | None, path: Path_, group: frozenset[str] | None
+    ) -> Expression | None:
         if text is None:
             return None
         try:
@@ -216,32 +182,57 @@ class _Builder:
         self.pending.append((expression, frozenset(allowed), path))
         return expression
 
-    def question(self, raw: dict[str, Any], path: Path_, group: frozenset[str] | None) -> Question:
-        qid = raw["id"]
+    def check_id(self, qid: str, path: Path_) -> None:
         if qid in self.seen_ids:
-            self.error((*path, "id"), f"question id '{qid}' is already used on line {self.seen_ids[qid]}")
+            self.error(
+                (*path, "id"), f"question id '{qid}' is already used on line {self.seen_ids[qid]}"
+            )
         else:
             self.seen_ids[qid] = self.lines.line((*path, "id"))
-        qtype = QuestionType(raw["type"])
-        topics = raw.get("legal_topic", ())
-        topics = (topics,) if isinstance(topics, str) else tuple(topics)
-        for topic in topics:
+        if qid in _RESERVED_IDS:
+            self.error((*path, "id"), f"'{qid}' means something else in expressions; choose another id")
+
+    def check_topics(self, raw: dict[str, Any], path: Path_) -> tuple[str, ...]:
+        value = raw.get("legal_topic", ())
+        topics = (value,) if isinstance(value, str) else tuple(value)
+        for k, topic in enumerate(topics):
+            where = (*path, "legal_topic") if isinstance(value, str) else (*path, "legal_topic", k)
             if topic not in self.topic_ids:
-                self.error((*path, "legal_topic"), f"unknown legal topic '{topic}' (list it under legal_topics)")
-        options = tuple(
-            Option(o["value"], _text(o["label"]), _text(o.get("help"))) for o in raw.get("options", ())
-        )
-        values = [o.value for o in options]
-        for value in {v for v in values if values.count(v) > 1}:
-            self.error((*path, "options"), f"option '{value}' is listed twice")
+                self.error(where, f"unknown legal topic '{topic}' (list it under legal_topics)")
+        self.tagged_topics.update(topics)
+        return topics
+
+    def check_options(self, raw: dict[str, Any], qtype: QuestionType, path: Path_) -> None:
+        seen: set[str] = set()
+        for k, option in enumerate(raw.get("options", ())):
+            if option["value"] in seen:
+                self.error(
+                    (*path, "options", k, "value"), f"option '{option['value']}' is listed twice"
+                )
+            seen.add(option["value"])
         if raw.get("options") and qtype not in (QuestionType.CHOICE, QuestionType.MULTICHOICE):
-            self.error((*path, "options"), f"options are only used by choice and multichoice, not {qtype}")
+            self.error(
+                (*path, "options"), f"options are only used by choice and multichoice, not {qtype}"
+            )
+
+    def check_ranges(self, raw: dict[str, Any], path: Path_) -> None:
         if "min" in raw and "max" in raw and raw["min"] > raw["max"]:
             self.error((*path, "min"), "min is larger than max")
+        if "min_items" in raw and "max_items" in raw and raw["min_items"] > raw["max_items"]:
+            self.error((*path, "min_items"), "min_items is larger than max_items")
+
+    def question(self, raw: dict[str, Any], path: Path_, group: frozenset[str] | None) -> Question:
+        qid = raw["id"]
+        self.check_id(qid, path)
+        qtype = QuestionType(raw["type"])
+        topics = self.check_topics(raw, path)
+        self.check_options(raw, qtype, path)
+        self.check_ranges(raw, path)
         if qtype == QuestionType.COMPUTED and raw.get("required"):
             self.error((*path, "required"), "a computed value cannot be required")
+        if qtype == QuestionType.COMPUTED and group is not None:
+            self.error((*path, "type"), "a computed value inside a group is not supported")
         children: tuple[Question, ...] = ()
-        child_scope = group
         if qtype == QuestionType.GROUP:
             if group is not None:
                 self.error((*path, "type"), "a group inside a group is not supported")
@@ -253,6 +244,9 @@ class _Builder:
         elif "questions" in raw:
             self.error((*path, "questions"), "only a group has questions of its own")
         required = raw.get("required", False)
+        expression = self.expression(raw.get("expression"), (*path, "expression"), group)
+        if qtype == QuestionType.COMPUTED and expression is not None and group is None:
+            self.computed[qid] = (expression, (*path, "expression"))
         return Question(
             id=qid,
             type=qtype,
@@ -268,14 +262,17 @@ class _Builder:
             message=_text(raw.get("message")),
             legal_topics=topics,
             plan=raw.get("plan"),
-            options=options,
+            options=tuple(
+                Option(o["value"], _text(o["label"]), _text(o.get("help")))
+                for o in raw.get("options", ())
+            ),
             levels=tuple(_text(level) for level in raw.get("levels", ())),
             min=raw.get("min"),
             max=raw.get("max"),
             decimals=raw.get("decimals"),
             unit=_text(raw.get("unit")),
             max_length=raw.get("max_length"),
-            expression=self.expression(raw.get("expression"), (*path, "expression"), group),
+            expression=expression,
             item_label=_text(raw.get("item_label")),
             min_items=raw.get("min_items"),
             max_items=raw.get("max_items"),
@@ -305,9 +302,24 @@ class FormRegistry:
         registry = cls()
         for path in sorted((directory or forms_dir()).glob("*.yaml")):
             try:
-                registry.add(load_form(path))
+                form = load_form(path)
             except FormErrors as exc:
                 registry.problems.extend(exc.errors)
+                continue
+            earlier = registry._forms.get(form.key)
+            if earlier is not None:
+                # Two files claiming one version: which one a conversation gets would depend on
+                # file names. The first is kept and the second reported.
+                registry.problems.append(
+                    FormError(
+                        str(path),
+                        _version_line(path),
+                        f"form '{form.id}' version {form.version} is also in {earlier.source}; "
+                        "give this file a new version",
+                    )
+                )
+                continue
+            registry.add(form)
         return registry
 
     def add(self, form: Form) -> None:
@@ -330,3 +342,9 @@ class FormRegistry:
 
     def all(self) -> list[Form]:
         return [self._forms[k] for k in sorted(self._forms)]
+
+
+def _version_line(path: Path) -> int:
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r"^version\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, found.start()) + 1 if found else 1

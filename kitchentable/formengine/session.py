@@ -140,6 +140,7 @@ class ConversationState:
         self.answers: dict[str, object] = dict(answers)
         self.today = today or date.today()
         self._env: dict[str, object] | None = None
+        self._computed = _computed_in_order(form)
 
     # -- values --------------------------------------------------------------------------
     def set(self, question_id: str, value: object) -> object:
@@ -159,9 +160,8 @@ class ConversationState:
         """Answers plus computed values, as expressions see them."""
         if self._env is None:
             env = dict(self.answers)
-            for question in self.form.questions():
-                if question.type == QuestionType.COMPUTED and question.expression is not None:
-                    env[question.id] = self._evaluate(question.expression, env, None)
+            for question_id, expression in self._computed:
+                env[question_id] = self._evaluate(expression, env, None)
             self._env = env
         return self._env
 
@@ -235,8 +235,7 @@ class ConversationState:
 
     def group_errors(self, group: Question) -> dict[str, str]:
         found: dict[str, str] = {}
-        items = self.answers.get(group.id) or []
-        for index, item in enumerate(items):  # type: ignore[arg-type]
+        for index, item in enumerate(self._items(group)):
             for field in group.questions:
                 if self.visible(field, item):
                     message = self.question_error(field, item)
@@ -244,20 +243,46 @@ class ConversationState:
                         found[f"{group.id}[{index}].{field.id}"] = message
         return found
 
+    def _items(self, group: Question) -> list[dict[str, object]]:
+        items = self.answers.get(group.id)
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
     # -- legal topics and progress ---------------------------------------------------------
     def topic_open(self, topic: LegalTopic) -> bool:
-        """Open until a visible tagged question is answered and no visible required one is empty."""
+        """Open until a visible tagged question is answered and no visible required one is empty.
+
+        A field inside a group counts once per item it is visible in.
+        """
         answered = False
-        for section in self.form.sections:
-            for question in self.visible_questions(section):
-                if topic.id not in question.legal_topics:
-                    continue
-                if is_empty(self.env().get(question.id)):
-                    if self.required(question):
-                        return True
-                else:
-                    answered = True
+        for question, item in self._visible_answerables():
+            if topic.id not in question.legal_topics:
+                continue
+            value = self._scope(item).get(question.id)
+            if is_empty(value):
+                if self.required(question, item):
+                    return True
+            else:
+                answered = True
         return not answered
+
+    def _visible_answerables(
+        self, sections: tuple[Section, ...] | None = None
+    ) -> list[tuple[Question, Mapping[str, object] | None]]:
+        """Every visible question that takes an answer, with its group item when it has one."""
+        found: list[tuple[Question, Mapping[str, object] | None]] = []
+        for section in self.form.sections if sections is None else sections:
+            for question in self.visible_questions(section):
+                if question.type == QuestionType.COMPUTED:
+                    continue
+                found.append((question, None))
+                if question.type == QuestionType.GROUP:
+                    for item in self._items(question):
+                        found.extend(
+                            (field, item)
+                            for field in question.questions
+                            if field.type != QuestionType.COMPUTED and self.visible(field, item)
+                        )
+        return found
 
     def open_topics(self, required_only: bool = True) -> list[LegalTopic]:
         return [
@@ -265,15 +290,56 @@ class ConversationState:
         ]
 
     def section_topics_open(self, section: Section) -> list[LegalTopic]:
-        tagged = {t for q in section.questions for t in q.legal_topics}
+        tagged = {
+            t for q in section.questions for t in (*q.legal_topics, *_field_topics(q))
+        }
         return [t for t in self.open_topics() if t.id in tagged]
 
     def progress(self, section: Section) -> Progress:
-        visible = [q for q in self.visible_questions(section) if q.type != QuestionType.COMPUTED]
-        answered = sum(1 for q in visible if not is_empty(self.answers.get(q.id)))
-        required_open = sum(1 for q in visible if self.required(q) and is_empty(self.answers.get(q.id)))
-        errors = sum(1 for key in self.errors() if key.split("[")[0] in {q.id for q in visible})
-        return Progress(answered, len(visible), required_open, errors)
+        """Counts for one section; `errors` are answers that are wrong, not ones still missing."""
+        total = answered = required_open = errors = 0
+        for question, item in self._visible_answerables((section,)):
+            empty = is_empty(self._scope(item).get(question.id))
+            if item is None:
+                total += 1
+                answered += not empty
+            if empty:
+                required_open += self.required(question, item)
+            elif self.question_error(question, item):
+                errors += 1
+        return Progress(answered, total, required_open, errors)
 
     def complete(self) -> bool:
         return not self.errors() and not self.open_topics()
+
+
+def _field_topics(question: Question) -> tuple[str, ...]:
+    return tuple(t for field in question.questions for t in field.legal_topics)
+
+
+def _computed_in_order(form: Form) -> list[tuple[str, Expression]]:
+    """Top-level computed values, each after the computed values it reads.
+
+    The loader refuses circles; should one slip through, it is cut where it closes and the
+    value that closes it reads None.
+    """
+    computed = {
+        q.id: q.expression
+        for q in form.questions()
+        if q.type == QuestionType.COMPUTED and q.expression is not None
+    }
+    ordered: list[tuple[str, Expression]] = []
+    placed: set[str] = set()
+
+    def place(question_id: str, trail: frozenset[str]) -> None:
+        if question_id in placed or question_id in trail:
+            return
+        expression = computed[question_id]
+        for name in sorted(expression.names & computed.keys()):
+            place(name, trail | {question_id})
+        placed.add(question_id)
+        ordered.append((question_id, expression))
+
+    for question_id in computed:
+        place(question_id, frozenset())
+    return ordered

@@ -7,7 +7,9 @@ Each `normalise_*` returns the stored form or raises ValueError with a sentence 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from kitchentable.i18n import _
 
@@ -15,13 +17,16 @@ _POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
 # Letter pairs never issued as postcodes (PostNL): SA, SD and SS.
 _POSTCODE_EXCLUDED = {"SA", "SD", "SS"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_CHARS = re.compile(r"^[+0-9 ()-]+$")
+# A + only opens an international number; digits are 0-9 (\d would also take other scripts).
+_PHONE_CHARS = re.compile(r"\+?[0-9 ()-]+")
+_BSN = re.compile(r"[0-9]{8,9}")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
 
 
 def bsn_is_valid(value: str) -> bool:
     """The 11-proef: 9 digits d1..d9, sum(d_i * (10 - i)) for i=1..8 minus d9 divisible by 11."""
     digits = re.sub(r"[\s.]", "", value)
-    if not digits.isdigit() or len(digits) not in (8, 9):
+    if not _BSN.fullmatch(digits):
         return False
     digits = digits.zfill(9)
     if digits == "000000000":
@@ -48,7 +53,7 @@ def normalise_postcode(value: str) -> str:
 def normalise_phone(value: str) -> str:
     text = value.strip()
     digits = re.sub(r"\D", "", text)
-    if not _PHONE_CHARS.match(text) or not 10 <= len(digits) <= 15:
+    if not _PHONE_CHARS.fullmatch(text) or not 10 <= len(digits) <= 15:
         raise ValueError(_("This is not a phone number. Write for example 06 12345678 or +31 50 1234567."))
     if not text.startswith("+") and not digits.startswith("0"):
         raise ValueError(_("A Dutch phone number starts with 0, an international one with +."))
@@ -63,35 +68,46 @@ def normalise_email(value: str) -> str:
 
 
 def normalise_date(value: object) -> str:
+    if isinstance(value, dt.datetime):  # a datetime is a date too, but its isoformat has a time
+        return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
         text = value.strip()
         for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
             try:
-                return dt.datetime.strptime(text, pattern).date().isoformat()  # noqa: DTZ007
+                return dt.datetime.strptime(text, pattern).date().isoformat()
             except ValueError:
                 continue
     raise ValueError(_("This is not a date. Write it as dd-mm-yyyy."))
 
 
 def normalise_number(value: object, decimals: int | None = None) -> int | float:
+    """A number from a widget or typed text (decimal comma or point), within `decimals`."""
     if isinstance(value, bool):
         raise ValueError(_("A number is needed here."))
     if isinstance(value, int | float):
         number: int | float = value
     elif isinstance(value, str):
+        # Plain digits only: float() would also take '1_000', '1e5', 'nan' and 'inf'.
         text = value.strip().replace(",", ".")
+        if not _NUMBER.fullmatch(text):
+            raise ValueError(_("A number is needed here."))
         try:
-            number = int(text) if re.fullmatch(r"-?\d+", text) else float(text)
-        except ValueError as exc:
+            number = float(text) if "." in text else int(text)
+        except ValueError as exc:  # more digits than int() converts
             raise ValueError(_("A number is needed here.")) from exc
     else:
         raise ValueError(_("A number is needed here."))
-    if isinstance(number, float) and (number != number or number in (float("inf"), float("-inf"))):
+    if isinstance(number, float) and not math.isfinite(number):
         raise ValueError(_("A number is needed here."))
-    if decimals == 0 and isinstance(number, float):
-        if not number.is_integer():
+    if decimals is None or isinstance(number, int):
+        return number
+    # Through str() so 2.675 rounds the way it was typed, half up, not as its binary double.
+    rounded = float(Decimal(str(number)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP))
+    if decimals == 0:
+        # Float noise from a widget (3.0000000000000004) is still a whole number; 4.5 is not.
+        if abs(rounded - number) > 1e-9 * max(1.0, abs(number)):
             raise ValueError(_("A whole number is needed here."))
-        number = int(number)
-    return number
+        return int(rounded)
+    return rounded
