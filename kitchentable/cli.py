@@ -296,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("profile folder (default: KITCHENTABLE_PROFILE or the platform data folder)"),
     )
     parser.add_argument("--demo", action="store_true", help=_("start on the demo profile"))
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help=_("check this installation (vault, forms, PDF) in a temporary profile and exit"),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(
@@ -357,12 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit per outcome
     set_language()
     logfile = setup_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.self_test:
+            from kitchentable.selftest import run_self_test
+
+            return run_self_test()
         if args.demo and not getattr(args, "func", None):
             return demo.run(args)
         if not getattr(args, "func", None):

@@ -131,7 +131,9 @@ class Expression:
         try:
             tree = ast.parse(text, mode="eval")
         except SyntaxError as exc:
-            raise ExpressionError(f"not a valid expression: {exc.msg}", (exc.offset or 1) - 1) from exc
+            raise ExpressionError(
+                f"not a valid expression: {exc.msg}", (exc.offset or 1) - 1
+            ) from exc
         except (RecursionError, MemoryError, ValueError) as exc:
             raise ExpressionError("expression too deeply nested") from exc
         nodes = list(ast.walk(tree))
@@ -170,7 +172,8 @@ _PASSIVE = (
 _UNARY = (ast.Not, ast.USub, ast.UAdd)
 
 
-def _check_node(node: ast.AST, names: set[str], called: bool) -> None:  # noqa: PLR0912 - one case per node kind
+# One case per node kind reads better than a table of small functions.
+def _check_node(node: ast.AST, names: set[str], called: bool) -> None:  # noqa: PLR0912
     """Accept one node of the tree or raise ExpressionError saying why not."""
     offset = node.col_offset if isinstance(node, ast.expr) else 0
     if isinstance(node, (*_PASSIVE, *_UNARY)):
@@ -184,7 +187,9 @@ def _check_node(node: ast.AST, names: set[str], called: bool) -> None:  # noqa: 
             raise ExpressionError("this operator is not allowed in a form expression", offset)
         case ast.Constant(value=value):
             if not isinstance(value, _ALLOWED_CONSTANTS):
-                raise ExpressionError("only text, numbers, True, False and None are allowed", offset)
+                raise ExpressionError(
+                    "only text, numbers, True, False and None are allowed", offset
+                )
         case ast.Name(id=name):
             _check_name(name, names, called, offset)
         case ast.Call(func=ast.Name(id=fname), args=args, keywords=keywords) if fname in FUNCTIONS:

@@ -98,7 +98,9 @@ class _Builder:
                 self.error(("legal_topics", i, "id"), f"legal topic '{raw['id']}' is listed twice")
             self.topic_ids.add(raw["id"])
             topics.append(
-                LegalTopic(raw["id"], raw["article"], _text(raw["label"]), raw.get("required", True))
+                LegalTopic(
+                    raw["id"], raw["article"], _text(raw["label"]), raw.get("required", True)
+                )
             )
         for section in data["sections"]:
             self.top_ids.update(q["id"] for q in section["questions"])
@@ -190,7 +192,9 @@ class _Builder:
         else:
             self.seen_ids[qid] = self.lines.line((*path, "id"))
         if qid in _RESERVED_IDS:
-            self.error((*path, "id"), f"'{qid}' means something else in expressions; choose another id")
+            self.error(
+                (*path, "id"), f"'{qid}' means something else in expressions; choose another id"
+            )
 
     def check_topics(self, raw: dict[str, Any], path: Path_) -> tuple[str, ...]:
         value = raw.get("legal_topic", ())

@@ -113,7 +113,9 @@ class Form:
     source: str = ""
     sha256: str = ""
     description: Text | None = None
-    _index: dict[str, tuple[Section, Question]] = field(default_factory=dict, compare=False, repr=False)
+    _index: dict[str, tuple[Section, Question]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         for section in self.sections:

@@ -115,7 +115,9 @@ def _coerce_group(question: Question, value: Any) -> list[dict[str, object]]:
     for item in value:
         unknown = set(item) - {q.id for q in question.questions}
         if unknown:
-            raise ValueError(_("Unknown field(s): {names}.").format(names=", ".join(sorted(unknown))))
+            raise ValueError(
+                _("Unknown field(s): {names}.").format(names=", ".join(sorted(unknown)))
+            )
         clean: dict[str, object] = {}
         for field in question.questions:
             if field.type == QuestionType.COMPUTED or is_empty(item.get(field.id)):
@@ -135,7 +137,9 @@ def _fmt(number: float) -> str:
 class ConversationState:
     """Answers applied to a form. `answers` maps top-level question ids to stored values."""
 
-    def __init__(self, form: Form, answers: Mapping[str, object], today: date | None = None) -> None:
+    def __init__(
+        self, form: Form, answers: Mapping[str, object], today: date | None = None
+    ) -> None:
         self.form = form
         self.answers: dict[str, object] = dict(answers)
         self.today = today or date.today()
@@ -147,7 +151,9 @@ class ConversationState:
         """Coerce and apply one answer; returns the stored value (None clears it)."""
         question = self.form.question(question_id)
         if question is None:
-            raise InvalidAnswer(question=question_id, message=_("This question is not in the form."))
+            raise InvalidAnswer(
+                question=question_id, message=_("This question is not in the form.")
+            )
         stored = coerce(question, value)
         if stored is None:
             self.answers.pop(question_id, None)
@@ -157,18 +163,56 @@ class ConversationState:
         return stored
 
     def env(self) -> dict[str, object]:
-        """Answers plus computed values, as expressions see them."""
+        """Answers plus computed values, as expressions see them.
+
+        An answer to a question that skip logic hides counts as unanswered (None): it stays
+        stored, so switching back brings it back, but it never drives other rules, computed
+        values or the plan. Hiding one answer can hide another, so this repeats until no
+        answered question is hidden; each round drops at least one answer, so it ends.
+        """
         if self._env is None:
-            env = dict(self.answers)
-            for question_id, expression in self._computed:
-                env[question_id] = self._evaluate(expression, env, None)
+            answers = dict(self.answers)
+            while True:
+                env = self._with_computed(answers)
+                hidden = [
+                    qid
+                    for qid in answers
+                    if (question := self.form.question(qid)) is not None
+                    and not self._shown(question, env)
+                ]
+                if not hidden:
+                    break
+                for qid in hidden:
+                    del answers[qid]
             self._env = env
         return self._env
+
+    def _with_computed(self, answers: Mapping[str, object]) -> dict[str, object]:
+        env = dict(answers)
+        for question_id, expression in self._computed:
+            env[question_id] = self._evaluate(expression, env, None)
+        return env
+
+    def _shown(self, question: Question, env: Mapping[str, object]) -> bool:
+        section = self.form.section_of(question.id)
+        if (
+            section is not None
+            and section.visible_if is not None
+            and not self._evaluate(section.visible_if, env, False)
+        ):
+            return False
+        return question.visible_if is None or bool(self._evaluate(question.visible_if, env, False))
+
+    def shown_value(self, question: Question, item: Mapping[str, object]) -> object:
+        """A group field's value as the plan may use it: None when the field is hidden."""
+        return item.get(question.id) if self.visible(question, item) else None
 
     def value(self, question_id: str) -> object:
         return self.env().get(question_id)
 
-    def _evaluate(self, expression: Expression, env: Mapping[str, object], default: object) -> object:
+    def _evaluate(
+        self, expression: Expression, env: Mapping[str, object], default: object
+    ) -> object:
         try:
             return expression.evaluate(env, self.today)
         except EvaluationError:
@@ -179,7 +223,9 @@ class ConversationState:
 
     # -- skip logic and rules --------------------------------------------------------------
     def section_visible(self, section: Section) -> bool:
-        return section.visible_if is None or bool(self._evaluate(section.visible_if, self.env(), False))
+        return section.visible_if is None or bool(
+            self._evaluate(section.visible_if, self.env(), False)
+        )
 
     def visible(self, question: Question, item: Mapping[str, object] | None = None) -> bool:
         if item is None:
@@ -200,7 +246,9 @@ class ConversationState:
             return []
         return [q for q in section.questions if self.visible(q)]
 
-    def question_error(self, question: Question, item: Mapping[str, object] | None = None) -> str | None:
+    def question_error(
+        self, question: Question, item: Mapping[str, object] | None = None
+    ) -> str | None:
         """The message to show under a visible question, or None when it is fine."""
         scope = self._scope(item)
         value = scope.get(question.id)
@@ -210,7 +258,12 @@ class ConversationState:
             if self.required(question, item):
                 return _("This question is required.")
             return None
-        if question.type == QuestionType.GROUP and question.min_items and len(value) < question.min_items:  # type: ignore[arg-type]
+        if (
+            question.type == QuestionType.GROUP
+            and isinstance(value, list)
+            and question.min_items
+            and len(value) < question.min_items
+        ):
             return _("At least {n} entries.").format(n=question.min_items)
         if question.valid_if is not None:
             try:
@@ -286,13 +339,13 @@ class ConversationState:
 
     def open_topics(self, required_only: bool = True) -> list[LegalTopic]:
         return [
-            t for t in self.form.legal_topics if (t.required or not required_only) and self.topic_open(t)
+            t
+            for t in self.form.legal_topics
+            if (t.required or not required_only) and self.topic_open(t)
         ]
 
     def section_topics_open(self, section: Section) -> list[LegalTopic]:
-        tagged = {
-            t for q in section.questions for t in (*q.legal_topics, *_field_topics(q))
-        }
+        tagged = {t for q in section.questions for t in (*q.legal_topics, *_field_topics(q))}
         return [t for t in self.open_topics() if t.id in tagged]
 
     def progress(self, section: Section) -> Progress:

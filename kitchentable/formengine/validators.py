@@ -54,7 +54,9 @@ def normalise_phone(value: str) -> str:
     text = value.strip()
     digits = re.sub(r"\D", "", text)
     if not _PHONE_CHARS.fullmatch(text) or not 10 <= len(digits) <= 15:
-        raise ValueError(_("This is not a phone number. Write for example 06 12345678 or +31 50 1234567."))
+        raise ValueError(
+            _("This is not a phone number. Write for example 06 12345678 or +31 50 1234567.")
+        )
     if not text.startswith("+") and not digits.startswith("0"):
         raise ValueError(_("A Dutch phone number starts with 0, an international one with +."))
     return re.sub(r"\s+", " ", text)

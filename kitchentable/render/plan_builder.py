@@ -70,13 +70,17 @@ def _roles(group: Question) -> dict[str, str]:
     return roles
 
 
-def results_from(group: Question, items: list[dict[str, Any]]) -> tuple[Result, ...]:
+def results_from(
+    group: Question, items: list[dict[str, Any]], state: ConversationState
+) -> tuple[Result, ...]:
+    """Only fields visible in their item count: a stale motivation never reaches the plan."""
     roles = _roles(group)
     results = []
     for item in items:
         values: dict[str, Any] = {"motivations": {}}
-        for field_id, value in item.items():
-            role = roles.get(field_id)
+        for field in group.questions:
+            value = state.shown_value(field, item)
+            role = roles.get(field.id)
             if role is None or is_empty(value):
                 continue
             if role.startswith("motivation:"):
@@ -113,7 +117,9 @@ def build_plan(
         (q for q in form.questions() if q.plan == RESULTS and q.type == QuestionType.GROUP), None
     )
     items = state.value(group.id) if group is not None else None
-    results = results_from(group, items) if group is not None and isinstance(items, list) else ()
+    results = (
+        results_from(group, items, state) if group is not None and isinstance(items, list) else ()
+    )
     application = next(
         (bool(state.value(q.id)) for q in form.questions() if q.plan == "application"), False
     )
