@@ -144,3 +144,40 @@ def test_sign_seal_preview_and_print(
             and plan.reaction.agrees
         )
         assert plan.fully_signed
+
+
+def test_from_the_conversation_to_the_plan_and_back(
+    qtbot: QtBot, profile: Profile, profile_path: Path, forms
+) -> None:
+    from kitchentable.ui.main_window import MainWindow
+
+    profile.update_settings(consultant="Anja de Consulent", language="en")
+    profile.import_cases(case_document("M-2026-0412", form="test-plan"))
+    answer_all(profile, "M-2026-0412")
+    profile.close()
+    window = MainWindow(profile_path, forms=forms)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitUntil(lambda: window.unlock_screen is not None, timeout=10_000)
+    qtbot.keyClicks(window.unlock_screen.passphrase, PASSPHRASE)
+    qtbot.keyClick(window.unlock_screen.passphrase, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: window.cases is not None and window.cases.model.rowCount() == 1, timeout=10_000
+    )
+    window.open_case(window.cases.model.summary(0).id)
+    qtbot.waitUntil(lambda: window.conversation is not None, timeout=10_000)
+    qtbot.mouseClick(window.conversation.plan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: window.plan_page is not None and window.plan_page.document.pageCount() > 0,
+        timeout=15_000,
+    )
+    assert window.stack.currentWidget() is window.plan_page
+    window.lock()
+    assert window.plan_page is None  # nothing readable stays behind the lock
+    qtbot.waitUntil(lambda: window.unlock_screen is not None, timeout=10_000)
+    qtbot.keyClicks(window.unlock_screen.passphrase, PASSPHRASE)
+    qtbot.keyClick(window.unlock_screen.passphrase, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.conversation is not None, timeout=10_000)  # back where we were
+    window.close()
+    task_manager().drain()

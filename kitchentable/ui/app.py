@@ -1,0 +1,67 @@
+"""Start-up wiring of the desktop app: QApplication, language, style, logging, the main window.
+
+Owns `run_gui(path, demo)` (called by `kitchentable` and `kitchentable --demo`), installing
+the translations (ours and Qt's qtbase) before any widget exists, loading the calm style from
+resources/style.qss, the crash hook, and window geometry (the one use of QSettings). Never
+opens the vault itself: the main window does that through its worker.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from kitchentable import __version__
+from kitchentable.logs import setup_logging
+from kitchentable.paths import APP_AUTHOR, APP_NAME, resources_dir
+
+
+def style_sheet() -> str:
+    path = resources_dir() / "style.qss"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def prepare_application(app: QApplication) -> None:
+    """Everything an application needs before the first window; also used by screenshots."""
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_AUTHOR)
+    app.setApplicationVersion(__version__)
+    app.setStyle("Fusion")  # the same calm look on every platform; QSS refines it
+    font = QFont(app.font())
+    if font.pointSizeF() < 10:
+        font.setPointSizeF(10)
+    app.setFont(font)
+    app.setStyleSheet(style_sheet())
+
+
+def initial_language() -> str:
+    """KITCHENTABLE_LANG, else Dutch; the profile's own language follows once it is read
+    (on the worker: reading it here would load the whole core before the window shows)."""
+    return os.environ.get("KITCHENTABLE_LANG") or "nl"
+
+
+def run_gui(path: Path, demo: bool = False) -> int:
+    setup_logging()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    prepare_application(app)
+
+    from kitchentable.ui.errors import install_excepthook
+    from kitchentable.ui.main_window import MainWindow
+    from kitchentable.ui.translations import apply_language
+
+    apply_language(initial_language())
+    install_excepthook()
+    window = MainWindow(path, demo=demo)
+    geometry = QSettings()
+    saved = geometry.value("main/geometry")
+    if saved is not None:
+        window.restoreGeometry(saved)
+    app.aboutToQuit.connect(lambda: geometry.setValue("main/geometry", window.saveGeometry()))
+    window.show()
+    return app.exec()

@@ -1,0 +1,1 @@
+"""The guided conversation: navigator, one page per section, a widget per question type."""

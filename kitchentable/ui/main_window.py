@@ -1,0 +1,344 @@
+"""The main window: one stack of pages (setup | unlock | case list | conversation) and its menus.
+
+Owns which page shows, locking (by the menu or after the idle time: flush saves, remember
+where the consultant was, close the vault, destroy every widget with plaintext, show the
+unlock screen) and resuming (rebuild the pages and put the consultant back: case, section,
+field, cursor, and the text being typed), the language switch (the same remember-rebuild-
+resume path), closing without losing anything, and the busy indicator. Never touches
+storage (the Session's worker tasks do) and never lays out a page's contents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QProgressBar, QStackedWidget, QWidget
+
+from kitchentable.i18n import _, language
+from kitchentable.ui.about import AboutDialog
+from kitchentable.ui.autolock import IdleWatcher
+from kitchentable.ui.caselist_page import CaseListPage
+from kitchentable.ui.conversation.page import ConversationPage
+from kitchentable.ui.errors import show_error
+from kitchentable.ui.new_case import NewCaseDialog
+from kitchentable.ui.plan.plan_page import PlanPage
+from kitchentable.ui.session import OpenedConversation, Probe, Session, profile_present
+from kitchentable.ui.setup_wizard import SetupWizard
+from kitchentable.ui.tasks import task_manager
+from kitchentable.ui.translations import apply_language
+from kitchentable.ui.unlock import UnlockScreen
+
+if TYPE_CHECKING:
+    from kitchentable.config import Settings
+    from kitchentable.formengine.loader import FormRegistry
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        demo: bool = False,
+        forms: FormRegistry | None = None,
+        idle_ms: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(_("Kitchentable"))
+        self.resize(1200, 800)
+        self.session = Session(path, forms, demo)
+        self.settings: Settings | None = None
+        self.probe_result: Probe | None = None
+        self.idle_override = idle_ms
+        self.unlock_screen: UnlockScreen | None = None
+        self.wizard: SetupWizard | None = None
+        self.cases: CaseListPage | None = None
+        self.conversation: ConversationPage | None = None
+        self.plan_page: PlanPage | None = None
+        self.resume_at: dict[str, Any] | None = None
+        self.stack = QStackedWidget(self)
+        self.setCentralWidget(self.stack)
+        starting = QLabel(_("Starting…"), self.stack)
+        starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(starting)
+        self.idle = IdleWatcher(idle_ms or 5 * 60_000, self)
+        self.idle.idle.connect(lambda: self.lock(automatic=True))
+        self._build_status_bar()
+        self._build_menus()
+        # The unlock screen shows at once when the profile file is there; the probe (on the
+        # worker, which also loads the core) then adds the demo hint or a pending delay.
+        if profile_present(path):
+            self.show_unlock()
+        self.session.probe(self).success(self._probed).run_in_background()
+
+    # -- chrome --------------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.setMaximumHeight(10)
+        self.busy.setTextVisible(False)
+        self.busy.setAccessibleName(_("Working"))
+        self.busy.hide()
+        self.statusBar().addPermanentWidget(self.busy)
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(300)  # short tasks never flash the indicator
+        self._busy_timer.timeout.connect(self.busy.show)
+        task_manager().busy_changed.connect(self._busy_changed)
+
+    def _busy_changed(self, busy: bool) -> None:
+        if busy:
+            self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.busy.hide()
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        bar.clear()
+        file_menu = bar.addMenu(_("&File"))
+        self.lock_action = QAction(_("&Lock"), self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.lock_action.triggered.connect(lambda: self.lock(automatic=False))
+        self.lock_action.setEnabled(self.cases is not None)
+        file_menu.addAction(self.lock_action)
+        file_menu.addSeparator()
+        quit_action = QAction(_("&Quit"), self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = bar.addMenu(_("&Language"))
+        group = QActionGroup(self)
+        for code, name in (("nl", "Nederlands"), ("en", "English")):
+            action = QAction(name, self)
+            action.setCheckable(True)
+            action.setChecked(language() == code)
+            action.triggered.connect(lambda _c=False, c=code: self.switch_language(c))
+            group.addAction(action)
+            view_menu.addAction(action)
+        help_menu = bar.addMenu(_("&Help"))
+        self.about_action = QAction(_("&About Kitchentable"), self)
+        self.about_action.triggered.connect(self.show_about)
+        self.about_action.setEnabled(self.cases is not None)
+        help_menu.addAction(self.about_action)
+
+    def _set_unlocked(self, unlocked: bool) -> None:
+        self.lock_action.setEnabled(unlocked)
+        self.about_action.setEnabled(unlocked)
+
+    def _show(self, page: QWidget) -> None:
+        if self.stack.indexOf(page) < 0:
+            self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+
+    def _discard(self, page: QWidget | None) -> None:
+        if page is not None:
+            self.stack.removeWidget(page)
+            page.deleteLater()
+
+    # -- start, setup and unlock ---------------------------------------------------------------
+    def _probed(self, probe: Probe) -> None:
+        self.probe_result = probe
+        if not probe.exists:
+            self._discard(self.unlock_screen)
+            self.unlock_screen = None
+            self.wizard = SetupWizard(self.session, self.stack)
+            self.wizard.created.connect(self._created)
+            self._show(self.wizard)
+            return
+        if self.cases is not None:
+            return  # unlocked already (the passphrase was typed before the probe came back)
+        if probe.settings.language != language():
+            self._apply_language(probe.settings.language)
+        elif self.unlock_screen is not None and not probe.demo_passphrase:
+            if probe.wait_seconds > 0:
+                self.unlock_screen.start_delay(probe.wait_seconds)
+            return
+        self.show_unlock(wait_seconds=probe.wait_seconds)
+
+    def _created(self, settings: Settings) -> None:
+        self.probe_result = Probe(True, settings, 0.0, "")
+        self._discard(self.wizard)
+        self.wizard = None
+        self._unlocked(settings)
+
+    def show_unlock(self, wait_seconds: float = 0.0, note: str = "") -> None:
+        demo_passphrase = self.probe_result.demo_passphrase if self.probe_result else ""
+        typed = self.unlock_screen.passphrase.text() if self.unlock_screen else ""
+        busy = self.unlock_screen is not None and not self.unlock_screen.button.isEnabled()
+        if busy:
+            return  # an unlock attempt is running; its result decides what comes next
+        self._discard(self.unlock_screen)
+        self.unlock_screen = UnlockScreen(
+            self.session, demo_passphrase, wait_seconds, note, self.stack
+        )
+        self.unlock_screen.passphrase.setText(typed)
+        self.unlock_screen.unlocked.connect(self._unlocked)
+        self._show(self.unlock_screen)
+
+    def _unlocked(self, settings: Settings) -> None:
+        self.settings = settings
+        if settings.language != language():
+            self._apply_language(settings.language)
+        self._discard(self.unlock_screen)
+        self.unlock_screen = None
+        self.idle.set_idle_ms(self.idle_override or max(1, settings.auto_lock_minutes) * 60_000)
+        self.idle.start()
+        self._set_unlocked(True)
+        where, self.resume_at = self.resume_at, None
+        self.show_cases(where)
+
+    # -- cases and conversations ---------------------------------------------------------------
+    def show_cases(self, where: dict[str, Any] | None = None) -> None:
+        if self.cases is None:
+            assert self.settings is not None
+            self.cases = CaseListPage(self.session, self.settings, self.stack)
+            self.cases.open_case.connect(self.open_case)
+            self.cases.new_case.connect(self.new_case)
+        if where and where.get("cases"):
+            self.cases.restore(where["cases"])
+        if where and where.get("conversation"):
+            self.cases.reload()
+            self.open_case(where["conversation"]["case_id"], where["conversation"])
+            return
+        self.close_conversation()
+        self.close_plan()
+        self._show(self.cases)
+        self.cases.reload()
+        self.cases.search.setFocus()
+
+    def open_case(self, case_id: str, where: dict[str, Any] | None = None) -> None:
+        self.session.open_conversation(self, case_id).success(
+            lambda opened: self._opened(opened, where)
+        ).run_in_background()
+
+    def _opened(self, opened: OpenedConversation, where: dict[str, Any] | None) -> None:
+        self.close_conversation()
+        self.conversation = ConversationPage(self.session, opened, self.stack)
+        self.conversation.back.connect(self.show_cases)
+        self.conversation.plan_requested.connect(lambda: self.open_plan(opened))
+        self._show(self.conversation)
+        if where:
+            self.conversation.restore(where)
+        else:
+            self.conversation.show_section(self.conversation.current or "", focus_first=True)
+
+    def open_plan(self, opened: OpenedConversation) -> None:
+        """The report: preview, reaction, signatures. Back returns to the conversation."""
+        case = opened.case
+        settings = self.settings
+        assert settings is not None
+        self.close_conversation()
+        self.close_plan()
+        self.plan_page = PlanPage(
+            self.session,
+            case.id,
+            case.person.name,
+            settings.consultant,
+            settings.role,
+            show_error,
+            self.stack,
+        )
+        self.plan_page.back_requested.connect(lambda: self.open_case(case.id))
+        self._show(self.plan_page)
+        self.plan_page.refresh()
+
+    def close_plan(self) -> None:
+        if self.plan_page is not None:
+            self._discard(self.plan_page)
+            self.plan_page = None
+
+    def close_conversation(self) -> None:
+        if self.conversation is not None:
+            self.conversation.flush()
+            self._discard(self.conversation)
+            self.conversation = None
+
+    def new_case(self) -> None:
+        def show(forms: list[Any]) -> None:
+            dialog = NewCaseDialog(self.session, forms, self)
+            dialog.created.connect(self.open_case)
+            dialog.open()
+
+        self.session.forms(self).success(show).run_in_background()
+
+    def show_about(self) -> None:
+        AboutDialog(self.session, self).open()
+
+    # -- where the consultant is ---------------------------------------------------------------
+    def position(self) -> dict[str, Any]:
+        where: dict[str, Any] = {}
+        if self.cases is not None:
+            where["cases"] = self.cases.position()
+        if self.conversation is not None and self.stack.currentWidget() is self.conversation:
+            where["conversation"] = self.conversation.position()
+        if self.plan_page is not None and self.stack.currentWidget() is self.plan_page:
+            # The plan is rebuilt from the vault; after unlocking, return to its conversation.
+            where["conversation"] = {"case_id": self.plan_page.case_id}
+        return where
+
+    def _tear_down(self) -> dict[str, Any]:
+        """Remember the position, save what waits, and destroy every page with plaintext."""
+        where = self.position()
+        for dialog in self.findChildren(QDialog):
+            dialog.reject()
+            dialog.deleteLater()
+        if self.conversation is not None:
+            self.conversation.flush()
+        task_manager().drain()
+        self.close_conversation()
+        self.close_plan()
+        self._discard(self.cases)
+        self.cases = None
+        return where
+
+    def lock(self, automatic: bool = False) -> None:
+        if self.cases is None:
+            return
+        self.idle.stop()
+        self.resume_at = self._tear_down()
+        self.session.lock(None).run_in_background()
+        task_manager().drain()
+        self._set_unlocked(False)
+        note = (
+            _("Locked after {n} minutes without use. Everything you typed has been kept.").format(
+                n=max(1, round(self.idle.idle_ms / 60_000))
+            )
+            if automatic
+            else ""
+        )
+        self.show_unlock(note=note)
+
+    # -- language ------------------------------------------------------------------------------
+    def _apply_language(self, code: str) -> None:
+        apply_language(code)
+        self.setWindowTitle(_("Kitchentable"))
+        self._build_menus()
+
+    def switch_language(self, code: str) -> None:
+        if code == language():
+            return
+        if self.cases is None:
+            self._apply_language(code)
+            if self.unlock_screen is not None:
+                self.show_unlock()
+            return
+        self.session.op(self, lambda p: p.update_settings(language=code)).run_in_background()
+        where = self._tear_down()
+        self._apply_language(code)
+        self._set_unlocked(True)
+        self.show_cases(where)
+
+    # -- closing -------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.idle.stop()
+        if self.conversation is not None:
+            self.conversation.flush()
+        task_manager().drain()
+        self.session.lock(None).run_in_background()
+        task_manager().drain()
+        super().closeEvent(event)

@@ -1,0 +1,168 @@
+"""The app's handle on one profile folder: the only UI code that calls services.
+
+Owns the Profile object while the app is unlocked. The Profile is created, used and closed
+only inside functions that run on the worker (tasks.Op), so its database connection is used
+from one thread at a time; widgets receive plain results (summaries, settings, snapshots).
+Never touches a widget and never keeps a passphrase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from PySide6.QtCore import QObject
+
+from kitchentable.errors import VaultLocked
+from kitchentable.ui.tasks import Op
+
+if TYPE_CHECKING:  # the core's heavy modules load on the worker, not while the window opens
+    from kitchentable.config import Settings
+    from kitchentable.domain.case import Case
+    from kitchentable.formengine.loader import FormRegistry
+    from kitchentable.formengine.model import Form
+    from kitchentable.formengine.session import ConversationState
+    from kitchentable.services import Conversation, Profile
+
+# The profile's database file, as storage.database.DB_NAME names it (a GUI test checks they
+# agree). Looking for the file is a stat, not database work, so the UI thread may do it.
+PROFILE_FILE = "kitchentable.db"
+
+
+def profile_present(path: Path) -> bool:
+    return (path / PROFILE_FILE).is_file()
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the app knows about the folder before unlocking."""
+
+    exists: bool
+    settings: Settings
+    wait_seconds: float
+    demo_passphrase: str = ""  # only when the profile's own settings say demo
+
+
+@dataclass
+class OpenedConversation:
+    """Handed to the UI when a conversation opens.
+
+    `worker_side` is used by later save tasks on the worker only; `state` is a copy that the
+    UI thread owns and updates with the values it sends, so the two never share a dict.
+    """
+
+    worker_side: Conversation
+    case: Case
+    form: Form
+    state: ConversationState
+
+
+class Session:
+    def __init__(self, path: Path, forms: FormRegistry | None = None, demo: bool = False) -> None:
+        self.path = path
+        self.demo = demo
+        self._forms = forms
+        self._profile: Profile | None = None  # worker thread only
+
+    # -- helpers run on the worker ------------------------------------------------------------
+    def _registry(self) -> FormRegistry:
+        if self._forms is None:
+            from kitchentable.services import default_forms
+
+            self._forms = default_forms()
+        return self._forms
+
+    def _require(self) -> Profile:
+        if self._profile is None:
+            raise VaultLocked()
+        return self._profile
+
+    def op(self, parent: QObject | None, fn: Callable[[Profile], T]) -> Op:
+        """An Op that runs `fn(profile)` on the worker; fails with VaultLocked when locked."""
+        return Op(parent, lambda: fn(self._require()))
+
+    # -- the vault ----------------------------------------------------------------------------
+    def probe(self, parent: QObject | None) -> Op:
+        def work() -> Probe:
+            from kitchentable.config import Settings
+            from kitchentable.services import (
+                profile_exists,
+                profile_settings,
+                seconds_until_unlock,
+            )
+
+            if not profile_exists(self.path):
+                return Probe(False, Settings(), 0.0)
+            settings = profile_settings(self.path)
+            demo_passphrase = ""
+            if settings.demo:
+                from kitchentable.demo import DEMO_PASSPHRASE
+
+                demo_passphrase = DEMO_PASSPHRASE
+            return Probe(True, settings, seconds_until_unlock(self.path), demo_passphrase)
+
+        return Op(parent, work)
+
+    def unlock(self, parent: QObject | None, passphrase: str) -> Op:
+        def work() -> Settings:
+            from kitchentable.services import Profile
+
+            self._close()
+            self._profile = Profile.unlock(
+                self.path, passphrase, forms=self._registry(), origin="app"
+            )
+            return self._profile.settings
+
+        return Op(parent, work)
+
+    def create(self, parent: QObject | None, passphrase: str, settings: Settings) -> Op:
+        def work() -> Settings:
+            from kitchentable.services import Profile
+
+            self._close()
+            self._profile = Profile.create(
+                self.path, passphrase, settings=settings, forms=self._registry(), origin="app"
+            )
+            return self._profile.settings
+
+        return Op(parent, work)
+
+    def lock(self, parent: QObject | None) -> Op:
+        return Op(parent, self._close)
+
+    def _close(self) -> None:
+        if self._profile is not None:
+            self._profile.close()
+            self._profile = None
+
+    def seconds_until_unlock(self, parent: QObject | None) -> Op:
+        def work() -> float:
+            from kitchentable.services import seconds_until_unlock
+
+            return seconds_until_unlock(self.path)
+
+        return Op(parent, work)
+
+    # -- use cases ----------------------------------------------------------------------------
+    def open_conversation(self, parent: QObject | None, case_id: str) -> Op:
+        def work(profile: Profile) -> OpenedConversation:
+            from kitchentable.formengine.session import ConversationState
+
+            conversation = profile.open_conversation(case_id)
+            snapshot = ConversationState(conversation.form, dict(conversation.state.answers))
+            return OpenedConversation(conversation, conversation.case, conversation.form, snapshot)
+
+        return self.op(parent, work)
+
+    def save_answer(
+        self, parent: QObject | None, conversation: Conversation, question_id: str, value: Any
+    ) -> Op:
+        return self.op(parent, lambda p: p.save_answer(conversation, question_id, value))
+
+    def forms(self, parent: QObject | None) -> Op:
+        return self.op(parent, lambda p: p.forms.latest())
