@@ -283,7 +283,7 @@ def _results_table(
         d.Table(
             ("#", _("Result"), _("Life domain"), _("Solved by"), _("Who does what"), _("From")),
             rows,
-            (0.05, 0.27, 0.13, 0.16, 0.25, 0.14),
+            (0.04, 0.22, 0.13, 0.22, 0.25, 0.14),
         )
     ]
 

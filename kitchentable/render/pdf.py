@@ -87,8 +87,14 @@ def styles() -> dict[str, ParagraphStyle]:
     )
     return {
         "body": base,
+        # Labels and headings keep with what follows: never alone at the foot of a page.
         "label": ParagraphStyle(
-            "label", parent=base, fontName=f"{FONT}-Bold", fontSize=8.5, textColor=GREY
+            "label",
+            parent=base,
+            fontName=f"{FONT}-Bold",
+            fontSize=8.5,
+            textColor=GREY,
+            keepWithNext=1,
         ),
         "value": ParagraphStyle("value", parent=base, spaceAfter=0),
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=GREY),
@@ -106,6 +112,7 @@ def styles() -> dict[str, ParagraphStyle]:
             leading=16,
             spaceBefore=10,
             spaceAfter=4,
+            keepWithNext=1,
         ),
         "th": ParagraphStyle(
             "th", parent=base, fontName=f"{FONT}-Bold", fontSize=8.5, leading=11, spaceAfter=0
@@ -361,6 +368,8 @@ class PlanPdf:
                     ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("GRID", (0, 0), (-1, -1), 0.3, LINE),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
                     ("TOPPADDING", (0, 0), (-1, -1), 3),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
                 ]
