@@ -18,17 +18,18 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kitchentable import __version__, demo
 from kitchentable.config import Settings
 from kitchentable.errors import FormErrors, KitchentableError
-from kitchentable.formengine.loader import load_form
 from kitchentable.i18n import _, set_language
 from kitchentable.logs import setup_logging
 from kitchentable.paths import profile_dir
-from kitchentable.services import Profile, default_forms
 from kitchentable.storage import crypto
+
+if TYPE_CHECKING:
+    from kitchentable.services import Profile
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def _passphrase(prompt: str, env: str = "KITCHENTABLE_PASSPHRASE", confirm: bool
 
 
 def _open(args: argparse.Namespace) -> Profile:
+    from kitchentable.services import Profile
+
     return Profile.unlock(profile_dir(args.profile), _passphrase(_("Passphrase: ")))
 
 
@@ -75,6 +78,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     )
     path = profile_dir(args.profile)
     passphrase = _passphrase(_("New passphrase: "), confirm=True)
+    from kitchentable.services import Profile
+
     with Profile.create(path, passphrase, settings=settings, recovery_public=recovery):
         print(_("Profile created in {path}.").format(path=path))
     return 0
@@ -246,6 +251,8 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_forms_check(args: argparse.Namespace) -> int:
+    from kitchentable.formengine.loader import load_form
+
     failed = 0
     for name in args.paths:
         try:
@@ -260,6 +267,8 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
 
 
 def cmd_forms_list(args: argparse.Namespace) -> int:
+    from kitchentable.services import default_forms
+
     registry = default_forms()
     for form in registry.all():
         print(f"{form.id:<28} {form.version:<10} {form.title}")

@@ -18,7 +18,6 @@ from typing import Any
 from kitchentable.config import Settings
 from kitchentable.i18n import _
 from kitchentable.paths import demo_profile_dir, profile_dir, resources_dir
-from kitchentable.services import Profile
 
 DEMO_PASSPHRASE = "keukentafel-demo"  # noqa: S105 - public by design, demo only
 
@@ -38,6 +37,10 @@ def demo_document(today: date | None = None) -> dict[str, Any]:
 def ensure_demo_profile(path: Path | None = None) -> Path:
     path = path or demo_profile_dir()
     if not (path / "kitchentable.db").exists():
+        from kitchentable.services import (
+            Profile,
+        )  # only the first time: the GUI loads it on its worker
+
         settings = Settings(consultant="Demo Consulent", team="Wijkteam Demo", demo=True)
         with Profile.create(path, DEMO_PASSPHRASE, settings=settings, origin="demo") as profile:
             profile.import_cases(demo_document())

@@ -22,10 +22,10 @@ from kitchentable.render.compose import compose, load_branding
 from kitchentable.render.pdf import render_document
 from kitchentable.render.pdfa import make_pdfa
 from kitchentable.render.plan_builder import build_plan
-from kitchentable.render.seal import SealIdentity, new_self_issued_identity, seal_pdf
 from kitchentable.storage import crypto
 
 if TYPE_CHECKING:
+    from kitchentable.render.seal import SealIdentity
     from kitchentable.services import Profile
 
 SEALED_PLAN = "plan-sealed"
@@ -101,6 +101,8 @@ class PlanService:
         return plan
 
     def _seal(self, plan: SupportPlan) -> None:
+        from kitchentable.render.seal import seal_pdf  # pyHanko: ~0.7 s to import, only here
+
         case = self.profile.case(plan.case_id)
         pdf = self.render(plan, draft=False)
         settings = self.profile.settings
@@ -150,6 +152,8 @@ class PlanService:
     # -- the device's seal identity -----------------------------------------------------
     def identity(self) -> SealIdentity:
         """The device seal key (sealed in the vault table) and its certificate; made on first use."""
+        from kitchentable.render.seal import SealIdentity, new_self_issued_identity
+
         db, keys = self.profile.db, self.profile.keys
         row = db.execute("SELECT value FROM vault WHERE key = ?", [IDENTITY_KEY]).fetchone()
         if row is not None:

@@ -12,8 +12,9 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -24,13 +25,15 @@ from kitchentable.errors import InvalidAnswer
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.formengine.model import Form
 from kitchentable.formengine.session import ConversationState, coerce
-from kitchentable.planning import PlanService
 from kitchentable.storage.audit import AccessLog
 from kitchentable.storage.crypto import KdfParams
 from kitchentable.storage.database import DB_NAME, SCHEMA_VERSION, create_database, open_database
 from kitchentable.storage.keys import KeyStore, VaultKeys
 from kitchentable.storage.outbox import Outbox
 from kitchentable.storage.repositories import Repository
+
+if TYPE_CHECKING:
+    from kitchentable.planning import PlanService
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +125,14 @@ class Profile:
         self.access = AccessLog(
             db, keys, actor=self.settings.consultant or "consultant", origin=origin
         )
-        self.plans = PlanService(self)
+
+    @cached_property
+    def plans(self) -> PlanService:
+        """The plan use cases; loaded on first use because PDF and signing libraries take
+        about a second to import, which the unlock screen should not wait for."""
+        from kitchentable.planning import PlanService
+
+        return PlanService(self)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -230,6 +240,10 @@ class Profile:
             )
             for row, person in self.repo.list_people(ids)
         ]
+
+    def external_id_exists(self, external_id: str) -> bool:
+        """Whether a melding number is taken (the new-case dialog checks before creating)."""
+        return self.repo.external_id_exists(external_id)
 
     def case(self, reference: str) -> Case:
         return self.repo.get_case(self.repo.resolve_case(reference))

@@ -130,7 +130,7 @@ class NewCaseDialog(QDialog):
 
         def work(profile: Profile) -> str | None:
             # The melding number is unique; say so instead of failing on the database index.
-            if profile.repo.external_id_exists(external_id):
+            if profile.external_id_exists(external_id):
                 return None
             return profile.create_case(
                 external_id=external_id, melding_date=melding, person=person, form_id=form_id
