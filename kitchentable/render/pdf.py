@@ -360,7 +360,10 @@ class PlanPdf:
         widths = block.widths or tuple(1 / len(block.headers) for _ in block.headers)
         rows = [[Paragraph(text(h), self.s["th"]) for h in block.headers]]
         rows += [[Paragraph(text(c), self.s["td"]) for c in row] for row in block.rows]
-        table = LongTable(rows, colWidths=[w * TEXT_W for w in widths], repeatRows=1, splitByRow=1)
+        # splitInRow: a cell taller than a page (a long answer in a group) splits too.
+        table = LongTable(
+            rows, colWidths=[w * TEXT_W for w in widths], repeatRows=1, splitByRow=1, splitInRow=1
+        )
         table.setStyle(
             TableStyle(
                 [

@@ -272,3 +272,19 @@ def test_golden_pages_of_a_fixed_case(planned: Profile) -> None:
     assert len(actual) == len(expected), "page count changed"
     for number, (got, want) in enumerate(zip(actual, expected, strict=True), start=1):
         assert got == want, f"page {number} differs from {expected_file.name}"
+
+
+def test_a_table_cell_longer_than_a_page_still_renders(profile: Profile, tmp_path: Path) -> None:
+    profile.update_settings(language="en")
+    profile.import_cases(case_document("M-CELL", form="test-plan"))
+    answer_all(profile, "M-CELL")
+    conversation = profile.open_conversation("M-CELL")
+    huge = " ".join(f"woord{i}" for i in range(2500))
+    profile.save_answer(
+        conversation, "netwerk", [{"netwerk_naam": "Buur", "netwerk_relatie": huge}]
+    )
+    pdf, _ = profile.plans.pdf("M-CELL")
+    path = tmp_path / "cell.pdf"
+    path.write_bytes(pdf)
+    text = " ".join(pdf_text(path).split())
+    assert "woord0" in text and "woord2499" in text
