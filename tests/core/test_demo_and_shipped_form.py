@@ -20,15 +20,27 @@ def test_demo_profile_has_a_finished_conversation_and_a_dutch_plan(tmp_path: Pat
         assert conversation.form.id == "wmo-keukentafelgesprek"
         assert conversation.state.open_topics() == [] and conversation.state.errors() == {}
         plan = profile.plans.draft("M-2026-0412")
-        assert [r.level.value for r in plan.results if r.level] == ["maatwerkvoorziening", "algemene_voorziening"]
+        assert [r.level.value for r in plan.results if r.level] == [
+            "maatwerkvoorziening",
+            "algemene_voorziening",
+        ]
         assert plan.results[0].missing_motivations() == []
         pdf, sealed = profile.plans.pdf("M-2026-0412")
     assert not sealed
     file = tmp_path / "plan.pdf"
     file.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(file), "-"], capture_output=True, text=True, check=True).stdout
-    for expected in ["Verslag en ondersteuningsplan", "Pagina 1 van", "Geertruida (Truus) Bakker-Huizinga",
-                     "Mevrouw woont in een schoon en leefbaar huis", "Waarom niet: Algemene", "CONCEPT",
-                     "gemandateerde", mask_bsn("999990019")]:
+    text = subprocess.run(
+        ["pdftotext", str(file), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for expected in [
+        "Verslag en ondersteuningsplan",
+        "Pagina 1 van",
+        "Geertruida (Truus) Bakker-Huizinga",
+        "Mevrouw woont in een schoon en leefbaar huis",
+        "Waarom niet: Algemene",
+        "CONCEPT",
+        "gemandateerde",
+        mask_bsn("999990019"),
+    ]:
         assert expected in text, expected
     assert "999990019" not in text
