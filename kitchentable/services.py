@@ -21,7 +21,7 @@ import sqlite_utils
 from kitchentable import casefile
 from kitchentable.config import Settings, load_settings, save_settings
 from kitchentable.domain.case import Case, CaseStatus, Person, transition
-from kitchentable.errors import InvalidAnswer
+from kitchentable.errors import InvalidAnswer, PlanNotReady
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.formengine.model import Form
 from kitchentable.formengine.session import ConversationState, coerce
@@ -349,6 +349,14 @@ class Profile:
         if question is None:
             raise InvalidAnswer(question=question_id, message="not in this form")
         stored = coerce(question, value)
+        status = CaseStatus(
+            self.db.execute(
+                "SELECT status FROM cases WHERE id = ?", [conversation.case.id]
+            ).fetchone()[0]
+        )
+        if status in (CaseStatus.SIGNED, CaseStatus.SYNCED):
+            # The sealed plan reports this conversation; changing it needs a new conversation.
+            raise PlanNotReady(reason="signed")
         with self.db.atomic():
             self.repo.save_answer(conversation.conversation_id, question_id, stored)
             case = conversation.case

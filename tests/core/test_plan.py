@@ -288,3 +288,11 @@ def test_a_table_cell_longer_than_a_page_still_renders(profile: Profile, tmp_pat
     path.write_bytes(pdf)
     text = " ".join(pdf_text(path).split())
     assert "woord0" in text and "woord2499" in text
+
+
+def test_a_signed_case_refuses_new_answers(planned: Profile) -> None:
+    sign_both(planned, "M-2026-0412")
+    conversation = planned.open_conversation("M-2026-0412")
+    with pytest.raises(PlanNotReady, match="signed and sealed"):
+        planned.save_answer(conversation, "plaats", "ergens anders")
+    assert planned.open_conversation("M-2026-0412").state.value("plaats") == "Hoogezand, thuis"
