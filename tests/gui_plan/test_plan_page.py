@@ -181,3 +181,32 @@ def test_from_the_conversation_to_the_plan_and_back(
     qtbot.waitUntil(lambda: window.conversation is not None, timeout=10_000)  # back where we were
     window.close()
     task_manager().drain()
+
+
+def test_a_signed_case_opens_read_only(
+    qtbot: QtBot, profile: Profile, profile_path: Path, forms
+) -> None:
+    from kitchentable.ui.main_window import MainWindow
+    from tests.core.test_plan import sign_both
+
+    profile.update_settings(consultant="Anja de Consulent", language="en")
+    profile.import_cases(case_document("M-2026-0412", form="test-plan"))
+    answer_all(profile, "M-2026-0412")
+    sign_both(profile, "M-2026-0412")
+    case_id = profile.repo.resolve_case("M-2026-0412")
+    profile.close()
+    window = MainWindow(profile_path, forms=forms)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.unlock_screen is not None, timeout=10_000)
+    qtbot.keyClicks(window.unlock_screen.passphrase, PASSPHRASE)
+    qtbot.keyClick(window.unlock_screen.passphrase, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.cases is not None, timeout=10_000)
+    window.open_case(case_id)
+    qtbot.waitUntil(lambda: window.conversation is not None, timeout=10_000)
+    page = window.conversation
+    assert page.read_only
+    current = page.pages[page.current]
+    assert not current.widget().isEnabled()
+    window.close()
+    task_manager().drain()

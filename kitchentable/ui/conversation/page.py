@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kitchentable.domain.case import BsnSource
+from kitchentable.domain.case import BsnSource, CaseStatus
 from kitchentable.errors import InvalidAnswer
 from kitchentable.formengine.model import Question
 from kitchentable.formengine.session import coerce
@@ -101,6 +101,18 @@ class ConversationPage(QWidget):
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 0, 0, 0)
         main_layout.setSpacing(0)
+        self.read_only = self.case.status in (CaseStatus.SIGNED, CaseStatus.SYNCED)
+        if self.read_only:
+            banner = QLabel(
+                _(
+                    "Signed and sealed: this conversation can be read, not changed. "
+                    'The report and its print are under "Report and signing".'
+                ),
+                main,
+            )
+            banner.setObjectName("readOnlyBanner")
+            banner.setWordWrap(True)
+            main_layout.addWidget(banner)
         self.stack = QStackedWidget(main)
         main_layout.addWidget(self.stack, 1)
         main_layout.addWidget(self._footer(main))
@@ -215,6 +227,8 @@ class ConversationPage(QWidget):
             page = SectionPage(self.form, section, self._on_input, self.stack)
             page.load(self.state)
             page.refresh(self.state, self.touched, self.invalid)
+            if self.read_only and page.widget() is not None:
+                page.widget().setEnabled(False)  # inputs off, scrolling still works
             self.stack.addWidget(page)
             self.pages[section_id] = page
         return page
