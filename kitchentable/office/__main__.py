@@ -1,17 +1,14 @@
-"""`kitchentable-office`: the office server's command line (reserved; built in the sync issue)."""
+"""`kitchentable-office`: entry point of the office server's console script (see cli)."""
 
 from __future__ import annotations
 
 import sys
 
+from kitchentable.office.cli import main as _main
+
 
 def main() -> None:
-    print(
-        "kitchentable-office: the office server is not available yet in this version. "
-        "Consultants can already work offline with 'kitchentable'.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    sys.exit(_main())
 
 
 if __name__ == "__main__":

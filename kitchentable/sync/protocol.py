@@ -1,0 +1,484 @@
+"""The sync protocol between a laptop and the office server, shared by both sides.
+
+Owns the messages (enrolment, push, per-change results, errors), how a change payload is
+sealed to the office's X25519 key and how a change envelope is signed with the device's
+Ed25519 key. Every reader is strict: garbage, truncated or tampered input ends in a
+`ProtocolError`. Never does I/O, never touches a database, never imports Qt; crypto comes
+from `cryptography` through storage.crypto, nothing is invented here.
+
+Rules (version 1):
+- A change is identified by a UUID chosen by the device: the server's idempotency key.
+- The signature covers the canonical JSON of the whole change envelope (every field but
+  the signature), prefixed by a domain tag, so a signature for one message type can never
+  be replayed as another.
+- The payload is sealed with an `info` string naming the change id, entity and entity id:
+  the office opens it only under the metadata it was sealed with, so a payload cannot be
+  moved to another change even by someone able to re-sign.
+- Versions and sequence numbers are integers assigned by counters, never clock times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kitchentable.storage import crypto
+from kitchentable.sync.wire import (
+    IDENT,
+    NAME,
+    ProtocolError,
+    as_object,
+    b64,
+    canonical,
+    exact_keys,
+    fail,
+    get_bytes,
+    get_int,
+    get_optional_str,
+    get_str,
+    get_uuid,
+)
+
+PROTOCOL_VERSION = 1
+SEAL_ALGORITHM = "x25519-hkdf-sha256-aes256gcm"
+KEY_BYTES = 32
+SIGNATURE_BYTES = 64
+# One change carries one record; large files travel in chunks (a later message type).
+MAX_SEALED_BYTES = 1024 * 1024
+MAX_CHANGES_PER_PUSH = 500
+TAG_CHANGE = b"kitchentable/change/v1\n"
+TAG_ENROL = b"kitchentable/enrol/v1\n"
+
+Status = Literal["accepted", "duplicate", "conflict", "rejected"]
+STATUSES: tuple[Status, ...] = ("accepted", "duplicate", "conflict", "rejected")
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+
+def ed25519_keypair() -> tuple[bytes, bytes]:
+    """A new (private, public) Ed25519 pair as raw 32-byte values."""
+    private = Ed25519PrivateKey.generate()
+    return (
+        private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        ),
+        private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        ),
+    )
+
+
+def sign(private_key: bytes, tag: bytes, body: dict[str, Any]) -> bytes:
+    return Ed25519PrivateKey.from_private_bytes(private_key).sign(tag + canonical(body))
+
+
+def verify(public_key: bytes, tag: bytes, body: dict[str, Any], signature: bytes) -> None:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, tag + canonical(body))
+    except (InvalidSignature, ValueError) as exc:
+        raise ProtocolError(
+            "bad_signature", "The signature does not match the message and the sender's key."
+        ) from exc
+
+
+@dataclass(frozen=True)
+class DeviceKeys:
+    """A device's own key pairs (private halves stay on the laptop, in the vault)."""
+
+    sign_private: bytes
+    sign_public: bytes
+    box_private: bytes
+    box_public: bytes
+
+    @classmethod
+    def generate(cls) -> DeviceKeys:
+        sign_private, sign_public = ed25519_keypair()
+        box_private, box_public = crypto.x25519_keypair()
+        return cls(sign_private, sign_public, box_private, box_public)
+
+
+# --- sealed payloads ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SealedPayload:
+    """The output of crypto.seal_to_public_key, checked field by field."""
+
+    recipient: bytes
+    ephemeral: bytes
+    sealed: bytes
+
+    @classmethod
+    def seal(cls, recipient_public: bytes, plaintext: bytes, info: str) -> SealedPayload:
+        envelope = crypto.seal_to_public_key(recipient_public, plaintext, info)
+        return cls.from_wire(envelope)
+
+    def open(self, recipient_private: bytes, info: str) -> bytes:
+        try:
+            return crypto.open_with_private_key(recipient_private, self.to_wire(), info)
+        except crypto.SealError as exc:
+            raise ProtocolError(
+                "unreadable_payload", "The payload cannot be opened with this key."
+            ) from exc
+
+    def to_wire(self) -> dict[str, str]:
+        return {
+            "algorithm": SEAL_ALGORITHM,
+            "recipient": b64(self.recipient),
+            "ephemeral": b64(self.ephemeral),
+            "sealed": b64(self.sealed),
+        }
+
+    @classmethod
+    def from_wire(cls, value: object) -> SealedPayload:
+        obj = as_object(value, "sealed payload")
+        exact_keys(obj, "sealed payload", {"algorithm", "recipient", "ephemeral", "sealed"})
+        if obj["algorithm"] != SEAL_ALGORITHM:
+            fail("The sealed payload uses an unknown algorithm.")
+        sealed = get_bytes(obj, "sealed", "sealed payload", max_size=MAX_SEALED_BYTES)
+        if len(sealed) < 1 + crypto.NONCE_BYTES + 16:
+            fail("The sealed payload is too short to be a sealed value.")
+        return cls(
+            recipient=get_bytes(obj, "recipient", "sealed payload", size=KEY_BYTES),
+            ephemeral=get_bytes(obj, "ephemeral", "sealed payload", size=KEY_BYTES),
+            sealed=sealed,
+        )
+
+
+# --- enrolment ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnrolRequest:
+    """One-time code + the device's public keys, signed by the device's new Ed25519 key
+    (proof that the device holds the private half of the key it asks to enrol)."""
+
+    code: str
+    label: str
+    sign_public: bytes
+    box_public: bytes
+    signature: bytes = b""
+
+    @classmethod
+    def create(cls, code: str, label: str, keys: DeviceKeys) -> EnrolRequest:
+        unsigned = cls(code, label, keys.sign_public, keys.box_public)
+        return cls(
+            code,
+            label,
+            keys.sign_public,
+            keys.box_public,
+            sign(keys.sign_private, TAG_ENROL, unsigned._body()),
+        )
+
+    def _body(self) -> dict[str, Any]:
+        return {
+            "v": PROTOCOL_VERSION,
+            "code": self.code,
+            "label": self.label,
+            "sign_public": b64(self.sign_public),
+            "box_public": b64(self.box_public),
+        }
+
+    def to_wire(self) -> dict[str, Any]:
+        return {**self._body(), "signature": b64(self.signature)}
+
+    @classmethod
+    def from_wire(cls, value: object) -> EnrolRequest:
+        obj = as_object(value, "enrolment request")
+        what = "enrolment request"
+        exact_keys(obj, what, {"v", "code", "label", "sign_public", "box_public", "signature"})
+        _check_version(obj, what)
+        request = cls(
+            code=get_str(obj, "code", what, max_len=64),
+            label=get_str(obj, "label", what, max_len=80),
+            sign_public=get_bytes(obj, "sign_public", what, size=KEY_BYTES),
+            box_public=get_bytes(obj, "box_public", what, size=KEY_BYTES),
+            signature=get_bytes(obj, "signature", what, size=SIGNATURE_BYTES),
+        )
+        verify(request.sign_public, TAG_ENROL, request._body(), request.signature)
+        return request
+
+
+@dataclass(frozen=True)
+class EnrolResponse:
+    device_id: str
+    token: str
+    consultant: str
+    office_box_public: bytes
+    office_sign_public: bytes
+    # The pinned TLS certificate's SHA-256; None while the server runs plain HTTP on loopback.
+    tls_fingerprint: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "v": PROTOCOL_VERSION,
+            "device_id": self.device_id,
+            "token": self.token,
+            "consultant": self.consultant,
+            "office_box_public": b64(self.office_box_public),
+            "office_sign_public": b64(self.office_sign_public),
+            "tls_fingerprint": self.tls_fingerprint,
+        }
+
+    @classmethod
+    def from_wire(cls, value: object) -> EnrolResponse:
+        obj = as_object(value, "enrolment answer")
+        what = "enrolment answer"
+        keys = {"v", "device_id", "token", "consultant", "office_box_public"}
+        exact_keys(obj, what, keys | {"office_sign_public", "tls_fingerprint"})
+        _check_version(obj, what)
+        return cls(
+            device_id=get_uuid(obj, "device_id", what),
+            token=get_str(obj, "token", what, max_len=128),
+            consultant=get_str(obj, "consultant", what, max_len=128),
+            office_box_public=get_bytes(obj, "office_box_public", what, size=KEY_BYTES),
+            office_sign_public=get_bytes(obj, "office_sign_public", what, size=KEY_BYTES),
+            tls_fingerprint=get_optional_str(obj, "tls_fingerprint", what),
+        )
+
+
+# --- push ---------------------------------------------------------------------------------
+
+
+def payload_info(change_id: str, entity: str, entity_id: str) -> str:
+    return f"kitchentable/change/v1:{change_id}:{entity}:{entity_id}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One outbox entry on the wire: metadata in the clear, payload sealed to the office."""
+
+    id: str
+    device_id: str
+    seq: int
+    entity: str
+    entity_id: str
+    case_ref: str | None
+    base_version: int
+    last_seen_server_version: int
+    payload: SealedPayload
+    signature: bytes = b""
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: str,
+        device_id: str,
+        seq: int,
+        entity: str,
+        entity_id: str,
+        case_ref: str | None,
+        base_version: int,
+        last_seen_server_version: int,
+        plaintext: bytes,
+        office_box_public: bytes,
+        sign_private: bytes,
+    ) -> Change:
+        payload = SealedPayload.seal(
+            office_box_public, plaintext, payload_info(id, entity, entity_id)
+        )
+        unsigned = cls(
+            id,
+            device_id,
+            seq,
+            entity,
+            entity_id,
+            case_ref,
+            base_version,
+            last_seen_server_version,
+            payload,
+        )
+        signature = sign(sign_private, TAG_CHANGE, unsigned.body())
+        return replace(unsigned, signature=signature)
+
+    def body(self) -> dict[str, Any]:
+        """Everything the signature covers."""
+        return {
+            "v": PROTOCOL_VERSION,
+            "id": self.id,
+            "device_id": self.device_id,
+            "seq": self.seq,
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "case_ref": self.case_ref,
+            "base_version": self.base_version,
+            "last_seen_server_version": self.last_seen_server_version,
+            "payload": self.payload.to_wire(),
+        }
+
+    def signed_bytes(self) -> bytes:
+        return TAG_CHANGE + canonical(self.body())
+
+    def verify(self, device_sign_public: bytes) -> None:
+        verify(device_sign_public, TAG_CHANGE, self.body(), self.signature)
+
+    def open(self, office_box_private: bytes) -> bytes:
+        return self.payload.open(
+            office_box_private, payload_info(self.id, self.entity, self.entity_id)
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        return {**self.body(), "signature": b64(self.signature)}
+
+    @classmethod
+    def from_wire(cls, value: object) -> Change:
+        """Strict structural parse. Does NOT verify the signature: the reader must call
+        `verify` with the key of the device it authenticated."""
+        what = "change"
+        obj = as_object(value, what)
+        required = {"v", "id", "device_id", "seq", "entity", "entity_id", "base_version"}
+        required |= {"last_seen_server_version", "payload", "signature"}
+        exact_keys(obj, what, required, frozenset({"case_ref"}))
+        _check_version(obj, what)
+        return cls(
+            id=get_uuid(obj, "id", what),
+            device_id=get_uuid(obj, "device_id", what),
+            seq=get_int(obj, "seq", what, minimum=1),
+            entity=get_str(obj, "entity", what, NAME),
+            entity_id=get_str(obj, "entity_id", what, IDENT),
+            case_ref=get_optional_str(obj, "case_ref", what, IDENT),
+            base_version=get_int(obj, "base_version", what),
+            last_seen_server_version=get_int(obj, "last_seen_server_version", what),
+            payload=SealedPayload.from_wire(obj["payload"]),
+            signature=get_bytes(obj, "signature", what, size=SIGNATURE_BYTES),
+        )
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """A batch of changes. Items stay raw here: the server parses each one separately so a
+    malformed change is rejected alone and never blocks the rest of the queue."""
+
+    device_id: str
+    changes: list[Any]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"v": PROTOCOL_VERSION, "device_id": self.device_id, "changes": self.changes}
+
+    @classmethod
+    def of(cls, device_id: str, changes: list[Change]) -> PushRequest:
+        return cls(device_id, [change.to_wire() for change in changes])
+
+    @classmethod
+    def from_wire(cls, value: object) -> PushRequest:
+        what = "push request"
+        obj = as_object(value, what)
+        exact_keys(obj, what, {"v", "device_id", "changes"})
+        _check_version(obj, what)
+        changes = obj["changes"]
+        if not isinstance(changes, list):
+            fail("The field 'changes' of the push request must be a list.")
+        if len(changes) > MAX_CHANGES_PER_PUSH:
+            fail(f"A push holds at most {MAX_CHANGES_PER_PUSH} changes.", "too_large")
+        return cls(device_id=get_uuid(obj, "device_id", what), changes=changes)
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """The server's answer for one change, in the order the changes were sent.
+
+    server_version: the version the server gave this change (accepted, conflict, or the
+    first delivery's for a duplicate); current_version: the record's version now, i.e. the
+    version a conflicting change lost against.
+    """
+
+    index: int
+    id: str | None
+    status: Status
+    server_version: int | None = None
+    current_version: int | None = None
+    reason: str | None = None
+    message: str | None = None
+    first_status: Status | None = None  # for a duplicate: what the first delivery got
+
+    def to_wire(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+    @classmethod
+    def from_wire(cls, value: object) -> ChangeResult:
+        what = "change result"
+        obj = as_object(value, what)
+        optional = {"id", "server_version", "current_version", "reason", "message"}
+        exact_keys(obj, what, {"index", "status"}, frozenset(optional | {"first_status"}))
+        status = _status(obj.get("status"))
+        first = obj.get("first_status")
+        return cls(
+            index=get_int(obj, "index", what),
+            id=None if obj.get("id") is None else get_uuid(obj, "id", what),
+            status=status,
+            server_version=_optional_int(obj, "server_version", what),
+            current_version=_optional_int(obj, "current_version", what),
+            reason=get_optional_str(obj, "reason", what, NAME),
+            message=get_optional_str(obj, "message", what),
+            first_status=None if first is None else _status(first),
+        )
+
+
+@dataclass(frozen=True)
+class PushResponse:
+    results: list[ChangeResult] = field(default_factory=list)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"v": PROTOCOL_VERSION, "results": [r.to_wire() for r in self.results]}
+
+    @classmethod
+    def from_wire(cls, value: object) -> PushResponse:
+        obj = as_object(value, "push answer")
+        exact_keys(obj, "push answer", {"v", "results"})
+        _check_version(obj, "push answer")
+        if not isinstance(obj["results"], list):
+            fail("The field 'results' of the push answer must be a list.")
+        return cls([ChangeResult.from_wire(item) for item in obj["results"]])
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """Every refusal: a stable code, a sentence, and `wipe` when the device is revoked."""
+
+    error: str
+    message: str
+    wipe: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.error, "message": self.message}
+        if self.wipe:
+            body["wipe"] = True
+        return body
+
+    @classmethod
+    def from_wire(cls, value: object) -> ErrorBody:
+        obj = as_object(value, "error answer")
+        exact_keys(obj, "error answer", {"error", "message"}, frozenset({"wipe"}))
+        return cls(
+            error=get_str(obj, "error", "error answer", NAME),
+            message=get_str(obj, "message", "error answer", max_len=1000),
+            wipe=obj.get("wipe") is True,
+        )
+
+
+def _check_version(obj: dict[str, Any], what: str) -> None:
+    if obj.get("v") != PROTOCOL_VERSION or isinstance(obj.get("v"), bool):
+        raise ProtocolError(
+            "unsupported_version",
+            f"The {what} uses protocol version {obj.get('v')!r}; this side speaks "
+            f"version {PROTOCOL_VERSION}. Update Kitchentable.",
+        )
+
+
+def _status(value: object) -> Status:
+    for status in STATUSES:
+        if value == status:
+            return status
+    fail("A change result has an unknown status.")
+
+
+def _optional_int(obj: dict[str, Any], key: str, what: str) -> int | None:
+    return None if obj.get(key) is None else get_int(obj, key, what)

@@ -1,0 +1,170 @@
+"""Strict JSON on the wire: parsing, canonical encoding and field checks.
+
+Owns the one canonical encoding that signatures cover (sorted keys, no spaces, ASCII, no
+floats) and the strict readers every protocol message goes through, so garbage of any shape
+ends in a `ProtocolError` with a stable code and a sentence, never a KeyError or a
+traceback. Knows nothing of keys, HTTP or storage, and never imports Qt.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+# Integers beyond 2^53 lose precision in JavaScript-based tools (and some JSON libraries):
+# versions and sequence numbers stay below it so every client reads the same number.
+MAX_INT = 2**53 - 1
+NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+IDENT = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+class ProtocolError(Exception):
+    """A message that does not follow the sync protocol. `code` is stable; `message` is a
+    sentence for the log or the status line (never contains payload data)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def fail(message: str, code: str = "malformed") -> NoReturn:
+    raise ProtocolError(code, message)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Duplicate keys would let a signer and a verifier read different values from the same
+    # bytes; JSON allows them, this protocol does not.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            fail(f"The message repeats the field '{key}'.")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> NoReturn:
+    fail(f"The message contains {name}, which is not valid in this protocol.")
+
+
+def _no_float(text: str) -> NoReturn:
+    # Floats have more than one text form; signed content holds integers and strings only.
+    fail("The message contains a decimal number; this protocol uses whole numbers only.")
+
+
+def parse_json(data: bytes | str) -> dict[str, Any]:
+    """Bytes from the network → a JSON object, or ProtocolError."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            fail("The message is not UTF-8 text.")
+    if not data.strip():
+        fail("The message is empty.")
+    try:
+        value = json.loads(
+            data,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+            parse_float=_no_float,
+        )
+    except json.JSONDecodeError as exc:
+        fail(f"The message is not valid JSON (line {exc.lineno}, column {exc.colno}).")
+    except RecursionError:
+        fail("The message is nested too deeply.")
+    return as_object(value, "message")
+
+
+def canonical(value: Mapping[str, Any]) -> bytes:
+    """The bytes a signature covers: sorted keys, no spaces, ASCII escapes."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+def as_object(value: object, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        fail(f"The {what} must be a JSON object.")
+    return value
+
+
+def exact_keys(
+    obj: Mapping[str, Any], what: str, required: set[str], optional: frozenset[str] = frozenset()
+) -> None:
+    # Unknown fields are refused, not ignored: a field the signer meant but the verifier
+    # skips is how signed protocols get confused. New fields come with a new version.
+    missing = sorted(required - obj.keys())
+    if missing:
+        fail(f"The {what} lacks the field '{missing[0]}'.")
+    unknown = sorted(obj.keys() - required - optional)
+    if unknown:
+        fail(f"The {what} has an unknown field '{unknown[0]}'.")
+
+
+def get_str(
+    obj: Mapping[str, Any],
+    key: str,
+    what: str,
+    pattern: re.Pattern[str] | None = None,
+    max_len: int = 256,
+) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        fail(f"The field '{key}' of the {what} must be text.")
+    if not value or len(value) > max_len:
+        fail(f"The field '{key}' of the {what} must be 1 to {max_len} characters long.")
+    if pattern is not None and not pattern.fullmatch(value):
+        fail(f"The field '{key}' of the {what} has characters that are not allowed.")
+    return value
+
+
+def get_optional_str(
+    obj: Mapping[str, Any], key: str, what: str, pattern: re.Pattern[str] | None = None
+) -> str | None:
+    if obj.get(key) is None:
+        return None
+    return get_str(obj, key, what, pattern)
+
+
+def get_int(obj: Mapping[str, Any], key: str, what: str, minimum: int = 0) -> int:
+    value = obj.get(key)
+    # bool is an int in Python but not a number on the wire.
+    if not isinstance(value, int) or isinstance(value, bool):
+        fail(f"The field '{key}' of the {what} must be a whole number.")
+    if not minimum <= value <= MAX_INT:
+        fail(f"The field '{key}' of the {what} must be between {minimum} and {MAX_INT}.")
+    return value
+
+
+def get_uuid(obj: Mapping[str, Any], key: str, what: str) -> str:
+    value = get_str(obj, key, what, max_len=36)
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        fail(f"The field '{key}' of the {what} is not a UUID.")
+    # One spelling only, so the same change cannot arrive under two ids.
+    if str(parsed) != value:
+        fail(f"The field '{key}' of the {what} must be a UUID in lower case with hyphens.")
+    return value
+
+
+def get_bytes(
+    obj: Mapping[str, Any], key: str, what: str, *, size: int | None = None, max_size: int = 64
+) -> bytes:
+    value = get_str(obj, key, what, max_len=4 * (max_size // 3 + 1))
+    try:
+        raw = base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        fail(f"The field '{key}' of the {what} is not valid base64.")
+    if size is not None and len(raw) != size:
+        fail(f"The field '{key}' of the {what} must hold {size} bytes.")
+    return raw
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

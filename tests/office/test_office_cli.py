@@ -1,0 +1,158 @@
+"""`kitchentable-office` as an administrator uses it: init, enrol, devices, serve."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from officekit import OFFICE_PASSPHRASE
+
+from kitchentable.office import keys
+from kitchentable.office.cli import main
+from kitchentable.sync.protocol import Change, DeviceKeys, EnrolRequest, EnrolResponse
+
+
+@pytest.fixture
+def passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KITCHENTABLE_OFFICE_PASSPHRASE", OFFICE_PASSPHRASE)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_init_creates_keys_encrypted_under_the_passphrase(
+    tmp_path: Path, passphrase: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "office"
+    code, out, _ = run(capsys, "init", "--data", str(data))
+    assert code == 0 and "Office created" in out
+    text = (data / keys.KEYS_NAME).read_text()
+    private = keys.unlock(data, OFFICE_PASSPHRASE)
+    assert keys.crypto.b64(private.box_private) not in text
+    assert keys.crypto.b64(private.sign_private) not in text
+    assert (data / keys.KEYS_NAME).stat().st_mode & 0o077 == 0
+    with pytest.raises(keys.WrongOfficePassphrase):
+        keys.unlock(data, "another passphrase entirely")
+    code, _, err = run(capsys, "init", "--data", str(data))
+    assert code == 1 and "already exists" in err and "Traceback" not in err
+
+
+def test_init_refuses_a_weak_or_missing_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KITCHENTABLE_OFFICE_PASSPHRASE", "short")
+    code, _, err = run(capsys, "init", "--data", str(tmp_path / "o"))
+    assert code == 1 and "longer passphrase" in err
+    monkeypatch.delenv("KITCHENTABLE_OFFICE_PASSPHRASE")
+    code, _, err = run(capsys, "init", "--data", str(tmp_path / "o"))
+    assert code == 1 and "KITCHENTABLE_OFFICE_PASSPHRASE" in err
+
+
+def test_enrol_prints_a_code_and_devices_lists_and_revokes(
+    tmp_path: Path, passphrase: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(tmp_path / "office")
+    run(capsys, "init", "--data", data)
+    code, out, _ = run(capsys, "enrol", "anna", "--data", data)
+    assert code == 0 and "24 hours" in out
+    assert len(out.strip().splitlines()[-1]) == 19  # XXXX-XXXX-XXXX-XXXX
+    assert run(capsys, "devices", "--data", data)[1].strip() == "No devices are enrolled yet."
+    code, _, err = run(capsys, "devices", "--data", data, "--revoke", "nope")
+    assert code == 1 and "no device nope" in err
+
+
+def test_commands_on_a_missing_office_say_how_to_create_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "devices", "--data", str(tmp_path / "none"))
+    assert code == 1 and "kitchentable-office init" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--host", "127.0.0.1"], "HTTPS is not available yet"),
+        (["--host", "0.0.0.0", "--insecure-http"], "only a loopback address"),
+        (["--host", "192.168.1.10", "--insecure-http"], "only a loopback address"),
+    ],
+)
+def test_serve_refuses_plain_http_off_loopback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: str
+) -> None:
+    code, _, err = run(capsys, "serve", "--data", str(tmp_path), *args)
+    assert code == 1 and words in err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_real_server_process_enrols_and_accepts_a_push_on_loopback(
+    tmp_path: Path, passphrase: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(tmp_path / "office")
+    run(capsys, "init", "--data", data)
+    enrol_code = run(capsys, "enrol", "anna", "--data", data)[1].strip().splitlines()[-1]
+    port = _free_port()
+    command = [sys.executable, "-m", "kitchentable.office", "serve", "--data", data]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--insecure-http"]
+    server = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    # trust_env=False: a proxy set in the environment must not see loopback traffic.
+    http = httpx.Client(trust_env=False, timeout=5)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                assert http.get(f"{base}/status").status_code == 401
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+        device = DeviceKeys.generate()
+        answer = httpx.post(
+            f"{base}/enrol", json=EnrolRequest.create(enrol_code, "laptop", device).to_wire()
+        )
+        enrolment = EnrolResponse.from_wire(answer.json())
+        change = Change.create(
+            id="6c1b0d4e-8f3a-4c2b-9a7d-0e5f1a2b3c4d",
+            device_id=enrolment.device_id,
+            seq=1,
+            entity="answer",
+            entity_id="a-1",
+            case_ref=None,
+            base_version=0,
+            last_seen_server_version=0,
+            plaintext=b"hello",
+            office_box_public=enrolment.office_box_public,
+            sign_private=device.sign_private,
+        )
+        body = {"v": 1, "device_id": enrolment.device_id, "changes": [change.to_wire()]}
+        headers = {"Authorization": f"Bearer {enrolment.token}"}
+        pushed = http.post(f"{base}/push", json=body, headers=headers).json()
+        assert pushed["results"][0]["status"] == "accepted"
+    finally:
+        http.close()
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    assert enrolment.token not in output and enrol_code not in output
+    _, out, _ = run(capsys, "devices", "--data", data)
+    assert enrolment.device_id in out and "active" in out
+    run(capsys, "devices", "--data", data, "--revoke", enrolment.device_id)
+    assert "revoked" in run(capsys, "devices", "--data", data)[1]
