@@ -73,14 +73,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     recovery = None
     if args.recovery_key:
         recovery = crypto.unb64(Path(args.recovery_key).read_text(encoding="ascii").strip())
-    settings = Settings(
-        consultant=args.consultant or "", team=args.team or "", language=args.language
-    )
+    settings = Settings(consultant=args.consultant or "", team=args.team or "")
     path = profile_dir(args.profile)
     passphrase = _passphrase(_("New passphrase: "), confirm=True)
     from kitchentable.services import Profile
 
-    with Profile.create(path, passphrase, settings=settings, recovery_public=recovery):
+    with Profile.create(path, passphrase, settings=settings, recovery_public=recovery) as profile:
+        if args.language:  # an explicit choice beats IT's preset, which beats the default
+            profile.update_settings(language=args.language)
         print(_("Profile created in {path}.").format(path=path))
     return 0
 
@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("init", cmd_init, _("create a profile and its vault"))
     p.add_argument("--consultant", help=_("your name as it appears in the access log and the plan"))
     p.add_argument("--team")
-    p.add_argument("--language", choices=["nl", "en"], default="nl")
+    p.add_argument("--language", choices=["nl", "en"], default=None)
     p.add_argument("--recovery-key", metavar="FILE", help=_("office recovery public key (base64)"))
     p = add("import", cmd_import, _("create cases from a JSON file"))
     p.add_argument("file")
@@ -381,6 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit 
             from kitchentable.selftest import run_self_test
 
             return run_self_test()
+        from kitchentable.presets import installation_presets
+
+        installation_presets()  # a broken presets.json: its sentence, exit 1
         if args.demo and not getattr(args, "func", None):
             return demo.run(args)
         if not getattr(args, "func", None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kitchentable.domain.case import CaseStatus, transition
@@ -183,12 +184,17 @@ class PlanService:
         )
 
 
+def branding_file() -> Path:
+    """IT's branding (presets.json) or the shipped example municipality."""
+    from kitchentable.presets import installation_presets
+
+    return installation_presets().branding or resources_dir() / "branding" / "municipality.json"
+
+
 def branding_data() -> dict[str, object]:
-    data: dict[str, object] = json.loads(
-        (resources_dir() / "branding" / "municipality.json").read_text("utf-8")
-    )
+    data: dict[str, object] = json.loads(branding_file().read_text("utf-8-sig"))
     return data
 
 
 def branding(language: str) -> d.Branding:
-    return load_branding(branding_data(), language, str(resources_dir() / "branding"))
+    return load_branding(branding_data(), language, str(branding_file().parent))

@@ -67,12 +67,23 @@ def seconds_until_unlock(path: Path) -> float:
 
 
 def profile_settings(path: Path) -> Settings:
-    """The plaintext settings, readable before unlocking (language, demo flag, auto-lock)."""
+    """The plaintext settings, readable before unlocking (language, demo flag, auto-lock),
+    with the installation's presets applied as the open profile will apply them."""
     db = open_database(path)
     try:
-        return load_settings(db)
+        return _with_presets(load_settings(db))
     finally:
         db.close()
+
+
+def _with_presets(stored: Settings) -> Settings:
+    """IT's presets.json: the office URL is the installation's, auto-lock is a ceiling.
+
+    The demo profile is left alone: it must behave the same on every machine.
+    """
+    from kitchentable.presets import installation_presets
+
+    return stored if stored.demo else installation_presets().enforce(stored)
 
 
 @dataclass(frozen=True)
@@ -119,7 +130,10 @@ class Profile:
         self.db = db
         self.keys = keys
         self.forms = forms
-        self.settings = load_settings(db)
+        stored = load_settings(db)
+        self.settings = _with_presets(stored)
+        if self.settings != stored:
+            save_settings(db, self.settings)
         self.repo = Repository(db, keys)
         self.outbox = Outbox(db, keys)
         self.access = AccessLog(
@@ -150,7 +164,12 @@ class Profile:
         db = create_database(path)
         try:
             keys = KeyStore(db).create(passphrase, kdf, recovery_public)
-            save_settings(db, settings or Settings())
+            settings = settings or Settings()
+            if not settings.demo:
+                from kitchentable.presets import installation_presets
+
+                settings = installation_presets().for_new_profile(settings)
+            save_settings(db, settings)
         except BaseException:
             db.close()
             for leftover in path.glob("kitchentable.db*"):
@@ -193,7 +212,9 @@ class Profile:
         import sys
 
         from kitchentable import __version__
+        from kitchentable.presets import installation_presets
 
+        presets = installation_presets()
         kdf = KeyStore(self.db).kdf_params()
         return {
             "kitchentable": __version__,
@@ -215,6 +236,8 @@ class Profile:
             "access_log_intact": self.access.verify() is None,
             "language": self.settings.language,
             "auto_lock_minutes": self.settings.auto_lock_minutes,
+            "presets": str(presets.source) if presets.source else None,
+            "preset_keys": presets.keys(),
         }
 
     def update_settings(self, **changes: Any) -> None:

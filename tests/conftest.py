@@ -10,6 +10,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["KITCHENTABLE_KDF_COST"] = "low"  # Argon2id at 8 MiB: tests unlock hundreds of times
 os.environ["KITCHENTABLE_LANG"] = "en"
+# A machine's /etc/kitchentable/presets.json must not leak into the suite.
+os.environ.setdefault("KITCHENTABLE_PRESETS", "none")
 os.environ.setdefault("KITCHENTABLE_LOG_DIR", tempfile.mkdtemp(prefix="kt-log-"))
 
 import pytest
