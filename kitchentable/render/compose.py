@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from kitchentable.domain.case import BsnSource, Case
@@ -369,7 +368,3 @@ def _signatures(
             "mandated officer of the municipality, who may be someone other than the consultant."
         ),
     )
-
-
-def today_iso() -> str:
-    return date.today().isoformat()
