@@ -381,9 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit 
             from kitchentable.selftest import run_self_test
 
             return run_self_test()
-        from kitchentable.presets import installation_presets
+        if getattr(args, "func", None):
+            from kitchentable.presets import installation_presets
 
-        installation_presets()  # a broken presets.json: its sentence, exit 1
+            installation_presets()  # a broken presets.json: its sentence, exit 1 (the app shows a dialog)
         if args.demo and not getattr(args, "func", None):
             return demo.run(args)
         if not getattr(args, "func", None):

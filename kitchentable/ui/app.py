@@ -17,6 +17,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from kitchentable import __version__
+from kitchentable.i18n import _
 from kitchentable.logs import setup_logging
 from kitchentable.paths import APP_AUTHOR, APP_NAME, resources_dir
 
@@ -57,6 +58,16 @@ def run_gui(path: Path, demo: bool = False) -> int:
 
     apply_language(initial_language())
     install_excepthook()
+    from kitchentable.presets import PresetsError, installation_presets
+
+    try:
+        installation_presets()
+    except PresetsError as error:
+        # Started from an icon there is no terminal: say it in a window, wait, then stop.
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox(QMessageBox.Icon.Warning, _("Kitchentable"), str(error)).exec()
+        return 1
     window = MainWindow(path, demo=demo)
     geometry = QSettings()
     saved = geometry.value("main/geometry")
