@@ -152,6 +152,16 @@ def compose(
     add(_("Who was present"), entries.blocks(entries.prefix("present")))
     add(_("Procedural checks"), entries.blocks(entries.prefix("checks")))
     add(_("The request for help"), entries.blocks(entries.prefix("request")))
+    # Jeugdwet gezinsplan: one plan for the household (DOMAIN.md section 2).
+    add(_("The young person"), entries.blocks(entries.prefix("youth")))
+    add(_("The household"), entries.blocks(entries.prefix("household")))
+    add(_("Strengths and worries"), entries.blocks(entries.prefix("strengths_worries")))
+    add(_("Goals and actions"), entries.blocks(entries.prefix("goals")))
+    add(
+        _("Coordination and who is involved"),
+        entries.blocks(entries.prefix("coordination", "involved")),
+    )
+    add(_("Safety"), entries.blocks(entries.prefix("safety")))
     add(_("Situation and problems per life domain"), _domains(entries, form, lang, _))
     add(_("Desired results"), _results_table(plan, form, lang, _))
     add(_("Possibilities (Wmo 2015 art. 2.3.2 lid 4 a–f)"), _possibilities(entries, form, lang))
@@ -177,12 +187,19 @@ def compose(
             ],
         )
     add(
-        _("Signatures"), [_signatures(plan, person.name, consultant, consultant_role, _)], keep=True
+        _("Signatures"),
+        [_signatures(plan, person.name, consultant, consultant_role, _, form.kind)],
+        keep=True,
     )
     return d.Document(
         meta=d.DocumentMeta(
             title=_("Report and support plan"),
-            subtitle=f"{form.title.get(lang)} · {_('investigation after a melding, Wmo 2015 art. 2.3.2')}",
+            subtitle=f"{form.title.get(lang)} · "
+            + (
+                _("plan with the young person and the parents, Jeugdwet art. 4.1.3")
+                if form.kind == "jeugd"
+                else _("investigation after a melding, Wmo 2015 art. 2.3.2")
+            ),
             document_id=plan.document_id,
             form=f"{form.id} {form.version}",
             language=lang,
@@ -342,7 +359,12 @@ def _reaction(plan: SupportPlan, lang: str, _: Callable[[str], str]) -> list[d.B
 
 
 def _signatures(
-    plan: SupportPlan, inhabitant: str, consultant: str, role: str, _: Callable[[str], str]
+    plan: SupportPlan,
+    inhabitant: str,
+    consultant: str,
+    role: str,
+    _: Callable[[str], str],
+    kind: str = "wmo",
 ) -> d.Signatures:
     blocks = []
     for signer_role, heading, default_name, default_capacity in (
@@ -360,11 +382,17 @@ def _signatures(
                 strokes=signature.strokes if signature and signature.signed else None,
             )
         )
-    return d.Signatures(
-        tuple(blocks),
-        note=_(
+    note = (
+        _(
+            "By signing, the parents and the young person confirm having read this plan. "
+            "A decision on youth care (beschikking) is taken by a mandated officer of the "
+            "municipality, who may be someone other than the consultant."
+        )
+        if kind == "jeugd"
+        else _(
             "By signing, the inhabitant confirms having read this report. The decision "
             "(beschikking) follows within two weeks of the application and is taken by a "
             "mandated officer of the municipality, who may be someone other than the consultant."
-        ),
+        )
     )
+    return d.Signatures(tuple(blocks), note=note)

@@ -44,3 +44,36 @@ def test_demo_profile_has_a_finished_conversation_and_a_dutch_plan(tmp_path: Pat
     ]:
         assert expected in text, expected
     assert "999990019" not in text
+
+
+def test_a_gezinsplan_renders_with_its_own_sections(profile: Profile, tmp_path: Path) -> None:
+    profile.import_cases(
+        {
+            "cases": [
+                {
+                    "external_id": "J-2026-0001",
+                    "melding_date": "2026-11-02",
+                    "form": "jeugd-gezinsplan",
+                    "person": {"name": "Familie de Jong"},
+                }
+            ]
+        }
+    )
+    conversation = profile.open_conversation("J-2026-0001")
+    form = conversation.form
+    goals = form.question("doelen")
+    assert goals is not None
+    first = {q.id: q for q in goals.questions}
+    text_field = next(q for q in goals.questions if q.type.value in ("text", "longtext"))
+    profile.save_answer(conversation, "doelen", [{text_field.id: "Ruzies thuis worden minder"}])
+    pdf, _ = profile.plans.pdf("J-2026-0001")
+    file = tmp_path / "gezinsplan.pdf"
+    file.write_bytes(pdf)
+    raw = subprocess.run(
+        ["pdftotext", str(file), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    text = " ".join(raw.split())
+    assert "Jeugdwet art. 4.1.3" in text and "Doelen en acties" in text
+    assert "Ruzies thuis worden minder" in text
+    assert "binnen twee weken" not in text and "ouders en de jeugdige" in text  # the jeugd note
+    assert first  # the goals group has fields
