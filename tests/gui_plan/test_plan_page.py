@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,9 @@ from tests.core.helpers import case_document
 from tests.core.test_plan import answer_all
 
 pytestmark = pytest.mark.gui
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gui"))
+from gui_helpers import unlock  # noqa: E402 - the GUI tests' own unlock steps
 
 
 def draw_with_mouse(qtbot: QtBot, canvas: SignatureCanvas) -> None:
@@ -159,9 +163,7 @@ def test_from_the_conversation_to_the_plan_and_back(
     qtbot.addWidget(window)
     window.resize(1200, 800)
     window.show()
-    qtbot.waitUntil(lambda: window.unlock_screen is not None, timeout=10_000)
-    qtbot.keyClicks(window.unlock_screen.passphrase, PASSPHRASE)
-    qtbot.keyClick(window.unlock_screen.passphrase, Qt.Key.Key_Return)
+    unlock(qtbot, window)
     qtbot.waitUntil(
         lambda: window.cases is not None and window.cases.model.rowCount() == 1, timeout=10_000
     )
@@ -175,9 +177,7 @@ def test_from_the_conversation_to_the_plan_and_back(
     assert window.stack.currentWidget() is window.plan_page
     window.lock()
     assert window.plan_page is None  # nothing readable stays behind the lock
-    qtbot.waitUntil(lambda: window.unlock_screen is not None, timeout=10_000)
-    qtbot.keyClicks(window.unlock_screen.passphrase, PASSPHRASE)
-    qtbot.keyClick(window.unlock_screen.passphrase, Qt.Key.Key_Return)
+    unlock(qtbot, window)
     qtbot.waitUntil(lambda: window.conversation is not None, timeout=10_000)  # back where we were
     window.close()
     task_manager().drain()
@@ -198,9 +198,7 @@ def test_a_signed_case_opens_read_only(
     window = MainWindow(profile_path, forms=forms)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.unlock_screen is not None, timeout=10_000)
-    qtbot.keyClicks(window.unlock_screen.passphrase, PASSPHRASE)
-    qtbot.keyClick(window.unlock_screen.passphrase, Qt.Key.Key_Return)
+    unlock(qtbot, window)
     qtbot.waitUntil(lambda: window.cases is not None, timeout=10_000)
     window.open_case(case_id)
     qtbot.waitUntil(lambda: window.conversation is not None, timeout=10_000)
