@@ -55,7 +55,15 @@ def _passphrase(prompt: str, env: str = "KITCHENTABLE_PASSPHRASE", confirm: bool
 def _open(args: argparse.Namespace) -> Profile:
     from kitchentable.services import Profile
 
-    return Profile.unlock(profile_dir(args.profile), _passphrase(_("Passphrase: ")))
+    profile = Profile.unlock(profile_dir(args.profile), _passphrase(_("Passphrase: ")))
+    if args.command not in ("sync", "enrol"):
+        from kitchentable.sync.client import CheckInRequired, SyncClient
+
+        client = SyncClient(profile)
+        if client.check_in_overdue():
+            profile.close()
+            raise CheckInRequired(days=client.policy().offline_days)
+    return profile
 
 
 def _print_json(data: Any, out: str | None = None) -> None:
@@ -241,6 +249,93 @@ def cmd_verify(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_enrol(args: argparse.Namespace) -> int:
+    import socket
+
+    from kitchentable.sync.client import SyncClient
+
+    with _open(args) as profile:
+        enrolment = SyncClient(profile).enrol(
+            args.server, args.code, args.label or socket.gethostname(), args.fingerprint
+        )
+    print(
+        _("This laptop is connected to the office at {server} for {consultant}.").format(
+            server=enrolment.server, consultant=enrolment.consultant
+        )
+    )
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from kitchentable.sync.client import SyncClient
+
+    with _open(args) as profile:
+        client = SyncClient(profile)
+        if args.status:
+            status = client.status()
+            if not status.enrolled:
+                print(_("Not connected to the office."))
+                return 0
+            print(
+                _(
+                    "Office {server}: {waiting} waiting, {conflicts} conflict(s), "
+                    "{quarantined} held back; last synchronised {last}."
+                ).format(
+                    server=status.server,
+                    waiting=status.waiting,
+                    conflicts=status.conflicts,
+                    quarantined=status.quarantined,
+                    last=status.last_sync_at or _("never"),
+                )
+            )
+            return 0
+        report = client.sync()
+    print(
+        _(
+            "Synchronised: {sent} sent ({accepted} accepted, {conflicts} conflict(s), "
+            "{held} held back, {retry} to retry), {pulled} received ({assigned} new case(s))."
+        ).format(
+            sent=report.pushed,
+            accepted=report.accepted,
+            conflicts=report.conflicts,
+            held=report.quarantined,
+            retry=report.retry_later,
+            pulled=report.pulled,
+            assigned=report.assignments,
+        )
+    )
+    for problem in report.problems:
+        print(f"  - {problem}")
+    return 0
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    from kitchentable.sync.client import SyncClient
+
+    with _open(args) as profile:
+        client = SyncClient(profile)
+        if args.keep:
+            client.resolve(args.keep[0], args.keep[1])
+            print(_("Conflict resolved; the chosen version goes to the office at the next sync."))
+            return 0
+        conflicts = client.conflicts()
+        if args.json:
+            _print_json(conflicts)
+            return 0
+        if not conflicts:
+            print(_("No conflicts."))
+        for conflict in conflicts:
+            case = profile.case(conflict["case_id"])
+            print(
+                _("{id}  case {case}: this laptop's version and one from {other}").format(
+                    id=conflict["id"],
+                    case=case.external_id,
+                    other=conflict.get("theirs_from") or _("another device (not yet received)"),
+                )
+            )
+    return 0
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     with _open(args) as profile:
         profile.change_passphrase(
@@ -359,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_passwd,
         _("change the passphrase (KITCHENTABLE_NEW_PASSPHRASE for automation)"),
     )
+    _sync_commands(add)
     p = add("log", cmd_log, _("show the access log and verify it"))
     p.add_argument("case", nargs="?")
     forms = sub.add_parser("forms", help=_("check and list conversation forms"))
@@ -369,6 +465,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = forms_sub.add_parser("list", help=_("installed forms"))
     p.set_defaults(func=cmd_forms_list)
     return parser
+
+
+def _sync_commands(
+    add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser],
+) -> None:
+    p = add("enrol", cmd_enrol, _("connect this laptop to the office with a one-time code"))
+    p.add_argument("--server", required=True, metavar="URL")
+    p.add_argument("--code", required=True)
+    p.add_argument("--label", help=_("a name for this laptop (default: its host name)"))
+    p.add_argument(
+        "--fingerprint", help=_("the server certificate's SHA-256 as the office printed it")
+    )
+    p = add("sync", cmd_sync, _("send finished work to the office and fetch new cases"))
+    p.add_argument("--status", action="store_true", help=_("only show the sync status"))
+    p = add("conflicts", cmd_conflicts, _("cases changed on two devices: list or resolve"))
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--keep", nargs=2, metavar=("ID", "mine|theirs"), help=_("resolve one conflict"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit per outcome

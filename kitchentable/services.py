@@ -129,7 +129,15 @@ class Profile:
         self.path = path
         self.db = db
         self.keys = keys
-        self.forms = forms
+        # Its own registry: forms the office sends are added to this profile only.
+        self.forms = FormRegistry(forms.all())
+        self.forms.problems.extend(forms.problems)
+        synced = path / "synced-forms"  # forms the office sent (sync client checks each)
+        if synced.is_dir():
+            extra = FormRegistry.from_directory(synced)
+            for form in extra.all():
+                self.forms.add(form)
+            self.forms.problems.extend(extra.problems)
         stored = load_settings(db)
         self.settings = _with_presets(stored)
         if self.settings != stored:

@@ -9,20 +9,32 @@ logs tokens, codes or payload bytes, and never lets one bad change stop the othe
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, load_pem_public_key
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from kitchentable.office.keys import OfficePublicKeys
-from kitchentable.office.store import CodeRefused, Device, Store
+from kitchentable.office.pki import OfficeCA, issue_device_certificate
+from kitchentable.office.store import (
+    CodeRefused,
+    Device,
+    ResyncRequired,
+    Store,
+    UploadRefused,
+)
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import (
     Change,
@@ -30,10 +42,13 @@ from kitchentable.sync.protocol import (
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
+    PullResponse,
     PushRequest,
     PushResponse,
 )
-from kitchentable.sync.wire import ProtocolError, get_uuid, parse_json
+from kitchentable.sync.wire import ProtocolError, get_int, get_uuid, parse_json
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +91,23 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise Refused(400, exc.code, exc.message) from exc
 
 
+@dataclass(frozen=True)
+class ServerIdentity:
+    """What the serving process holds beyond public keys: the CA that certifies device seal
+    keys (opened with the office passphrase at start) and its own TLS fingerprint."""
+
+    ca: OfficeCA | None = None
+    tls_fingerprint: str | None = None
+
+
 class OfficeApi:
-    def __init__(self, store: Store, office: OfficePublicKeys, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, office: OfficePublicKeys, clock: Clock, identity: ServerIdentity
+    ) -> None:
         self.store = store
         self.office = office
         self.clock = clock
+        self.identity = identity
 
     async def authenticate(self, request: Request) -> Device:
         header = request.headers.get("authorization", "")
@@ -105,6 +132,8 @@ class OfficeApi:
     async def enrol(self, request: Request) -> Response:
         try:
             enrol = EnrolRequest.from_wire(await read_json(request))
+            if enrol.seal_public is not None:
+                _check_seal_key(enrol.seal_public)
         except ProtocolError as exc:
             raise Refused(400, exc.code, exc.message) from exc
         try:
@@ -119,14 +148,128 @@ class OfficeApi:
         except CodeRefused as exc:
             raise Refused(403, exc.code, CODE_MESSAGES[exc.code]) from exc
         log.info("device %s enrolled", device.id)
+        certificate = None
+        ca = self.identity.ca
+        if ca is not None and enrol.seal_public is not None:
+            issued = issue_device_certificate(
+                ca.key, ca.certificate, device.id, device.consultant, enrol.seal_public.encode()
+            )
+            await run_in_threadpool(self.store.set_certificate, device.id, issued.decode())
+            certificate = (issued + ca.certificate.public_bytes(Encoding.PEM)).decode()
+        await run_in_threadpool(
+            self.store.seen,
+            device.id,
+            "enrol",
+            {"certificate": certificate is not None},
+            self.clock(),
+        )
         answer = EnrolResponse(
-            device.id, token, device.consultant, self.office.box_public, self.office.sign_public
+            device.id,
+            token,
+            device.consultant,
+            self.office.box_public,
+            self.office.sign_public,
+            self.identity.tls_fingerprint,
+            certificate,
         )
         return JSONResponse(answer.to_wire())
 
     async def status(self, request: Request) -> Response:
         device = await self.authenticate(request)
         return JSONResponse({"v": 1, "device_id": device.id, "consultant": device.consultant})
+
+    async def pull(self, request: Request) -> Response:
+        device = await self.authenticate(request)
+        cursor_text = request.query_params.get("cursor", "0")
+        resync = request.query_params.get("resync", "0") == "1"
+        if not cursor_text.isdigit() or len(cursor_text) > 16:
+            raise Refused(400, "malformed", "The cursor must be a whole number.")
+        try:
+            entries, cursor, more = await run_in_threadpool(
+                self.store.pull, device.id, int(cursor_text), resync=resync
+            )
+        except ResyncRequired as exc:
+            raise Refused(
+                409,
+                "resync_required",
+                "The office cannot continue from this laptop's position; pull everything again.",
+            ) from exc
+        await run_in_threadpool(
+            self.store.seen, device.id, "pull", {"entries": len(entries)}, self.clock()
+        )
+        return JSONResponse(PullResponse(cursor, more, entries).to_wire())
+
+    async def blob(self, request: Request) -> Response:
+        device = await self.authenticate(request)
+        sha = request.path_params["sha256"]
+        found = None
+        if SHA256_HEX.fullmatch(sha):
+            found = await run_in_threadpool(self.store.blob, sha)
+        # Forms and catalogues are for every device; an attachment only for its sender.
+        if found is None or (found[0] == "attachment" and found[1] != device.id):
+            raise Refused(404, "not_found", "There is no such file.")
+        return Response(found[2], media_type="application/octet-stream")
+
+    async def start_upload(self, request: Request) -> Response:
+        device = await self.authenticate(request)
+        body = await read_json(request)
+        try:
+            sha = body.get("sha256")
+            if set(body) != {"v", "sha256", "size"} or body.get("v") != 1:
+                raise ProtocolError("malformed", "An upload needs exactly v, sha256 and size.")
+            if not isinstance(sha, str) or not SHA256_HEX.fullmatch(sha):
+                raise ProtocolError("malformed", "The sha256 must be 64 lower-case hex digits.")
+            size = get_int(body, "size", "upload", minimum=1)
+        except ProtocolError as exc:
+            raise Refused(400, exc.code, exc.message) from exc
+        state = await self._upload(self.store.start_upload, device.id, sha, size, self.clock())
+        return JSONResponse(state.to_wire())
+
+    async def put_chunk(self, request: Request) -> Response:
+        device = await self.authenticate(request)
+        upload_id, index = self._upload_path(request)
+        data = bytearray()
+        async for part in request.stream():
+            data += part
+            if len(data) > MAX_BODY:
+                raise Refused(413, "too_large", "The chunk is larger than the server accepts.")
+        declared = request.headers.get("x-content-sha256", "")
+        if hashlib.sha256(data).hexdigest() != declared:
+            raise Refused(
+                400, "chunk_damaged", "The chunk does not match its SHA-256; send it again."
+            )
+        await self._upload(self.store.put_chunk, device.id, upload_id, index, bytes(data))
+        return JSONResponse({"v": 1, "received": index})
+
+    async def complete_upload(self, request: Request) -> Response:
+        device = await self.authenticate(request)
+        upload_id = request.path_params["upload_id"]
+        self._check_uuid(upload_id)
+        state = await self._upload(self.store.complete_upload, device.id, upload_id, self.clock())
+        return JSONResponse(state.to_wire())
+
+    def _upload_path(self, request: Request) -> tuple[str, int]:
+        upload_id = request.path_params["upload_id"]
+        self._check_uuid(upload_id)
+        index = request.path_params["index"]
+        if not index.isdigit() or len(index) > 6:
+            raise Refused(400, "malformed", "The chunk number must be a whole number.")
+        return upload_id, int(index)
+
+    @staticmethod
+    def _check_uuid(value: str) -> None:
+        try:
+            get_uuid({"id": value}, "id", "upload")
+        except ProtocolError as exc:
+            raise Refused(
+                404, "unknown_upload", "This upload is not known; start it again."
+            ) from exc
+
+    async def _upload(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return await run_in_threadpool(fn, *args)
+        except UploadRefused as exc:
+            raise Refused(exc.status, exc.code, exc.message) from exc
 
     async def push(self, request: Request) -> Response:
         device = await self.authenticate(request)
@@ -141,6 +284,7 @@ class OfficeApi:
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1
         log.info("push from %s: %s", device.id, counts)
+        await run_in_threadpool(self.store.seen, device.id, "push", counts, self.clock())
         return JSONResponse(PushResponse(results).to_wire())
 
     def _apply_all(self, device: Device, items: list[Any]) -> list[ChangeResult]:
@@ -173,6 +317,15 @@ class OfficeApi:
             )
 
 
+def _check_seal_key(pem: str) -> None:
+    try:
+        key = load_pem_public_key(pem.encode())
+    except (ValueError, TypeError) as exc:
+        raise ProtocolError("bad_seal_key", "The seal key is not a PEM public key.") from exc
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise ProtocolError("bad_seal_key", "The seal key must be an EC P-256 public key.")
+
+
 def _best_effort_id(item: Any) -> str | None:
     """The id of a change, if it has a readable one, so a rejection names what it rejects."""
     if not isinstance(item, dict):
@@ -183,8 +336,17 @@ def _best_effort_id(item: Any) -> str | None:
         return None
 
 
-def create_app(store: Store, office: OfficePublicKeys, *, clock: Clock | None = None) -> Starlette:
-    api = OfficeApi(store, office, clock or (lambda: datetime.now(UTC)))
+def create_app(
+    store: Store,
+    office: OfficePublicKeys,
+    *,
+    clock: Clock | None = None,
+    identity: ServerIdentity | None = None,
+) -> Starlette:
+    from kitchentable.office.admin import create_admin_app
+
+    clock = clock or (lambda: datetime.now(UTC))
+    api = OfficeApi(store, office, clock, identity or ServerIdentity())
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)
@@ -204,6 +366,12 @@ def create_app(store: Store, office: OfficePublicKeys, *, clock: Clock | None = 
             Route("/api/v1/enrol", api.enrol, methods=["POST"]),
             Route("/api/v1/push", api.push, methods=["POST"]),
             Route("/api/v1/status", api.status, methods=["GET"]),
+            Route("/api/v1/pull", api.pull, methods=["GET"]),
+            Route("/api/v1/blobs/{sha256}", api.blob, methods=["GET"]),
+            Route("/api/v1/uploads", api.start_upload, methods=["POST"]),
+            Route("/api/v1/uploads/{upload_id}/chunks/{index}", api.put_chunk, methods=["PUT"]),
+            Route("/api/v1/uploads/{upload_id}/complete", api.complete_upload, methods=["POST"]),
+            Mount("/admin", app=create_admin_app(store, clock)),
         ],
         exception_handlers={Refused: refused, HTTPException: http_error},
     )

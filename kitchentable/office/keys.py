@@ -39,6 +39,8 @@ class OfficePublicKeys:
 class OfficePrivateKeys:
     box_private: bytes
     sign_private: bytes
+    # Opens the CA's key file (derived from the same passphrase key, never stored).
+    ca_password: bytes = b""
 
 
 def create(data_dir: Path, passphrase: str) -> OfficePublicKeys:
@@ -84,6 +86,7 @@ def unlock(data_dir: Path, passphrase: str) -> OfficePrivateKeys:
         return OfficePrivateKeys(
             crypto.unseal(key, crypto.unb64(str(document["box_private"])), AD_BOX),
             crypto.unseal(key, crypto.unb64(str(document["sign_private"])), AD_SIGN),
+            crypto.hkdf(key, "kitchentable-office/ca-key-password/v1"),
         )
     except crypto.SealError as exc:
         raise WrongOfficePassphrase from exc

@@ -15,6 +15,7 @@ second `Backend` without touching the statements.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import sqlite3
 import threading
@@ -26,10 +27,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from kitchentable.sync.protocol import Change, ChangeResult
-from kitchentable.sync.wire import b64, canonical
+from kitchentable.storage.crypto import unb64
+from kitchentable.sync.protocol import (
+    CHUNK_BYTES,
+    MAX_PULL_ITEMS,
+    MAX_UPLOAD_BYTES,
+    Change,
+    ChangeResult,
+    FeedItem,
+    PullEntry,
+    UploadState,
+)
+from kitchentable.sync.wire import b64, canonical, parse_json
 
 DB_NAME = "office.db"
+CONFIG_NAME = "office.json"
 CODE_LIFETIME = timedelta(hours=24)
 # Crockford-style alphabet without 0/O, 1/I/L: codes are read aloud and typed by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -88,7 +100,101 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "pull-attachments-admin",
+        [
+            # Pull items older than the horizon are purged; a cursor below it must resync.
+            "INSERT INTO counters (name, value) VALUES ('feed_horizon', 0)",
+            "ALTER TABLE devices ADD COLUMN last_seen_at TEXT",
+            # PEM of the device certificate the office CA issued for the device's seal key.
+            "ALTER TABLE devices ADD COLUMN certificate TEXT",
+            # A melding assigned to a consultant. Personal data exists only sealed: one copy
+            # per device in the feed and `office_copy` sealed to the office's own key.
+            """CREATE TABLE assignments (
+                case_id TEXT PRIMARY KEY,
+                consultant TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                deadline TEXT,
+                created_at TEXT NOT NULL,
+                office_copy TEXT NOT NULL,
+                withdrawn_at TEXT
+            )""",
+            "CREATE INDEX assignments_consultant ON assignments (consultant)",
+            # What devices pull, in server-version order. device_id NULL: for every device
+            # (forms, catalogue, policy: public office documents, signed by the office).
+            """CREATE TABLE feed (
+                server_version BIGINT PRIMARY KEY,
+                device_id TEXT,
+                kind TEXT NOT NULL,
+                item_id TEXT NOT NULL,
+                envelope TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX feed_device ON feed (device_id, server_version)",
+            # Content-addressed files: form texts, catalogues, and attachments sealed to the
+            # office by a device (data is base64 text: portable across SQLite and PostgreSQL).
+            """CREATE TABLE blobs (
+                sha256 TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                device_id TEXT,
+                size BIGINT NOT NULL,
+                data TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE uploads (
+                id TEXT PRIMARY KEY,
+                device_id TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                chunk_size BIGINT NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (device_id, sha256)
+            )""",
+            """CREATE TABLE upload_chunks (
+                upload_id TEXT NOT NULL,
+                idx BIGINT NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (upload_id, idx)
+            )""",
+            """CREATE TABLE change_attachments (
+                change_id TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                PRIMARY KEY (change_id, sha256)
+            )""",
+            # Sync activity for the admin page: counts and codes only, never payload data.
+            """CREATE TABLE activity (
+                id TEXT PRIMARY KEY,
+                at TEXT NOT NULL,
+                device_id TEXT,
+                action TEXT NOT NULL,
+                detail TEXT NOT NULL
+            )""",
+            "CREATE INDEX activity_at ON activity (at)",
+            """CREATE TABLE admin_accounts (
+                username TEXT PRIMARY KEY,
+                password_hash TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                disabled_at TEXT
+            )""",
+            """CREATE TABLE admin_sessions (
+                token_hash TEXT PRIMARY KEY,
+                username TEXT NOT NULL,
+                csrf_token TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL
+            )""",
+        ],
+    ),
 ]
+
+
+def database_spec(data_dir: Path) -> str | Path:
+    config = data_dir / CONFIG_NAME
+    if config.is_file():
+        url = json.loads(config.read_text(encoding="utf-8")).get("database")
+        if isinstance(url, str) and url:
+            return url
+    return data_dir / DB_NAME
 
 
 def sha256_hex(value: str) -> str:
@@ -134,6 +240,25 @@ class CodeRefused(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+class ResyncRequired(Exception):
+    """A pull cursor the server cannot continue from (older than what it keeps, or newer
+    than anything it has: a server restored from a backup)."""
+
+
+class UploadRefused(Exception):
+    """An upload step that cannot be taken; `code` and `message` go to the device."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class AlreadyAssigned(Exception):
+    """The office already assigned a case with this id."""
 
 
 class Backend(Protocol):
@@ -188,7 +313,11 @@ class Store:
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
-        return cls(SQLiteBackend(data_dir / DB_NAME))
+        """The office's store: PostgreSQL when office.json names a database URL, else the
+        embedded SQLite file in the data folder."""
+        from kitchentable.office.backends import open_backend
+
+        return cls(open_backend(database_spec(data_dir)))
 
     def close(self) -> None:
         self.backend.close()
@@ -328,15 +457,25 @@ class Store:
                     "seq_reused",
                     "This sequence number was already used by this device.",
                 )
+            for sha in change.attachments:
+                held = cur.execute(
+                    "SELECT 1 FROM blobs WHERE sha256 = ? AND kind = 'attachment' "
+                    "AND device_id = ?",
+                    [sha, change.device_id],
+                ).fetchone()
+                if held is None:
+                    return _rejected(
+                        index,
+                        change.id,
+                        "attachment_missing",
+                        "An attachment this record names has not arrived; upload it first.",
+                    )
             record = cur.execute(
                 "SELECT server_version, change_id FROM records WHERE entity = ? AND entity_id = ?",
                 [change.entity, change.entity_id],
             ).fetchone()
             current, holder = (0, None) if record is None else (record[0], record[1])
-            cur.execute("UPDATE counters SET value = value + 1 WHERE name = 'server_version'")
-            version = cur.execute(
-                "SELECT value FROM counters WHERE name = 'server_version'"
-            ).fetchone()[0]
+            version = _next_version(cur)
             status = "accepted" if change.base_version == current else "conflict"
             cur.execute(
                 "INSERT INTO changes (id, device_id, seq, entity, entity_id, case_ref, "
@@ -360,6 +499,20 @@ class Store:
                     iso(now),
                 ],
             )
+            for sha in change.attachments:
+                cur.execute(
+                    "INSERT INTO change_attachments (change_id, sha256) VALUES (?, ?)",
+                    [change.id, sha],
+                )
+            # The other devices on this case see this version (theirs to open: the copy).
+            for recipient, _sealed in change.copies:
+                if recipient == change.device_id:
+                    continue
+                cur.execute(
+                    "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, "
+                    "created_at) VALUES (?, ?, 'peer_change', ?, '', ?)",
+                    [_next_version(cur), recipient, change.id, iso(now)],
+                )
             if status == "conflict":
                 return ChangeResult(index, change.id, "conflict", version, current)
             if record is None:
@@ -376,17 +529,269 @@ class Store:
                 )
             return ChangeResult(index, change.id, "accepted", version, version)
 
+    # -- what devices pull ------------------------------------------------------------------
+    def publish(self, items: Sequence[FeedItem], now: datetime) -> list[int]:
+        """Put signed office items in the feed, in order; returns their versions."""
+        with self.backend.transaction() as cur:
+            return [_insert_item(cur, item, now) for item in items]
+
+    def assign(
+        self,
+        case_id: str,
+        consultant: str,
+        reference: str,
+        deadline: str | None,
+        office_copy: str,
+        items: Sequence[FeedItem],
+        now: datetime,
+    ) -> None:
+        """Record a new assignment and its per-device sealed items in one transaction."""
+        with self.backend.transaction() as cur:
+            if cur.execute("SELECT 1 FROM assignments WHERE case_id = ?", [case_id]).fetchone():
+                raise AlreadyAssigned(case_id)
+            cur.execute(
+                "INSERT INTO assignments (case_id, consultant, reference, deadline, "
+                "created_at, office_copy) VALUES (?, ?, ?, ?, ?, ?)",
+                [case_id, consultant, reference, deadline, iso(now), office_copy],
+            )
+            for item in items:
+                _insert_item(cur, item, now)
+
+    def assignments(self) -> list[dict[str, Any]]:
+        columns = ["case_id", "consultant", "reference", "deadline", "created_at", "withdrawn_at"]
+        with self.backend.transaction() as cur:
+            rows = cur.execute(
+                f"SELECT {', '.join(columns)} FROM assignments ORDER BY created_at, case_id"  # noqa: S608
+            ).fetchall()
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def active_devices(self, consultant: str) -> list[Device]:
+        with self.backend.transaction() as cur:
+            rows = cur.execute(
+                f"SELECT {self._DEVICE_COLUMNS} FROM devices "  # noqa: S608
+                "WHERE consultant = ? AND revoked_at IS NULL ORDER BY enrolled_at, id",
+                [consultant],
+            ).fetchall()
+        return [Device(*row) for row in rows]
+
+    def pull(
+        self, device_id: str, cursor: int, *, resync: bool = False, limit: int = MAX_PULL_ITEMS
+    ) -> tuple[list[PullEntry], int, bool]:
+        """The entries after `cursor` for this device: (entries, next cursor, more)."""
+        with self.backend.transaction() as cur:
+            top = _counter(cur, "server_version")
+            horizon = _counter(cur, "feed_horizon")
+            if resync:
+                cursor = 0
+            elif cursor > top or (cursor < horizon):
+                raise ResyncRequired
+            rows = cur.execute(
+                "SELECT f.server_version, f.kind, f.envelope, c.envelope, c.status, "
+                "c.server_version FROM feed f LEFT JOIN changes c "
+                "ON f.kind = 'peer_change' AND c.id = f.item_id "
+                "WHERE f.server_version > ? AND (f.device_id = ? OR f.device_id IS NULL) "
+                "ORDER BY f.server_version LIMIT ?",
+                [cursor, device_id, limit + 1],
+            ).fetchall()
+        more = len(rows) > limit
+        entries = []
+        for version, kind, envelope, change_envelope, status, change_version in rows[:limit]:
+            if kind == "peer_change":
+                entries.append(
+                    PullEntry(
+                        int(version),
+                        change=Change.from_wire(parse_json(change_envelope)),
+                        status=status,
+                        server_version=int(change_version),
+                    )
+                )
+            else:
+                entries.append(
+                    PullEntry(int(version), item=FeedItem.from_wire(parse_json(envelope)))
+                )
+        next_cursor = entries[-1].version if more else top
+        return entries, next_cursor, more
+
+    # -- files --------------------------------------------------------------------------
+    def put_blob(self, data: bytes, kind: str, now: datetime, device_id: str | None = None) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        with self.backend.transaction() as cur:
+            if cur.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha]).fetchone() is None:
+                cur.execute(
+                    "INSERT INTO blobs (sha256, kind, device_id, size, data, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [sha, kind, device_id, len(data), b64(data), iso(now)],
+                )
+        return sha
+
+    def blob(self, sha: str) -> tuple[str, str | None, bytes] | None:
+        """(kind, device id, bytes) of a stored file, or None."""
+        with self.backend.transaction() as cur:
+            row = cur.execute(
+                "SELECT kind, device_id, data FROM blobs WHERE sha256 = ?", [sha]
+            ).fetchone()
+        return None if row is None else (row[0], row[1], unb64(row[2]))
+
+    def attachments_of(self, change_id: str) -> list[str]:
+        with self.backend.transaction() as cur:
+            rows = cur.execute(
+                "SELECT sha256 FROM change_attachments WHERE change_id = ? ORDER BY sha256",
+                [change_id],
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def start_upload(self, device_id: str, sha: str, size: int, now: datetime) -> UploadState:
+        """Begin (or resume) the upload of one file; says which chunks already arrived."""
+        if not 0 < size <= MAX_UPLOAD_BYTES:
+            raise UploadRefused(
+                "too_large", f"A file may be 1 byte to {MAX_UPLOAD_BYTES // 2**20} MiB.", 413
+            )
+        with self.backend.transaction() as cur:
+            held = cur.execute(
+                "SELECT device_id FROM blobs WHERE sha256 = ? AND kind = 'attachment'", [sha]
+            ).fetchone()
+            row = cur.execute(
+                "SELECT id, size, chunk_size FROM uploads WHERE device_id = ? AND sha256 = ?",
+                [device_id, sha],
+            ).fetchone()
+            if held is not None and held[0] == device_id:
+                upload_id = row[0] if row else str(uuid.uuid5(uuid.NAMESPACE_URL, sha + device_id))
+                return UploadState(upload_id, CHUNK_BYTES, (), True)
+            if row is None:
+                upload_id = str(uuid.uuid4())
+                cur.execute(
+                    "INSERT INTO uploads (id, device_id, sha256, size, chunk_size, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [upload_id, device_id, sha, size, CHUNK_BYTES, iso(now)],
+                )
+                return UploadState(upload_id, CHUNK_BYTES, (), False)
+            if int(row[1]) != size:
+                raise UploadRefused("size_mismatch", "This file was announced with another size.")
+            received = cur.execute(
+                "SELECT idx FROM upload_chunks WHERE upload_id = ? ORDER BY idx", [row[0]]
+            ).fetchall()
+        return UploadState(row[0], int(row[2]), tuple(int(r[0]) for r in received), False)
+
+    def put_chunk(self, device_id: str, upload_id: str, index: int, data: bytes) -> None:
+        with self.backend.transaction() as cur:
+            row = _upload(cur, device_id, upload_id)
+            size, chunk = int(row[1]), int(row[2])
+            count = -(-size // chunk)
+            expected = chunk if index < count - 1 else size - chunk * (count - 1)
+            if not 0 <= index < count or len(data) != expected:
+                raise UploadRefused(
+                    "bad_chunk", f"Chunk {index} must hold {expected} bytes of this file."
+                )
+            if cur.execute(
+                "SELECT 1 FROM upload_chunks WHERE upload_id = ? AND idx = ?", [upload_id, index]
+            ).fetchone():
+                return  # sent twice (the answer was lost): keep the first
+            cur.execute(
+                "INSERT INTO upload_chunks (upload_id, idx, data) VALUES (?, ?, ?)",
+                [upload_id, index, b64(data)],
+            )
+
+    def complete_upload(self, device_id: str, upload_id: str, now: datetime) -> UploadState:
+        with self.backend.transaction() as cur:
+            row = _upload(cur, device_id, upload_id)
+            sha, size, chunk = row[0], int(row[1]), int(row[2])
+            parts = cur.execute(
+                "SELECT idx, data FROM upload_chunks WHERE upload_id = ? ORDER BY idx",
+                [upload_id],
+            ).fetchall()
+            count = -(-size // chunk)
+            missing = sorted(set(range(count)) - {int(p[0]) for p in parts})
+            if missing:
+                raise UploadRefused(
+                    "chunks_missing", f"Chunk {missing[0]} of this file has not arrived."
+                )
+            data = b"".join(unb64(p[1]) for p in parts)
+            if hashlib.sha256(data).hexdigest() != sha:
+                cur.execute("DELETE FROM upload_chunks WHERE upload_id = ?", [upload_id])
+                raise UploadRefused(
+                    "hash_mismatch",
+                    "The file's chunks do not add up to its SHA-256; send it again.",
+                    422,
+                )
+            if cur.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha]).fetchone() is None:
+                cur.execute(
+                    "INSERT INTO blobs (sha256, kind, device_id, size, data, created_at) "
+                    "VALUES (?, 'attachment', ?, ?, ?, ?)",
+                    [sha, device_id, size, b64(data), iso(now)],
+                )
+            cur.execute("DELETE FROM upload_chunks WHERE upload_id = ?", [upload_id])
+        return UploadState(upload_id, chunk, (), True)
+
+    # -- bookkeeping for the admin page ---------------------------------------------------
+    def seen(self, device_id: str, action: str, detail: dict[str, Any], now: datetime) -> None:
+        with self.backend.transaction() as cur:
+            cur.execute("UPDATE devices SET last_seen_at = ? WHERE id = ?", [iso(now), device_id])
+            cur.execute(
+                "INSERT INTO activity (id, at, device_id, action, detail) VALUES (?, ?, ?, ?, ?)",
+                [str(uuid.uuid4()), iso(now), device_id, action, canonical(detail).decode()],
+            )
+
+    def set_certificate(self, device_id: str, certificate_pem: str) -> None:
+        with self.backend.transaction() as cur:
+            cur.execute(
+                "UPDATE devices SET certificate = ? WHERE id = ?", [certificate_pem, device_id]
+            )
+
+    def certificate(self, device_id: str) -> str | None:
+        with self.backend.transaction() as cur:
+            row = cur.execute(
+                "SELECT certificate FROM devices WHERE id = ?", [device_id]
+            ).fetchone()
+        return None if row is None else row[0]
+
     def changes(self) -> list[dict[str, Any]]:
         """Every stored change's metadata, in server order (export, admin page, tests)."""
         columns = [
             "id", "device_id", "seq", "entity", "entity_id", "case_ref", "base_version",
-            "server_version", "status", "conflict_with", "envelope",
+            "server_version", "status", "conflict_with", "envelope", "received_at",
         ]  # fmt: skip
         with self.backend.transaction() as cur:
             rows = cur.execute(
                 f"SELECT {', '.join(columns)} FROM changes ORDER BY server_version"  # noqa: S608
             ).fetchall()
         return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _counter(cur: Cursor, name: str) -> int:
+    return int(cur.execute("SELECT value FROM counters WHERE name = ?", [name]).fetchone()[0])
+
+
+def _next_version(cur: Cursor) -> int:
+    """One counter for changes and feed items: a pull cursor orders both."""
+    cur.execute("UPDATE counters SET value = value + 1 WHERE name = 'server_version'")
+    return _counter(cur, "server_version")
+
+
+def _insert_item(cur: Cursor, item: FeedItem, now: datetime) -> int:
+    version = _next_version(cur)
+    cur.execute(
+        "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            version,
+            item.device_id,
+            item.kind,
+            item.item_id,
+            canonical(item.to_wire()).decode("ascii"),
+            iso(now),
+        ],
+    )
+    return version
+
+
+def _upload(cur: Cursor, device_id: str, upload_id: str) -> Any:
+    row = cur.execute(
+        "SELECT sha256, size, chunk_size FROM uploads WHERE id = ? AND device_id = ?",
+        [upload_id, device_id],
+    ).fetchone()
+    if row is None:
+        raise UploadRefused("unknown_upload", "This upload is not known; start it again.", 404)
+    return row
 
 
 def _current_version(cur: Cursor, entity: str, entity_id: str) -> int:

@@ -155,8 +155,40 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX search_index_case ON search_index(case_id)")
 
 
+def _m002_sync(db: sqlite_utils.Database) -> None:
+    # The enrolment (device keys, token, office keys), cursor, policy, catalogue: sealed.
+    db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, data BLOB NOT NULL)")
+    # Which office case a local case is, the server version its last synced state had, and
+    # the digest of that state (a different digest now = work to push). data (sealed): the
+    # devices the office named for the case, to seal copies to and check their signatures.
+    db.execute(
+        """CREATE TABLE sync_cases (
+            case_id TEXT PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+            office_case_id TEXT NOT NULL UNIQUE,
+            base_version INTEGER NOT NULL DEFAULT 0,
+            pushed_digest TEXT,
+            synced_at TEXT,
+            data BLOB NOT NULL
+        )"""
+    )
+    # The change as first built: a retry sends the very same bytes (same id, same seal).
+    db.execute("CREATE TABLE outbox_wire (change_id TEXT PRIMARY KEY, data BLOB NOT NULL)")
+    # Both versions of a case that two devices changed in parallel, until the consultant
+    # chooses (data sealed: mine, theirs, who and when).
+    db.execute(
+        """CREATE TABLE sync_conflicts (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            resolved_at TEXT,
+            data BLOB NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
+    ("002_sync", _m002_sync),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -337,6 +337,21 @@ class Repository:
         )
         return [dict(zip([c[0] for c in cursor.description], r, strict=True)) for r in cursor]
 
+    def delete_case(self, case_id: str) -> None:
+        """Remove a case and everything about it (retention after sync). Caller holds atomic();
+        secure_delete zeroes the freed pages."""
+        conversations = [
+            row[0]
+            for row in self.db.execute("SELECT id FROM conversations WHERE case_id = ?", [case_id])
+        ]
+        for conversation_id in conversations:
+            self.db.execute("DELETE FROM answers WHERE conversation_id = ?", [conversation_id])
+        for table in ("conversations", "plans", "documents", "persons", "search_index"):
+            self.db.execute(f"DELETE FROM {table} WHERE case_id = ?", [case_id])  # noqa: S608
+        for table in ("sync_cases", "sync_conflicts"):
+            self.db.execute(f"DELETE FROM {table} WHERE case_id = ?", [case_id])  # noqa: S608
+        self.db.execute("DELETE FROM cases WHERE id = ?", [case_id])
+
     def get_document(self, document_id: str) -> bytes:
         row = self._one(
             "SELECT id, version, data FROM documents WHERE id = ?", document_id, "document"

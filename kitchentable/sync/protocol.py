@@ -19,6 +19,8 @@ Rules (version 1):
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -52,6 +54,12 @@ MAX_SEALED_BYTES = 1024 * 1024
 MAX_CHANGES_PER_PUSH = 500
 TAG_CHANGE = b"kitchentable/change/v1\n"
 TAG_ENROL = b"kitchentable/enrol/v1\n"
+TAG_FEED = b"kitchentable/feed/v1\n"
+MAX_ATTACHMENTS = 16
+MAX_COPIES = 16
+MAX_PULL_ITEMS = 200
+FEED_KINDS = ("assignment", "withdrawal", "form", "catalogue", "policy")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 Status = Literal["accepted", "duplicate", "conflict", "rejected"]
 STATUSES: tuple[Status, ...] = ("accepted", "duplicate", "conflict", "rejected")
@@ -158,33 +166,35 @@ class SealedPayload:
 @dataclass(frozen=True)
 class EnrolRequest:
     """One-time code + the device's public keys, signed by the device's new Ed25519 key
-    (proof that the device holds the private half of the key it asks to enrol)."""
+    (proof that the device holds the private half of the key it asks to enrol).
+    `seal_public`: the PEM public key of the device's PDF seal key (EC P-256), for which
+    the office CA issues a certificate."""
 
     code: str
     label: str
     sign_public: bytes
     box_public: bytes
     signature: bytes = b""
+    seal_public: str | None = None
 
     @classmethod
-    def create(cls, code: str, label: str, keys: DeviceKeys) -> EnrolRequest:
-        unsigned = cls(code, label, keys.sign_public, keys.box_public)
-        return cls(
-            code,
-            label,
-            keys.sign_public,
-            keys.box_public,
-            sign(keys.sign_private, TAG_ENROL, unsigned._body()),
-        )
+    def create(
+        cls, code: str, label: str, keys: DeviceKeys, seal_public: str | None = None
+    ) -> EnrolRequest:
+        unsigned = cls(code, label, keys.sign_public, keys.box_public, seal_public=seal_public)
+        return replace(unsigned, signature=sign(keys.sign_private, TAG_ENROL, unsigned._body()))
 
     def _body(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "v": PROTOCOL_VERSION,
             "code": self.code,
             "label": self.label,
             "sign_public": b64(self.sign_public),
             "box_public": b64(self.box_public),
         }
+        if self.seal_public is not None:
+            body["seal_public"] = self.seal_public
+        return body
 
     def to_wire(self) -> dict[str, Any]:
         return {**self._body(), "signature": b64(self.signature)}
@@ -193,7 +203,12 @@ class EnrolRequest:
     def from_wire(cls, value: object) -> EnrolRequest:
         obj = as_object(value, "enrolment request")
         what = "enrolment request"
-        exact_keys(obj, what, {"v", "code", "label", "sign_public", "box_public", "signature"})
+        exact_keys(
+            obj,
+            what,
+            {"v", "code", "label", "sign_public", "box_public", "signature"},
+            frozenset({"seal_public"}),
+        )
         _check_version(obj, what)
         request = cls(
             code=get_str(obj, "code", what, max_len=64),
@@ -201,6 +216,9 @@ class EnrolRequest:
             sign_public=get_bytes(obj, "sign_public", what, size=KEY_BYTES),
             box_public=get_bytes(obj, "box_public", what, size=KEY_BYTES),
             signature=get_bytes(obj, "signature", what, size=SIGNATURE_BYTES),
+            seal_public=get_str(obj, "seal_public", what, max_len=2000)
+            if "seal_public" in obj
+            else None,
         )
         verify(request.sign_public, TAG_ENROL, request._body(), request.signature)
         return request
@@ -215,9 +233,11 @@ class EnrolResponse:
     office_sign_public: bytes
     # The pinned TLS certificate's SHA-256; None while the server runs plain HTTP on loopback.
     tls_fingerprint: str | None = None
+    # PEM: the device certificate for its seal key, then the office CA certificate.
+    certificate: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "v": PROTOCOL_VERSION,
             "device_id": self.device_id,
             "token": self.token,
@@ -226,13 +246,18 @@ class EnrolResponse:
             "office_sign_public": b64(self.office_sign_public),
             "tls_fingerprint": self.tls_fingerprint,
         }
+        if self.certificate is not None:
+            body["certificate"] = self.certificate
+        return body
 
     @classmethod
     def from_wire(cls, value: object) -> EnrolResponse:
         obj = as_object(value, "enrolment answer")
         what = "enrolment answer"
         keys = {"v", "device_id", "token", "consultant", "office_box_public"}
-        exact_keys(obj, what, keys | {"office_sign_public", "tls_fingerprint"})
+        exact_keys(
+            obj, what, keys | {"office_sign_public", "tls_fingerprint"}, frozenset({"certificate"})
+        )
         _check_version(obj, what)
         return cls(
             device_id=get_uuid(obj, "device_id", what),
@@ -241,6 +266,9 @@ class EnrolResponse:
             office_box_public=get_bytes(obj, "office_box_public", what, size=KEY_BYTES),
             office_sign_public=get_bytes(obj, "office_sign_public", what, size=KEY_BYTES),
             tls_fingerprint=get_optional_str(obj, "tls_fingerprint", what),
+            certificate=get_str(obj, "certificate", what, max_len=20000)
+            if obj.get("certificate") is not None
+            else None,
         )
 
 
@@ -265,6 +293,12 @@ class Change:
     last_seen_server_version: int
     payload: SealedPayload
     signature: bytes = b""
+    # SHA-256 (hex) of each attachment this record names; the server accepts the record
+    # only when all of them have been uploaded, and it is immutable from then on.
+    attachments: tuple[str, ...] = ()
+    # The same payload sealed to other devices that work on this case (from the office's
+    # signed assignment), so a conflict can show both versions on both laptops.
+    copies: tuple[tuple[str, SealedPayload], ...] = ()
 
     @classmethod
     def create(
@@ -281,9 +315,18 @@ class Change:
         plaintext: bytes,
         office_box_public: bytes,
         sign_private: bytes,
+        attachments: tuple[str, ...] = (),
+        copy_to: tuple[tuple[str, bytes], ...] = (),
     ) -> Change:
         payload = SealedPayload.seal(
             office_box_public, plaintext, payload_info(id, entity, entity_id)
+        )
+        copies = tuple(
+            (
+                recipient,
+                SealedPayload.seal(box, plaintext, copy_info(id, entity, entity_id, recipient)),
+            )
+            for recipient, box in copy_to
         )
         unsigned = cls(
             id,
@@ -295,13 +338,15 @@ class Change:
             base_version,
             last_seen_server_version,
             payload,
+            attachments=tuple(attachments),
+            copies=copies,
         )
         signature = sign(sign_private, TAG_CHANGE, unsigned.body())
         return replace(unsigned, signature=signature)
 
     def body(self) -> dict[str, Any]:
         """Everything the signature covers."""
-        return {
+        body: dict[str, Any] = {
             "v": PROTOCOL_VERSION,
             "id": self.id,
             "device_id": self.device_id,
@@ -313,6 +358,13 @@ class Change:
             "last_seen_server_version": self.last_seen_server_version,
             "payload": self.payload.to_wire(),
         }
+        if self.attachments:
+            body["attachments"] = list(self.attachments)
+        if self.copies:
+            body["copies"] = [
+                {"device_id": device, "payload": sealed.to_wire()} for device, sealed in self.copies
+            ]
+        return body
 
     def signed_bytes(self) -> bytes:
         return TAG_CHANGE + canonical(self.body())
@@ -325,6 +377,15 @@ class Change:
             office_box_private, payload_info(self.id, self.entity, self.entity_id)
         )
 
+    def open_copy(self, device_id: str, device_box_private: bytes) -> bytes:
+        """The payload as sealed for another device working on the same case."""
+        for recipient, sealed in self.copies:
+            if recipient == device_id:
+                return sealed.open(
+                    device_box_private, copy_info(self.id, self.entity, self.entity_id, device_id)
+                )
+        raise ProtocolError("no_copy", "This change carries no copy for this device.")
+
     def to_wire(self) -> dict[str, Any]:
         return {**self.body(), "signature": b64(self.signature)}
 
@@ -336,7 +397,7 @@ class Change:
         obj = as_object(value, what)
         required = {"v", "id", "device_id", "seq", "entity", "entity_id", "base_version"}
         required |= {"last_seen_server_version", "payload", "signature"}
-        exact_keys(obj, what, required, frozenset({"case_ref"}))
+        exact_keys(obj, what, required, frozenset({"case_ref", "attachments", "copies"}))
         _check_version(obj, what)
         return cls(
             id=get_uuid(obj, "id", what),
@@ -349,6 +410,247 @@ class Change:
             last_seen_server_version=get_int(obj, "last_seen_server_version", what),
             payload=SealedPayload.from_wire(obj["payload"]),
             signature=get_bytes(obj, "signature", what, size=SIGNATURE_BYTES),
+            attachments=_attachments(obj["attachments"]) if "attachments" in obj else (),
+            copies=_copies(obj["copies"]) if "copies" in obj else (),
+        )
+
+
+def copy_info(change_id: str, entity: str, entity_id: str, device_id: str) -> str:
+    return f"kitchentable/copy/v1:{change_id}:{entity}:{entity_id}:{device_id}"
+
+
+def _attachments(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or len(value) > MAX_ATTACHMENTS:
+        fail(f"The field 'attachments' of the change must list 1 to {MAX_ATTACHMENTS} hashes.")
+    if not all(isinstance(item, str) and SHA256_HEX.fullmatch(item) for item in value):
+        fail("An attachment of the change is not a SHA-256 in lower-case hex.")
+    if len(set(value)) != len(value):
+        fail("The change names the same attachment twice.")
+    return tuple(value)
+
+
+def _copies(value: object) -> tuple[tuple[str, SealedPayload], ...]:
+    if not isinstance(value, list) or not value or len(value) > MAX_COPIES:
+        fail(f"The field 'copies' of the change must list 1 to {MAX_COPIES} copies.")
+    copies = []
+    for item in value:
+        obj = as_object(item, "copy")
+        exact_keys(obj, "copy", {"device_id", "payload"})
+        copies.append((get_uuid(obj, "device_id", "copy"), SealedPayload.from_wire(obj["payload"])))
+    if len({device for device, _ in copies}) != len(copies):
+        fail("The change carries two copies for the same device.")
+    return tuple(copies)
+
+
+# --- pull ---------------------------------------------------------------------------------
+
+
+def feed_info(device_id: str, kind: str, item_id: str) -> str:
+    return f"kitchentable/feed/v1:{device_id}:{kind}:{item_id}"
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """Something the office sends, signed with the office's Ed25519 key.
+
+    `content` is clear (public office documents: a form's or catalogue's hash, policy);
+    `payload` is sealed to one device (assignments: personal data). `issued_at` orders
+    items of one kind for the laptop (a replayed old policy is ignored); it never decides
+    the fate of a change.
+    """
+
+    kind: str
+    item_id: str
+    device_id: str | None
+    issued_at: str
+    content: dict[str, Any] | None = None
+    payload: SealedPayload | None = None
+    signature: bytes = b""
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        kind: str,
+        item_id: str,
+        issued_at: str,
+        office_sign_private: bytes,
+        device_id: str | None = None,
+        device_box_public: bytes | None = None,
+        content: dict[str, Any] | None = None,
+        plaintext: bytes | None = None,
+    ) -> FeedItem:
+        payload = None
+        if plaintext is not None:
+            if device_id is None or device_box_public is None:
+                raise ValueError("a sealed feed item needs its device")
+            payload = SealedPayload.seal(
+                device_box_public, plaintext, feed_info(device_id, kind, item_id)
+            )
+        unsigned = cls(kind, item_id, device_id, issued_at, content, payload)
+        return replace(unsigned, signature=sign(office_sign_private, TAG_FEED, unsigned.body()))
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "v": PROTOCOL_VERSION,
+            "kind": self.kind,
+            "item_id": self.item_id,
+            "device_id": self.device_id,
+            "issued_at": self.issued_at,
+            "content": self.content,
+            "payload": None if self.payload is None else self.payload.to_wire(),
+        }
+
+    def to_wire(self) -> dict[str, Any]:
+        return {**self.body(), "signature": b64(self.signature)}
+
+    def verify(self, office_sign_public: bytes) -> None:
+        verify(office_sign_public, TAG_FEED, self.body(), self.signature)
+
+    def open(self, device_id: str, device_box_private: bytes) -> bytes:
+        if self.payload is None or self.device_id != device_id:
+            raise ProtocolError("no_payload", "This item carries nothing sealed for this device.")
+        return self.payload.open(device_box_private, feed_info(device_id, self.kind, self.item_id))
+
+    @classmethod
+    def from_wire(cls, value: object) -> FeedItem:
+        what = "office item"
+        obj = as_object(value, what)
+        keys = {"v", "kind", "item_id", "device_id", "issued_at", "content", "payload"}
+        exact_keys(obj, what, keys | {"signature"})
+        _check_version(obj, what)
+        kind = get_str(obj, "kind", what, NAME)
+        if kind not in FEED_KINDS:
+            fail(f"The office item has an unknown kind '{kind}'.")
+        content = obj["content"]
+        if content is not None and not isinstance(content, dict):
+            fail("The content of the office item must be an object.")
+        return cls(
+            kind=kind,
+            item_id=get_str(obj, "item_id", what, IDENT),
+            device_id=None if obj["device_id"] is None else get_uuid(obj, "device_id", what),
+            issued_at=get_str(obj, "issued_at", what, max_len=40),
+            content=content,
+            payload=None if obj["payload"] is None else SealedPayload.from_wire(obj["payload"]),
+            signature=get_bytes(obj, "signature", what, size=SIGNATURE_BYTES),
+        )
+
+
+@dataclass(frozen=True)
+class PullEntry:
+    """One entry of a pull answer: an office item, or another device's change to a case
+    this device works on (`status` and `server_version` are the server's bookkeeping)."""
+
+    version: int
+    item: FeedItem | None = None
+    change: Change | None = None
+    status: Status | None = None
+    server_version: int | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        if self.item is not None:
+            return {"version": self.version, "item": self.item.to_wire()}
+        assert self.change is not None
+        return {
+            "version": self.version,
+            "change": self.change.to_wire(),
+            "status": self.status,
+            "server_version": self.server_version,
+        }
+
+    @classmethod
+    def from_wire(cls, value: object) -> PullEntry:
+        what = "pull entry"
+        obj = as_object(value, what)
+        version = get_int(obj, "version", what, minimum=1)
+        if "item" in obj:
+            exact_keys(obj, what, {"version", "item"})
+            return cls(version, item=FeedItem.from_wire(obj["item"]))
+        exact_keys(obj, what, {"version", "change", "status", "server_version"})
+        return cls(
+            version,
+            change=Change.from_wire(obj["change"]),
+            status=_status(obj["status"]),
+            server_version=get_int(obj, "server_version", what, minimum=1),
+        )
+
+
+@dataclass(frozen=True)
+class PullResponse:
+    cursor: int
+    more: bool
+    entries: list[PullEntry] = field(default_factory=list)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "v": PROTOCOL_VERSION,
+            "cursor": self.cursor,
+            "more": self.more,
+            "entries": [entry.to_wire() for entry in self.entries],
+        }
+
+    @classmethod
+    def from_wire(cls, value: object) -> PullResponse:
+        what = "pull answer"
+        obj = as_object(value, what)
+        exact_keys(obj, what, {"v", "cursor", "more", "entries"})
+        _check_version(obj, what)
+        if not isinstance(obj["more"], bool):
+            fail("The field 'more' of the pull answer must be true or false.")
+        entries = obj["entries"]
+        if not isinstance(entries, list) or len(entries) > MAX_PULL_ITEMS:
+            fail(f"The pull answer must list at most {MAX_PULL_ITEMS} entries.")
+        parsed = [PullEntry.from_wire(entry) for entry in entries]
+        cursor = get_int(obj, "cursor", what)
+        if any(entry.version > cursor for entry in parsed) or any(
+            a.version >= b.version for a, b in itertools.pairwise(parsed)
+        ):
+            fail("The pull answer's entries are out of order.")
+        return cls(cursor, obj["more"], parsed)
+
+
+# --- uploads ------------------------------------------------------------------------------
+
+CHUNK_BYTES = 256 * 1024
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadState:
+    """The server's view of one upload: which chunks it holds, or that it is complete."""
+
+    upload_id: str
+    chunk_size: int
+    received: tuple[int, ...]
+    complete: bool
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "v": PROTOCOL_VERSION,
+            "upload_id": self.upload_id,
+            "chunk_size": self.chunk_size,
+            "received": list(self.received),
+            "complete": self.complete,
+        }
+
+    @classmethod
+    def from_wire(cls, value: object) -> UploadState:
+        what = "upload answer"
+        obj = as_object(value, what)
+        exact_keys(obj, what, {"v", "upload_id", "chunk_size", "received", "complete"})
+        _check_version(obj, what)
+        received = obj["received"]
+        if not isinstance(received, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in received
+        ):
+            fail("The field 'received' of the upload answer must list chunk numbers.")
+        if not isinstance(obj["complete"], bool):
+            fail("The field 'complete' of the upload answer must be true or false.")
+        return cls(
+            upload_id=get_uuid(obj, "upload_id", what),
+            chunk_size=get_int(obj, "chunk_size", what, minimum=1),
+            received=tuple(received),
+            complete=obj["complete"],
         )
 
 

@@ -182,10 +182,33 @@ def test_outbox_keeps_order_and_sequence(profile: Profile) -> None:
 
 def test_schema_migrations_are_recorded(profile: Profile) -> None:
     assert profile.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert [r[0] for r in profile.db.execute("SELECT name FROM _migrations")] == ["001_initial"]
+    names = [r[0] for r in profile.db.execute("SELECT name FROM _migrations")]
+    assert names == ["001_initial", "002_sync"]
     assert profile.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert profile.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert integrity_ok(profile.db)
+
+
+def test_a_profile_from_before_sync_is_migrated_on_unlock(tmp_path: Path, forms) -> None:
+    from kitchentable.storage import database
+
+    folder = tmp_path / "old"
+    first_only = database.MIGRATIONS[:1]
+    original = database.MIGRATIONS
+    database.MIGRATIONS = first_only
+    try:
+        old = Profile.create(folder, "correct horse battery", forms=forms)
+        old.import_cases(case_document("M-OLD-1"))
+        old.close()
+    finally:
+        database.MIGRATIONS = original
+    reopened = Profile.unlock(folder, "correct horse battery", forms=forms)
+    try:
+        assert reopened.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert "sync_cases" in reopened.db.table_names()
+        assert reopened.case("M-OLD-1").external_id == "M-OLD-1"
+    finally:
+        reopened.close()
 
 
 def test_a_damaged_database_gives_a_clear_error(tmp_path: Path, forms) -> None:

@@ -240,6 +240,7 @@ def test_unknown_paths_and_methods_answer_in_json(office: Office) -> None:
 # -- what the server keeps ----------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_a_marker_in_a_payload_appears_nowhere_in_the_server_files(office: Office) -> None:
     marker = b"MARKER-7f3a9c-Jansen-Kerkstraat-12"
     laptop = office.enrol()
@@ -259,6 +260,7 @@ def test_a_marker_in_a_payload_appears_nowhere_in_the_server_files(office: Offic
     assert marker in Change.from_wire(json.loads(first["envelope"])).open(private.box_private)
 
 
+@pytest.mark.sqlite_only
 def test_tokens_and_codes_are_stored_only_as_hashes(office: Office) -> None:
     code = office.store.create_code("anna", office.clock())
     laptop = office.enrol()

@@ -1,0 +1,212 @@
+"""Database backends for the office store beyond embedded SQLite: PostgreSQL, and the choice.
+
+Owns connecting, pooling connections, the transaction boundary and translating the store's
+`?` placeholders. Knows nothing of the schema or of what a change means: every statement
+comes from `kitchentable.office.store`. Never puts a password in a message or a log.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import IsolationLevel
+from psycopg.conninfo import conninfo_to_dict
+
+if TYPE_CHECKING:
+    from kitchentable.office.store import Backend, Params
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# One advisory lock, taken first in every transaction, serialises the office's transactions
+# exactly as SQLite's BEGIN IMMEDIATE does (any 64-bit number; this one spells "KTOFFICE").
+WRITER_LOCK = 0x4B544F4646494345
+LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+CONNECT_TIMEOUT = 10  # seconds; an unreachable host must not hang the server's start
+MAX_IDLE = 8  # connections kept open between transactions (the server's thread pool is ~40)
+
+
+class OfficeDatabaseError(Exception):
+    """The office database cannot be used; the message is one sentence for the administrator."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def open_backend(spec: str | Path) -> Backend:
+    """A `postgresql://` or `postgres://` URL opens PostgreSQL; anything else is a SQLite file."""
+    if isinstance(spec, str) and spec.startswith(POSTGRES_SCHEMES):
+        return PostgresBackend(spec)
+    # Imported here: store.py may import this module to open its backend.
+    from kitchentable.office.store import SQLiteBackend
+
+    return SQLiteBackend(Path(spec))
+
+
+@functools.lru_cache(maxsize=512)
+def translate(sql: str) -> str:
+    """`?` placeholders → psycopg's `%s`, outside quoted literals and identifiers; `%` is
+    doubled everywhere because psycopg reads it as a placeholder even inside a literal."""
+    out: list[str] = []
+    quote = ""
+    for ch in sql:
+        if quote:
+            # A doubled quote inside a literal ('it''s') closes and reopens: same result.
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append("%s")
+            continue
+        out.append("%%" if ch == "%" else ch)
+    return "".join(out)
+
+
+class PostgresCursor:
+    """The store's `Cursor` over a psycopg cursor: `?` statements, tuples back."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Params = ()) -> PostgresCursor:
+        # Always pass a list, even empty: psycopg then parses the query and turns %% into %.
+        self._cursor.execute(translate(sql), list(params))
+        return self
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+
+class PostgresBackend:
+    """PostgreSQL through psycopg 3, for an office with several servers or a managed database.
+
+    Every transaction runs at READ COMMITTED and first takes one transaction-scoped advisory
+    lock, so transactions run one at a time across all threads and processes using this
+    database, like SQLite's BEGIN IMMEDIATE. The store decides a change's fate by reading
+    then writing (duplicate id, free sequence number, current version, next counter value);
+    with the lock no other transaction commits between those reads and writes, and because
+    READ COMMITTED takes a fresh snapshot per statement, every read after the lock sees all
+    earlier commits. SERIALIZABLE would need the whole body retried on a serialization
+    failure, which a context manager cannot do; REPEATABLE READ would fix its snapshot at
+    the lock statement, before the wait, and read stale rows.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._where = _describe(url)
+        self._lock = threading.Lock()
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._closed = False
+        # Connect once now: a wrong address fails at start, not at the first enrolment.
+        self._idle.append(self._connect())
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT)
+        except psycopg.Error as error:
+            reason = _first_line(str(error)).replace(self._password(), "***")
+            raise OfficeDatabaseError(
+                "database_unreachable",
+                f"The office database at {self._where} cannot be reached: {reason}",
+            ) from None
+        conn.isolation_level = IsolationLevel.READ_COMMITTED
+        return conn
+
+    def _password(self) -> str:
+        return str(conninfo_to_dict(self._url).get("password") or "\0")
+
+    def _take(self) -> psycopg.Connection[Any]:
+        with self._lock:
+            if self._closed:
+                raise OfficeDatabaseError("database_closed", "The office database is closed.")
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _give_back(self, conn: psycopg.Connection[Any]) -> None:
+        healthy = (
+            not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        )
+        with self._lock:
+            if healthy and not self._closed and len(self._idle) < MAX_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _begin(self) -> tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]:
+        """A connection inside a transaction that holds the lock. An idle connection the
+        server dropped (restart, idle timeout) is replaced once: nothing has run on it yet."""
+        conn = self._take()
+        try:
+            return conn, _locked_cursor(conn)
+        except BaseException:
+            self._give_back_after_error(conn)
+            if not conn.broken:
+                raise
+        conn = self._connect()
+        try:
+            return conn, _locked_cursor(conn)
+        except BaseException:
+            self._give_back_after_error(conn)
+            raise
+
+    def _give_back_after_error(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            conn.rollback()
+        except psycopg.Error:
+            conn.close()
+        self._give_back(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[PostgresCursor]:
+        conn, cursor = self._begin()
+        try:
+            yield PostgresCursor(cursor)
+        except BaseException:
+            self._give_back_after_error(conn)
+            raise
+        try:
+            conn.commit()
+        except BaseException:
+            self._give_back_after_error(conn)
+            raise
+        self._give_back(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+def _locked_cursor(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+    cursor = conn.cursor()
+    cursor.execute(LOCK_SQL, [WRITER_LOCK])
+    return cursor
+
+
+def _describe(url: str) -> str:
+    """host:port/database of a connection URL, never its user or password."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        raise OfficeDatabaseError(
+            "database_url_invalid", "The office database address is not a valid PostgreSQL URL."
+        ) from None
+    host = str(parts.get("host") or "localhost")
+    port = str(parts.get("port") or "5432")
+    return f"{host}:{port}/{parts.get('dbname') or ''}".rstrip("/")
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "no reason given"
+    return line.rstrip(".") + "."

@@ -1,0 +1,117 @@
+"""The office store's backends: concurrent pushes decide every change exactly once, on
+SQLite and on PostgreSQL; `?` translation; choosing a backend; a plain connection error."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from officekit import Office
+
+from kitchentable.office.backends import OfficeDatabaseError, open_backend, translate
+from kitchentable.office.store import SQLiteBackend
+from kitchentable.sync.protocol import Change, ChangeResult
+
+THREADS = 8
+PER_THREAD = 50
+
+
+def run_together(work: Callable[[int], list[ChangeResult]]) -> list[ChangeResult]:
+    """Run `work(thread)` on THREADS threads released at the same moment."""
+    start = threading.Barrier(THREADS)
+
+    def job(thread: int) -> list[ChangeResult]:
+        start.wait()
+        return work(thread)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        return [r for results in pool.map(job, range(THREADS)) for r in results]
+
+
+def assert_versions_unique_and_gap_free(office: Office) -> None:
+    versions = [c["server_version"] for c in office.store.changes()]
+    assert versions == list(range(1, len(versions) + 1))
+
+
+def test_racing_edits_of_one_record_accept_exactly_one_per_version(office: Office) -> None:
+    laptops = [office.enrol(f"consultant-{n}") for n in range(THREADS)]
+
+    def edit(thread: int) -> list[ChangeResult]:
+        laptop, known, results = laptops[thread], 0, []
+        for n in range(PER_THREAD):
+            change = laptop.change("shared", f"{thread}/{n}".encode(), base_version=known)
+            result = office.store.record_change(n, change, office.clock())
+            # Like a laptop that pulls after a conflict: the next edit builds on what won.
+            known = result.current_version or 0
+            results.append(result)
+        return results
+
+    results = run_together(edit)
+
+    assert len(results) == THREADS * PER_THREAD
+    assert {r.status for r in results} <= {"accepted", "conflict"}
+    stored = office.store.changes()
+    assert sorted(c["id"] for c in stored) == sorted(r.id for r in results)
+    assert_versions_unique_and_gap_free(office)
+    # Replayed in server order, each change was accepted exactly when it built on the
+    # version current at that moment: one accepted change per base version, no lost update.
+    current = 0
+    for change in stored:
+        expected = "accepted" if change["base_version"] == current else "conflict"
+        assert change["status"] == expected, change["server_version"]
+        if expected == "accepted":
+            current = change["server_version"]
+    # Every thread's first edit built on version 0, and only one of them can win it.
+    assert sum(c["status"] == "conflict" for c in stored) >= THREADS - 1
+
+
+def test_racing_pushes_of_distinct_records_store_each_change_once(office: Office) -> None:
+    laptops = [office.enrol(f"consultant-{n}") for n in range(THREADS)]
+    batches: list[list[Change]] = [
+        [laptop.change(f"record-{t}-{n}", b"answer") for n in range(PER_THREAD)]
+        for t, laptop in enumerate(laptops)
+    ]
+
+    def push(thread: int) -> list[ChangeResult]:
+        # Each batch is pushed by two threads at once, as after a lost answer and a retry.
+        batch = batches[thread] + batches[(thread + 1) % THREADS]
+        random.Random(thread).shuffle(batch)
+        return [office.store.record_change(i, c, office.clock()) for i, c in enumerate(batch)]
+
+    results = run_together(push)
+
+    by_id: dict[str | None, list[str]] = {}
+    for result in results:
+        by_id.setdefault(result.id, []).append(result.status)
+    assert len(by_id) == THREADS * PER_THREAD
+    assert all(sorted(statuses) == ["accepted", "duplicate"] for statuses in by_id.values())
+    stored = office.store.changes()
+    assert len(stored) == THREADS * PER_THREAD
+    assert {c["status"] for c in stored} == {"accepted"}
+    assert_versions_unique_and_gap_free(office)
+
+
+def test_question_marks_become_placeholders_only_outside_quotes() -> None:
+    sql = "SELECT '?', \"a?\", x % 2 FROM t WHERE a = ? AND b LIKE 'x%' || ?"
+    assert translate(sql) == (
+        "SELECT '?', \"a?\", x %% 2 FROM t WHERE a = %s AND b LIKE 'x%%' || %s"
+    )
+
+
+def test_a_path_opens_sqlite(tmp_path: Path) -> None:
+    backend = open_backend(tmp_path / "office.db")
+    assert isinstance(backend, SQLiteBackend)
+    backend.close()
+
+
+def test_an_unreachable_database_is_one_sentence_without_the_password() -> None:
+    with pytest.raises(OfficeDatabaseError) as raised:
+        open_backend("postgresql://office:hunter2@127.0.0.1:1/kitchentable")
+    assert raised.value.code == "database_unreachable"
+    message = str(raised.value)
+    assert message.startswith("The office database at 127.0.0.1:1/kitchentable cannot be reached")
+    assert "hunter2" not in message and "\n" not in message

@@ -1,0 +1,77 @@
+"""A real office server on loopback (uvicorn in a thread) and laptop profiles that sync with it.
+
+Every test that uses `office` runs on SQLite and on PostgreSQL (the cluster from
+packaging/dev/postgres.sh, see tests/office/pg.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "office"))
+
+from pg import fresh_schema, server_url
+from synckit import OfficeServer, serve
+
+from kitchentable.config import Settings
+from kitchentable.formengine.loader import FormRegistry
+from kitchentable.office import keys, pki
+from kitchentable.office.app import ServerIdentity, create_app
+from kitchentable.office.backends import PostgresBackend
+from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
+from kitchentable.services import Profile
+from kitchentable.sync.client import SyncClient
+from tests.conftest import PASSPHRASE
+
+OFFICE_PASSPHRASE = "office horse battery staple"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OfficeServer]:
+    data = tmp_path / "office"
+    data.mkdir()
+    public = keys.create(data, OFFICE_PASSPHRASE)
+    private = keys.unlock(data, OFFICE_PASSPHRASE)
+    ca = pki.create_ca(data, private.ca_password, "Gemeente Testdam")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            store = Store(SQLiteBackend(data / DB_NAME))
+        else:
+            url = stack.enter_context(fresh_schema(server_url()))
+            store = Store(PostgresBackend(url))
+        stack.callback(store.close)
+        identity = ServerIdentity(ca=ca)
+        server, thread, base = serve(create_app(store, public, identity=identity))
+        office = OfficeServer(data, store, base, public, private, server)
+        yield office
+        server.should_exit = True
+        thread.join(timeout=10)
+        for laptop in office.laptops:
+            laptop.close()
+
+
+@pytest.fixture
+def laptop_factory(tmp_path: Path, office: OfficeServer, forms: FormRegistry) -> Iterator[Any]:
+    made = 0
+
+    def make(consultant: str = "anna", enrol: bool = True) -> Profile:
+        nonlocal made
+        made += 1
+        profile = Profile.create(
+            tmp_path / f"laptop{made}",
+            PASSPHRASE,
+            settings=Settings(consultant=consultant),
+            forms=forms,
+        )
+        office.laptops.append(profile)
+        if enrol:
+            SyncClient(profile).enrol(office.url, office.code(consultant), f"laptop{made}")
+        return profile
+
+    yield make

@@ -1,0 +1,370 @@
+"""Laptop ↔ office over real HTTP on loopback: enrol, push, pull, conflicts, faults, revocation."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from synckit import OfficeServer
+
+from kitchentable.domain.case import CaseStatus
+from kitchentable.services import Profile
+from kitchentable.sync.client import (
+    DeviceRevoked,
+    EnrolmentRefused,
+    NotEnrolled,
+    Offline,
+    ServerAnswerUnreadable,
+    SyncClient,
+)
+from kitchentable.sync.protocol import FeedItem
+from tests.core.helpers import MARKERS, case_document
+
+MARK = "Keukenmarkering Quirijn"
+
+
+def assignment(ref: str, consultant: str = "anna", name: str = MARK) -> dict[str, Any]:
+    return {
+        "consultant": consultant,
+        "external_id": ref,
+        "melding_date": "2026-11-02",
+        "form": "wmo-keukentafelgesprek",
+        "notes": "via de huisarts",
+        "person": {"name": name, "address": {"postcode": "9601 AB", "city": "Hoogezand"}},
+    }
+
+
+def answer(profile: Profile, ref: str, question: str, value: object) -> None:
+    profile.save_answer(profile.open_conversation(ref), question, value)
+
+
+def test_enrol_push_a_case_and_the_office_export_opens_it(
+    office: OfficeServer, laptop_factory: Any, tmp_path: Path
+) -> None:
+    laptop = laptop_factory()
+    laptop.import_cases(case_document("M-2026-0101"))
+    report = SyncClient(laptop).sync()
+    assert report.accepted == 1 and report.conflicts == 0 and not report.problems
+    # Nothing changed since: the next round sends nothing.
+    assert SyncClient(laptop).sync().pushed == 0
+
+    counts = office.export(tmp_path / "export")
+    assert counts["cases"] == 1 and counts["unreadable"] == 0
+    exported = "\n".join(
+        p.read_text(encoding="utf-8") for p in (tmp_path / "export").rglob("*.json")
+    )
+    for marker in (MARKERS["name"], MARKERS["street"], MARKERS["note"]):
+        assert marker in exported
+        assert marker.encode() not in office.files_bytes()
+    overview = (tmp_path / "export" / "overview.csv").read_text()
+    assert "M-2026-0101" in overview and "accepted" in overview
+    assert (tmp_path / "export").stat().st_mode & 0o077 == 0
+
+
+def test_an_assignment_arrives_sealed_and_only_on_its_consultants_laptops(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    anna, bert = laptop_factory("anna"), laptop_factory("bert")
+    office.assign([assignment("M-2026-0201")])
+    assert MARK.encode() not in office.files_bytes()
+    report = SyncClient(anna).sync()
+    assert report.assignments == 1
+    case = anna.case("M-2026-0201")
+    assert case.person.name == MARK and case.status == CaseStatus.NEW
+    # Pulling again (or after a resync) never creates it twice, and it is not pushed back
+    # unchanged.
+    again = SyncClient(anna).sync()
+    assert again.assignments == 0 and again.pushed == 0
+    assert SyncClient(bert).sync().assignments == 0
+    assert [c.external_id for c in bert.case_summaries()] == []
+
+
+def test_forms_catalogue_and_policy_reach_the_laptop(
+    office: OfficeServer, laptop_factory: Any, tmp_path: Path
+) -> None:
+    laptop = laptop_factory()
+    entries = [
+        {"kind": "algemene_voorziening", "product": "boodschappen", "name": "Boodschappenbus"},
+        {"kind": "gecontracteerde_aanbieder", "product": "hulp bij het huishouden",
+         "name": "Thuiszorg Noord", "waiting_weeks": 3},
+    ]  # fmt: skip
+    publish = __import__("kitchentable.office.publish", fromlist=["x"])
+    publish.publish_catalogue(office.store, office.private, entries, datetime.now(UTC))
+    publish.publish_policy(
+        office.store,
+        office.private,
+        {"auto_lock_minutes": 3, "retention_days": 30, "offline_days": 14},
+        datetime.now(UTC),
+    )
+    form_text = (Path(__file__).parent.parent / "data/extra-forms").glob("*.yaml")
+    source = next(iter(sorted(form_text)))
+    changed = tmp_path / "form.yaml"
+    changed.write_text(
+        re.sub(
+            r"^version: .*$",
+            'version: "9.1"',
+            source.read_text(encoding="utf-8"),
+            count=1,
+            flags=re.M,
+        ),
+        encoding="utf-8",
+    )
+    form_id, version, _ = publish.publish_form(
+        office.store, office.data, office.private, changed, datetime.now(UTC)
+    )
+    client = SyncClient(laptop)
+    report = client.sync()
+    assert report.forms == 1, report.problems
+    assert laptop.forms.get(form_id, version).version == version
+    catalogue = client.catalogue()
+    assert catalogue is not None
+    assert [e["name"] for e in catalogue["entries"]] == ["Boodschappenbus", "Thuiszorg Noord"]
+    assert client.policy().retention_days == 30
+    assert laptop.settings.auto_lock_minutes == 3
+    # The form survives a restart of the app: it is in the profile.
+    reopened = Profile.unlock(laptop.path, "correct horse battery")
+    try:
+        assert reopened.forms.get(form_id, version)
+    finally:
+        reopened.close()
+
+
+def test_a_signed_plan_goes_with_its_sealed_pdf_and_the_case_becomes_synced(
+    office: OfficeServer, laptop_factory: Any, tmp_path: Path
+) -> None:
+    from tests.core.test_plan import answer_all, sign_both
+
+    laptop = laptop_factory()
+    laptop.update_settings(consultant="Anja de Consulent")
+    laptop.import_cases(case_document("M-2026-0412", form="test-plan"))
+    answer_all(laptop, "M-2026-0412")
+    sign_both(laptop, "M-2026-0412")
+    report = SyncClient(laptop).sync()
+    assert report.accepted == 2, report  # the case and its plan
+    assert laptop.case("M-2026-0412").status == CaseStatus.SYNCED
+    office.export(tmp_path / "out")
+    pdfs = list((tmp_path / "out").rglob("*.pdf"))
+    assert len(pdfs) == 1
+    sealed = laptop.repo.get_document(laptop.repo.documents(laptop.case("M-2026-0412").id)[0]["id"])
+    assert pdfs[0].read_bytes() == sealed
+    assert b"Markeerstra" not in office.files_bytes()
+    # The seal's certificate was issued by the office CA at enrolment: the office's own
+    # trust anchor verifies it, and the device id is in the certificate.
+    from kitchentable.office.pki import CA_CERT
+    from kitchentable.render.seal import SealStatus, verify_pdf
+
+    ca_pem = (office.data / CA_CERT).read_bytes()
+    checked = verify_pdf(sealed, (ca_pem,))
+    assert checked.status == SealStatus.INTACT, checked
+    assert verify_pdf(sealed).status == SealStatus.UNKNOWN_SIGNER
+    enrolment = SyncClient(laptop).enrolment()
+    assert enrolment is not None
+    assert office.store.certificate(enrolment.device_id)
+
+
+def test_two_laptops_edit_one_case_both_versions_are_kept_and_shown(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    first, second = laptop_factory("anna"), laptop_factory("anna")
+    office.assign([assignment("M-2026-0301")])
+    one, two = SyncClient(first), SyncClient(second)
+    one.sync()
+    two.sync()
+    answer(first, "M-2026-0301", "hulpvraag_eigen_woorden", "Versie van laptop één")
+    answer(second, "M-2026-0301", "hulpvraag_eigen_woorden", "Versie van laptop twee")
+    assert one.sync().accepted == 1
+    report = two.sync()
+    assert report.conflicts >= 1
+    (conflict,) = two.conflicts()
+    mine = {a["question"]: a["answer"] for a in conflict["mine"]["answers"]}
+    theirs = {a["question"]: a["answer"] for a in conflict["theirs"]["answers"]}
+    assert mine["hulpvraag_eigen_woorden"] == "Versie van laptop twee"
+    assert theirs["hulpvraag_eigen_woorden"] == "Versie van laptop één"
+    assert conflict["theirs_from"] == "laptop1"
+    # The first laptop learns of the parallel version too.
+    one.sync()
+    assert len(one.conflicts()) == 1
+    # Both versions are on the server, the second flagged.
+    statuses = sorted(c["status"] for c in office.store.changes() if c["entity"] == "case")
+    assert statuses.count("conflict") == 1
+    # The second consultant keeps their own version: it becomes the next version.
+    two.resolve(conflict["id"], "mine")
+    assert two.sync().accepted == 1
+    assert two.conflicts() == []
+    # The first takes theirs: its conversation now holds laptop two's answer.
+    (other,) = one.conflicts()
+    one.sync()
+    one.resolve(other["id"], "theirs")
+    conversation = first.open_conversation("M-2026-0301")
+    assert conversation.state.answers["hulpvraag_eigen_woorden"] == "Versie van laptop twee"
+
+
+class Garbage(httpx.BaseTransport):
+    """Answers every request with what a broken proxy or server might send."""
+
+    def __init__(self, inner: httpx.BaseTransport, body: bytes, status: int = 200) -> None:
+        self.inner, self.body, self.status = inner, body, status
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/push":
+            return httpx.Response(self.status, content=self.body)
+        return self.inner.handle_request(request)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"<html><body>Gateway Timeout</body></html>", 200),
+        (b'{"v": 1, "results": [', 200),
+        (b'{"v": 1, "results": []}', 200),
+        (b"\x00\xff\xfe", 200),
+        (b"<h1>502 Bad Gateway</h1>", 502),
+    ],
+)
+def test_a_garbage_answer_is_a_clear_error_and_the_outbox_stays(
+    office: OfficeServer, laptop_factory: Any, body: bytes, status: int
+) -> None:
+    laptop = laptop_factory()
+    laptop.import_cases(case_document("M-2026-0401"))
+    garbage = Garbage(httpx.HTTPTransport(), body, status)
+    with pytest.raises(ServerAnswerUnreadable) as caught:
+        SyncClient(laptop, transport=garbage).sync()
+    assert "Nothing was lost" in str(caught.value)
+    assert laptop.outbox.count("pending") == 1
+    # With a sane server the same change goes through exactly once.
+    assert SyncClient(laptop).sync().accepted == 1
+    assert len(office.store.changes()) == 1
+
+
+def test_offline_is_said_plainly_and_nothing_is_lost(laptop_factory: Any) -> None:
+    laptop = laptop_factory()
+    laptop.import_cases(case_document("M-2026-0501"))
+    client = SyncClient(laptop)
+    enrolment = client.enrolment()
+    assert enrolment is not None
+    unreachable = httpx.HTTPTransport()
+    laptop.db.execute("DELETE FROM sync_state WHERE key = 'enrolment'")
+    enrolment.server = "http://127.0.0.1:9"  # discard port: nothing listens
+    with laptop.db.atomic():
+        client._put("enrolment", enrolment.to_dict())
+    with pytest.raises(Offline) as caught:
+        SyncClient(laptop, transport=unreachable).sync()
+    assert "keep working" in str(caught.value)
+    assert laptop.outbox.count("pending") == 1
+
+
+def test_not_enrolled_and_a_bad_code_say_what_to_do(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    laptop = laptop_factory(enrol=False)
+    with pytest.raises(NotEnrolled):
+        SyncClient(laptop).sync()
+    with pytest.raises(EnrolmentRefused) as caught:
+        SyncClient(laptop).enrol(office.url, "AAAA-BBBB-CCCC-DDDD", "laptop")
+    assert "not known" in str(caught.value)
+    assert SyncClient(laptop).enrolment() is None
+
+
+def test_a_revoked_laptop_wipes_its_vault_on_contact(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    laptop = laptop_factory()
+    laptop.import_cases(case_document("M-2026-0601"))
+    enrolment = SyncClient(laptop).enrolment()
+    assert enrolment is not None
+    office.store.revoke(enrolment.device_id, datetime.now(UTC))
+    path = laptop.path
+    with pytest.raises(DeviceRevoked) as caught:
+        SyncClient(laptop).sync()
+    assert "removed" in str(caught.value)
+    assert not list(path.glob("kitchentable.db*"))
+    office.laptops.remove(laptop)
+
+
+def test_an_expired_cursor_resyncs_without_overwriting_local_work(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    laptop = laptop_factory()
+    office.assign([assignment("M-2026-0701")])
+    client = SyncClient(laptop)
+    client.sync()
+    answer(laptop, "M-2026-0701", "hulpvraag_eigen_woorden", "nog niet verzonden werk")
+    with office.store.backend.transaction() as cur:
+        cur.execute("UPDATE counters SET value = value + 1000 WHERE name = 'server_version'")
+        cur.execute("UPDATE counters SET value = 1000 WHERE name = 'feed_horizon'")
+    with laptop.db.atomic():
+        client._put("cursor", 3)
+    report = client.sync()
+    assert report.resynced and report.assignments == 0
+    conversation = laptop.open_conversation("M-2026-0701")
+    assert conversation.state.answers["hulpvraag_eigen_woorden"] == "nog niet verzonden werk"
+    assert report.accepted == 1
+    assert client.cursor >= 1000
+
+
+def test_retention_purges_synced_cases_and_offline_days_require_a_check_in(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    from tests.core.test_plan import answer_all, sign_both
+
+    laptop = laptop_factory()
+    laptop.import_cases(case_document("M-2026-0412", form="test-plan"))
+    answer_all(laptop, "M-2026-0412")
+    sign_both(laptop, "M-2026-0412")
+    publish = __import__("kitchentable.office.publish", fromlist=["x"])
+    publish.publish_policy(
+        office.store, office.private, {"retention_days": 7, "offline_days": 10}, datetime.now(UTC)
+    )
+    SyncClient(laptop).sync()
+    assert laptop.case("M-2026-0412").status == CaseStatus.SYNCED
+    later = datetime.now(UTC) + timedelta(days=8)
+    client = SyncClient(laptop, clock=lambda: later)
+    assert client.check_in_overdue() is False
+    report = client.sync()
+    assert report.purged == 1
+    assert laptop.case_summaries() == []
+    much_later = SyncClient(laptop, clock=lambda: later + timedelta(days=11))
+    assert much_later.check_in_overdue() is True
+
+
+def test_an_item_not_signed_by_the_office_is_not_applied(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    from kitchentable.sync.protocol import ed25519_keypair
+
+    laptop = laptop_factory()
+    forged_key, _ = ed25519_keypair()
+    item = FeedItem.create(
+        kind="policy",
+        item_id="forged",
+        issued_at="2099-01-01T00:00:00+00:00",
+        office_sign_private=forged_key,
+        content={"auto_lock_minutes": 240},
+    )
+    office.store.publish([item], datetime.now(UTC))
+    report = SyncClient(laptop).sync()
+    assert report.problems and "signature" in report.problems[0]
+    assert SyncClient(laptop).policy().auto_lock_minutes is None
+
+
+def test_server_database_never_sees_markers_in_assignments_or_pushes(
+    office: OfficeServer, laptop_factory: Any, tmp_path: Path
+) -> None:
+    laptop = laptop_factory()
+    office.assign([assignment("M-2026-0801")])
+    client = SyncClient(laptop)
+    client.sync()
+    answer(laptop, "M-2026-0801", "hulpvraag_eigen_woorden", MARKERS["answer"])
+    client.sync()
+    stored = office.files_bytes()
+    for marker in (MARK, MARKERS["answer"]):
+        assert marker.encode() not in stored
+    office.export(tmp_path / "x")
+    text = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "x").rglob("*.json"))
+    assert MARKERS["answer"] in text and MARK in text
+    assert json.loads((next((tmp_path / "x").rglob("case-v*.json"))).read_text())["status"]
