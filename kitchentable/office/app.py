@@ -136,10 +136,27 @@ class OfficeApi:
                 _check_seal_key(enrol.seal_public)
         except ProtocolError as exc:
             raise Refused(400, exc.code, exc.message) from exc
+        key = await run_in_threadpool(self.store.code_key, enrol.code_id)
+        if key is None:
+            raise Refused(403, "code_unknown", CODE_MESSAGES["code_unknown"])
+        if not enrol.proves(key):
+            raise Refused(
+                403, "code_unknown", "This enrolment request was not made with this code."
+            )
+        seen, ours = enrol.tls_fingerprint, self.identity.tls_fingerprint
+        if ours is not None and seen != ours:
+            # The laptop saw another certificate than this server's: someone in between.
+            log.warning("enrolment over a certificate that is not ours refused")
+            raise Refused(
+                403,
+                "certificate_mismatch",
+                "The laptop reached the office through another certificate than the "
+                "office's own; someone may be listening in. Nothing was changed.",
+            )
         try:
             device, token = await run_in_threadpool(
                 self.store.redeem_code,
-                enrol.code,
+                enrol.code_id,
                 enrol.label,
                 enrol.sign_public,
                 enrol.box_public,
@@ -171,7 +188,7 @@ class OfficeApi:
             self.office.sign_public,
             self.identity.tls_fingerprint,
             certificate,
-        )
+        ).prove(key, enrol)
         return JSONResponse(answer.to_wire())
 
     async def status(self, request: Request) -> Response:

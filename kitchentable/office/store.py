@@ -37,6 +37,8 @@ from kitchentable.sync.protocol import (
     FeedItem,
     PullEntry,
     UploadState,
+    code_id,
+    code_key,
 )
 from kitchentable.sync.wire import b64, canonical, parse_json
 
@@ -185,6 +187,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "enrolment-proof",
+        [
+            # The key derived from the code (base64): the server checks the laptop's proof
+            # of knowing the code and proves its answer, without the code ever travelling.
+            "ALTER TABLE enrolment_codes ADD COLUMN proof_key TEXT",
+        ],
+    ),
 ]
 
 
@@ -199,10 +209,6 @@ def database_spec(data_dir: Path) -> str | Path:
 
 def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def normalise_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
 def new_code() -> str:
@@ -340,17 +346,30 @@ class Store:
         code = new_code()
         with self.backend.transaction() as cur:
             cur.execute(
-                "INSERT INTO enrolment_codes (code_hash, consultant, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?)",
-                [sha256_hex(normalise_code(code)), consultant, iso(now), iso(now + CODE_LIFETIME)],
+                "INSERT INTO enrolment_codes (code_hash, consultant, created_at, expires_at, "
+                "proof_key) VALUES (?, ?, ?, ?, ?)",
+                [
+                    code_id(code),
+                    consultant,
+                    iso(now),
+                    iso(now + CODE_LIFETIME),
+                    b64(code_key(code)),
+                ],
             )
         return code
 
+    def code_key(self, code_hash: str) -> bytes | None:
+        """The proof key of a code, or None when no usable code has this id."""
+        with self.backend.transaction() as cur:
+            row = cur.execute(
+                "SELECT proof_key FROM enrolment_codes WHERE code_hash = ?", [code_hash]
+            ).fetchone()
+        return None if row is None or row[0] is None else unb64(row[0])
+
     def redeem_code(
-        self, code: str, label: str, sign_public: bytes, box_public: bytes, now: datetime
+        self, code_hash: str, label: str, sign_public: bytes, box_public: bytes, now: datetime
     ) -> tuple[Device, str]:
-        """Use a code once: creates the device and returns it with its bearer token."""
-        code_hash = sha256_hex(normalise_code(code))
+        """Use a code once (by its id): creates the device and returns it with its token."""
         token = new_token()
         device_id = str(uuid.uuid4())
         with self.backend.transaction() as cur:

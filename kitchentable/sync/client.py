@@ -51,6 +51,7 @@ from kitchentable.sync.protocol import (
     PushResponse,
     SealedPayload,
     UploadState,
+    code_key,
 )
 from kitchentable.sync.wire import ProtocolError, b64, canonical, parse_json
 
@@ -427,7 +428,11 @@ class SyncClient:
         keys = DeviceKeys.generate()
         identity = self.profile.plans.identity()
         request = EnrolRequest.create(
-            code.strip(), label[:80] or "laptop", keys, seal_public=_public_pem(identity.key_pem)
+            code,
+            label[:80] or "laptop",
+            keys,
+            seal_public=_public_pem(identity.key_pem),
+            tls_fingerprint=fingerprint if server.startswith("https://") else None,
         )
         with self._http(server, fingerprint) as http:
             try:
@@ -438,6 +443,11 @@ class SyncClient:
                 answer = EnrolResponse.from_wire(self._json(response))
             except ProtocolError as exc:
                 raise ServerAnswerUnreadable(reason=exc.message) from exc
+        if not answer.proves(code_key(code), request):
+            raise ServerNotTrusted(
+                reason="its answer was not made with your enrolment code, so the keys in it "
+                "may not be the office's"
+            )
         if answer.tls_fingerprint and fingerprint and answer.tls_fingerprint != fingerprint:
             raise EnrolmentRefused(
                 message="the server's certificate differs from the one it reports; "

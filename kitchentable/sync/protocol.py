@@ -19,6 +19,8 @@ Rules (version 1):
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import re
 from dataclasses import dataclass, field, replace
@@ -55,6 +57,8 @@ MAX_CHANGES_PER_PUSH = 500
 TAG_CHANGE = b"kitchentable/change/v1\n"
 TAG_ENROL = b"kitchentable/enrol/v1\n"
 TAG_FEED = b"kitchentable/feed/v1\n"
+TAG_ENROL_PROOF = b"kitchentable/enrol-proof/v1\n"
+TAG_ENROL_ANSWER = b"kitchentable/enrol-answer/v1\n"
 MAX_ATTACHMENTS = 16
 MAX_COPIES = 16
 MAX_PULL_ITEMS = 200
@@ -163,38 +167,82 @@ class SealedPayload:
 # --- enrolment ----------------------------------------------------------------------------
 
 
+def normalise_code(code: str) -> str:
+    """A code as typed: dashes, spaces and case do not matter."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def code_id(code: str) -> str:
+    """What the server looks a code up by (SHA-256 hex): the code itself never travels."""
+    return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()
+
+
+def code_key(code: str) -> bytes:
+    """The key both sides derive from the one-time code to prove they know it."""
+    return crypto.hkdf(normalise_code(code).encode("ascii", "replace"), "kitchentable/enrol-key/v1")
+
+
+def _mac(key: bytes, tag: bytes, body: dict[str, Any]) -> bytes:
+    return hmac.new(key, tag + canonical(body), hashlib.sha256).digest()
+
+
 @dataclass(frozen=True)
 class EnrolRequest:
-    """One-time code + the device's public keys, signed by the device's new Ed25519 key
-    (proof that the device holds the private half of the key it asks to enrol).
+    """The device's public keys, signed by its new Ed25519 key (it holds the private half),
+    and a proof that it knows the one-time code: an HMAC under a key derived from the code
+    over the request, including the TLS certificate fingerprint the device saw. The code
+    itself is never sent, so a party in the middle learns nothing it could use, and the
+    server refuses a proof made over another certificate than its own.
     `seal_public`: the PEM public key of the device's PDF seal key (EC P-256), for which
     the office CA issues a certificate."""
 
-    code: str
+    code_id: str
     label: str
     sign_public: bytes
     box_public: bytes
+    proof: bytes = b""
     signature: bytes = b""
     seal_public: str | None = None
+    tls_fingerprint: str | None = None
 
     @classmethod
     def create(
-        cls, code: str, label: str, keys: DeviceKeys, seal_public: str | None = None
+        cls,
+        code: str,
+        label: str,
+        keys: DeviceKeys,
+        seal_public: str | None = None,
+        tls_fingerprint: str | None = None,
     ) -> EnrolRequest:
-        unsigned = cls(code, label, keys.sign_public, keys.box_public, seal_public=seal_public)
-        return replace(unsigned, signature=sign(keys.sign_private, TAG_ENROL, unsigned._body()))
+        unsigned = cls(
+            code_id(code),
+            label,
+            keys.sign_public,
+            keys.box_public,
+            seal_public=seal_public,
+            tls_fingerprint=tls_fingerprint,
+        )
+        proven = replace(unsigned, proof=_mac(code_key(code), TAG_ENROL_PROOF, unsigned._claims()))
+        return replace(proven, signature=sign(keys.sign_private, TAG_ENROL, proven._body()))
 
-    def _body(self) -> dict[str, Any]:
+    def _claims(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "v": PROTOCOL_VERSION,
-            "code": self.code,
+            "code_id": self.code_id,
             "label": self.label,
             "sign_public": b64(self.sign_public),
             "box_public": b64(self.box_public),
+            "tls_fingerprint": self.tls_fingerprint,
         }
         if self.seal_public is not None:
             body["seal_public"] = self.seal_public
         return body
+
+    def _body(self) -> dict[str, Any]:
+        return {**self._claims(), "proof": b64(self.proof)}
+
+    def proves(self, key: bytes) -> bool:
+        return hmac.compare_digest(self.proof, _mac(key, TAG_ENROL_PROOF, self._claims()))
 
     def to_wire(self) -> dict[str, Any]:
         return {**self._body(), "signature": b64(self.signature)}
@@ -206,19 +254,22 @@ class EnrolRequest:
         exact_keys(
             obj,
             what,
-            {"v", "code", "label", "sign_public", "box_public", "signature"},
+            {"v", "code_id", "label", "sign_public", "box_public", "tls_fingerprint"}
+            | {"proof", "signature"},
             frozenset({"seal_public"}),
         )
         _check_version(obj, what)
         request = cls(
-            code=get_str(obj, "code", what, max_len=64),
+            code_id=get_str(obj, "code_id", what, SHA256_HEX, max_len=64),
             label=get_str(obj, "label", what, max_len=80),
             sign_public=get_bytes(obj, "sign_public", what, size=KEY_BYTES),
             box_public=get_bytes(obj, "box_public", what, size=KEY_BYTES),
+            proof=get_bytes(obj, "proof", what, size=32),
             signature=get_bytes(obj, "signature", what, size=SIGNATURE_BYTES),
             seal_public=get_str(obj, "seal_public", what, max_len=2000)
             if "seal_public" in obj
             else None,
+            tls_fingerprint=get_optional_str(obj, "tls_fingerprint", what, SHA256_HEX),
         )
         verify(request.sign_public, TAG_ENROL, request._body(), request.signature)
         return request
@@ -235,6 +286,22 @@ class EnrolResponse:
     tls_fingerprint: str | None = None
     # PEM: the device certificate for its seal key, then the office CA certificate.
     certificate: str | None = None
+    # HMAC under the code's key over this answer and the request's proof: the office keys
+    # in it come from whoever issued the code, not from someone in between.
+    proof: bytes = b""
+
+    def _claims(self) -> dict[str, Any]:
+        body = self.to_wire()
+        body.pop("proof", None)
+        return body
+
+    def prove(self, key: bytes, request: EnrolRequest) -> EnrolResponse:
+        claims = {**self._claims(), "request_proof": b64(request.proof)}
+        return replace(self, proof=_mac(key, TAG_ENROL_ANSWER, claims))
+
+    def proves(self, key: bytes, request: EnrolRequest) -> bool:
+        claims = {**self._claims(), "request_proof": b64(request.proof)}
+        return hmac.compare_digest(self.proof, _mac(key, TAG_ENROL_ANSWER, claims))
 
     def to_wire(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -248,6 +315,8 @@ class EnrolResponse:
         }
         if self.certificate is not None:
             body["certificate"] = self.certificate
+        if self.proof:
+            body["proof"] = b64(self.proof)
         return body
 
     @classmethod
@@ -256,7 +325,10 @@ class EnrolResponse:
         what = "enrolment answer"
         keys = {"v", "device_id", "token", "consultant", "office_box_public"}
         exact_keys(
-            obj, what, keys | {"office_sign_public", "tls_fingerprint"}, frozenset({"certificate"})
+            obj,
+            what,
+            keys | {"office_sign_public", "tls_fingerprint"},
+            frozenset({"certificate", "proof"}),
         )
         _check_version(obj, what)
         return cls(
@@ -269,6 +341,7 @@ class EnrolResponse:
             certificate=get_str(obj, "certificate", what, max_len=20000)
             if obj.get("certificate") is not None
             else None,
+            proof=get_bytes(obj, "proof", what, size=32) if "proof" in obj else b"",
         )
 
 

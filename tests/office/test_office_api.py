@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from officekit import OFFICE_PASSPHRASE, Office
+from starlette.testclient import TestClient
 
 from kitchentable.office import keys
-from kitchentable.sync.protocol import Change, DeviceKeys, EnrolRequest, PushResponse
+from kitchentable.office.app import ServerIdentity, create_app
+from kitchentable.sync.protocol import (
+    TAG_ENROL,
+    Change,
+    DeviceKeys,
+    EnrolRequest,
+    EnrolResponse,
+    PushResponse,
+    code_id,
+    code_key,
+    sign,
+)
 
 ENDPOINTS = [("POST", "/api/v1/push"), ("GET", "/api/v1/status")]
 
@@ -80,6 +93,40 @@ def test_an_unknown_code_and_a_forged_request_are_refused(office: Office) -> Non
     # The refused request did not spend the code.
     good = EnrolRequest.create(code, "l", DeviceKeys.generate()).to_wire()
     assert office.client.post("/api/v1/enrol", json=good).status_code == 200
+
+
+def test_an_enrolment_over_another_certificate_is_refused_and_keeps_the_code(
+    office: Office,
+) -> None:
+    # The same office, as its serving process sees itself behind its TLS certificate.
+    ours, theirs = "a" * 64, "b" * 64
+    app = create_app(
+        office.store,
+        keys.load_public(office.data),
+        clock=office.clock,
+        identity=ServerIdentity(tls_fingerprint=ours),
+    )
+    client = TestClient(app)
+    code = office.store.create_code("anna", office.clock())
+    intercepted = EnrolRequest.create(code, "l", DeviceKeys.generate(), tls_fingerprint=theirs)
+    answer = client.post("/api/v1/enrol", json=intercepted.to_wire())
+    assert (answer.status_code, answer.json()["error"]) == (403, "certificate_mismatch")
+    direct = EnrolRequest.create(code, "l", DeviceKeys.generate(), tls_fingerprint=ours)
+    answer = client.post("/api/v1/enrol", json=direct.to_wire())
+    assert answer.status_code == 200
+    assert EnrolResponse.from_wire(answer.json()).proves(code_key(code), direct)
+
+
+def test_a_request_made_without_the_code_is_refused(office: Office) -> None:
+    code = office.store.create_code("anna", office.clock())
+    device = DeviceKeys.generate()
+    guessed = EnrolRequest.create("ZZZZ-ZZZZ-ZZZZ-ZZZZ", "l", device)
+    forged = replace(guessed, code_id=code_id(code))  # the right id, a proof for another code
+    forged = replace(forged, signature=sign(device.sign_private, TAG_ENROL, forged._body()))
+    answer = office.client.post("/api/v1/enrol", json=forged.to_wire())
+    assert (answer.status_code, answer.json()["error"]) == (403, "code_unknown")
+    good = EnrolRequest.create(code, "l", DeviceKeys.generate())
+    assert office.client.post("/api/v1/enrol", json=good.to_wire()).status_code == 200
 
 
 # -- push -------------------------------------------------------------------------------

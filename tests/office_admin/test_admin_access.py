@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import ADMIN, ADMIN_PASSWORD, PAGES, POSTS, Site, csrf_of
+from adminkit import ADMIN, ADMIN_PASSWORD, PAGES, POSTS, Site, csrf_of
 
 from kitchentable.office.admin.accounts import disable_account
 from kitchentable.office.admin.security import LOGIN_COOKIE, SESSION_COOKIE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ADMIN, ADMIN_PASSWORD, Site
+from adminkit import ADMIN, ADMIN_PASSWORD, Site
 
 from kitchentable.office.admin.accounts import (
     LOW_COST,

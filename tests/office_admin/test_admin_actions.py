@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from conftest import PAGES, Site
+from adminkit import PAGES, Site
 
 from kitchentable.sync.protocol import DeviceKeys, EnrolRequest
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from conftest import ADMIN, ADMIN_PASSWORD
+from adminkit import ADMIN, ADMIN_PASSWORD
 from officekit import OFFICE_PASSPHRASE, Clock, Office
 from starlette.testclient import TestClient
 

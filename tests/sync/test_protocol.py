@@ -20,6 +20,8 @@ from kitchentable.sync.protocol import (
     PushRequest,
     PushResponse,
     SealedPayload,
+    code_id,
+    code_key,
 )
 from kitchentable.sync.wire import ProtocolError, canonical, parse_json
 
@@ -207,7 +209,10 @@ def test_enrolment_request_proves_possession_of_the_signing_key() -> None:
     keys = DeviceKeys.generate()
     request = EnrolRequest.create("ABCD-EFGH", "laptop Anna", keys)
     assert EnrolRequest.from_wire(parse_json(json.dumps(request.to_wire()))) == request
-    swapped = {**request.to_wire(), "code": "ABCD-EFGX"}
+    assert "ABCD" not in json.dumps(request.to_wire())  # the code itself never travels
+    assert request.proves(code_key("abcd efgh"))
+    assert not request.proves(code_key("ABCD-EFGX"))
+    swapped = {**request.to_wire(), "code_id": code_id("ABCD-EFGX")}
     with pytest.raises(ProtocolError, match="signature"):
         EnrolRequest.from_wire(swapped)
     other = DeviceKeys.generate()
@@ -217,6 +222,19 @@ def test_enrolment_request_proves_possession_of_the_signing_key() -> None:
     }
     with pytest.raises(ProtocolError, match="signature"):
         EnrolRequest.from_wire(stolen)
+
+
+def test_the_enrolment_answer_is_bound_to_the_code_and_the_request() -> None:
+    request = EnrolRequest.create("ABCD-EFGH", "laptop", DeviceKeys.generate())
+    answer = EnrolResponse(str(uuid.uuid4()), "tok", "anna", b"1" * 32, b"2" * 32)
+    proven = answer.prove(code_key("ABCD-EFGH"), request)
+    parsed = EnrolResponse.from_wire(parse_json(json.dumps(proven.to_wire())))
+    assert parsed.proves(code_key("ABCD-EFGH"), request)
+    # Someone in between who swaps the office key cannot make a matching proof.
+    swapped = replace(parsed, office_box_public=b"3" * 32)
+    assert not swapped.proves(code_key("ABCD-EFGH"), request)
+    other = EnrolRequest.create("ABCD-EFGH", "laptop", DeviceKeys.generate())
+    assert not parsed.proves(code_key("ABCD-EFGH"), other)
 
 
 def test_answers_round_trip() -> None:
