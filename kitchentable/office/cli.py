@@ -34,12 +34,27 @@ class OfficeCliError(Exception):
     """A failure the administrator can act on; the message is the whole output."""
 
 
+CREDENTIAL = "office-passphrase"  # systemd LoadCredential= name (packaging/office)
+
+
 def _passphrase(confirm: bool) -> str:
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
         return value
+    # systemd hands secrets to a service as files in $CREDENTIALS_DIRECTORY (LoadCredential=),
+    # readable only by the service: better than a variable every child process inherits.
+    for path in (
+        os.environ.get(PASSPHRASE_ENV + "_FILE"),
+        os.environ.get("CREDENTIALS_DIRECTORY")
+        and f"{os.environ['CREDENTIALS_DIRECTORY']}/{CREDENTIAL}",
+    ):
+        if path and Path(path).is_file():
+            return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise OfficeCliError(f"No office passphrase: set {PASSPHRASE_ENV} or run in a terminal.")
+        raise OfficeCliError(
+            f"No office passphrase: set {PASSPHRASE_ENV} (or {PASSPHRASE_ENV}_FILE, or a systemd "
+            f"credential '{CREDENTIAL}'), or run in a terminal."
+        )
     first = getpass.getpass("Office passphrase: ")
     if confirm and getpass.getpass("Type it again: ") != first:
         raise OfficeCliError("The two passphrases differ. Nothing was changed.")
