@@ -23,13 +23,22 @@ from kitchentable.sync.protocol import (
     sign,
 )
 
-ENDPOINTS = [("POST", "/api/v1/push"), ("GET", "/api/v1/status")]
+UPLOAD = "/api/v1/uploads/6c1b0d4e-8f3a-4c2b-9a7d-0e5f1a2b3c4d"
+ENDPOINTS = [
+    ("POST", "/api/v1/push"),
+    ("GET", "/api/v1/status"),
+    ("GET", "/api/v1/pull?cursor=0"),
+    ("GET", "/api/v1/blobs/" + "0" * 64),
+    ("POST", "/api/v1/uploads"),
+    ("PUT", UPLOAD + "/chunks/0"),
+    ("POST", UPLOAD + "/complete"),
+]
 
 
 def call(office: Office, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict]:
     body = {"v": 1, "device_id": "00000000-0000-4000-8000-000000000000", "changes": []}
     answer = office.client.request(
-        method, path, headers=headers, json=body if method == "POST" else None
+        method, path, headers=headers, json=body if method in ("POST", "PUT") else None
     )
     return answer.status_code, answer.json()
 
