@@ -301,6 +301,7 @@ class SyncClient:
         self.transport = transport
         self.progress = progress or (lambda _p: None)
         self.clock = clock
+        self.unreadable = 0  # cases the last look could not snapshot (they wait)
 
     # -- state in the vault -----------------------------------------------------------
     def _get(self, key: str) -> Any:
@@ -491,7 +492,9 @@ class SyncClient:
         return SyncStatus(
             enrolled=enrolment is not None,
             server=enrolment.server if enrolment else "",
-            waiting=self.profile.outbox.count("pending") + len(self._dirty_cases()),
+            waiting=self.profile.outbox.count("pending")
+            + len(self._dirty_cases())
+            + self.unreadable,
             quarantined=self.profile.outbox.count("quarantined"),
             conflicts=int(conflicts),
             last_sync_at=self._get("last_sync_at"),
@@ -604,10 +607,18 @@ class SyncClient:
             for row in db.execute("SELECT case_id FROM sync_conflicts WHERE resolved_at IS NULL")
         }
         dirty = []
+        self.unreadable = 0
         for (case_id,) in db.execute("SELECT id FROM cases ORDER BY created_at, id").fetchall():
             if case_id in busy:
                 continue
-            snapshot = self._snapshot(case_id)
+            try:
+                snapshot = self._snapshot(case_id)
+            except KitchentableError as exc:
+                # One case that cannot be read (say, its form version is missing) waits;
+                # the others go.
+                log.warning("case %s not queued for sync: %s", case_id, exc.code)
+                self.unreadable += 1
+                continue
             digest = self._digest(snapshot)
             state = self._sync_case(case_id)
             if state is None or state["pushed_digest"] != digest:

@@ -368,3 +368,19 @@ def test_server_database_never_sees_markers_in_assignments_or_pushes(
     text = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "x").rglob("*.json"))
     assert MARKERS["answer"] in text and MARK in text
     assert json.loads((next((tmp_path / "x").rglob("case-v*.json"))).read_text())["status"]
+
+
+def test_a_case_whose_form_is_missing_waits_and_the_others_go(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    laptop = laptop_factory()
+    laptop.import_cases(case_document("M-2026-0901"))
+    laptop.import_cases(case_document("M-2026-0902"))
+    # The form of the first case disappears (an extra-forms folder was removed).
+    laptop.db.execute(
+        "UPDATE conversations SET form_version = '0.0' WHERE case_id = ?",
+        [laptop.case("M-2026-0901").id],
+    )
+    report = SyncClient(laptop).sync()
+    assert report.accepted == 1
+    assert SyncClient(laptop).status().waiting == 1
