@@ -418,7 +418,16 @@ class SyncClient:
         if existing is not None:
             raise AlreadyEnrolled(server=existing.server)
         server = normalise_server(server)
-        if server.startswith("https://") and fingerprint is None:
+        if fingerprint:
+            from kitchentable.sync.pinning import normalise_fingerprint
+
+            try:
+                fingerprint = normalise_fingerprint(fingerprint)
+            except ValueError as exc:
+                raise EnrolmentRefused(
+                    message="the fingerprint is not a SHA-256 (64 hexadecimal characters)."
+                ) from exc
+        if server.startswith("https://") and not fingerprint:
             from kitchentable.sync.pinning import fetch_fingerprint
 
             parts = urlsplit(server)
