@@ -141,19 +141,22 @@ class PostgresBackend:
                 return
         conn.close()
 
-    def _begin(self) -> tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]:
-        """A connection inside a transaction that holds the lock. An idle connection the
-        server dropped (restart, idle timeout) is replaced once: nothing has run on it yet."""
+    def _begin(self, write: bool) -> tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]:
+        """A connection inside a transaction: a writer holds the lock; a reader instead
+        reads one consistent snapshot (REPEATABLE READ, read only) and waits for no one.
+        Writers commit one at a time in server-version order, so a snapshot always holds a
+        gap-free prefix of the versions. An idle connection the server dropped (restart,
+        idle timeout) is replaced once: nothing has run on it yet."""
         conn = self._take()
         try:
-            return conn, _locked_cursor(conn)
+            return conn, _start(conn, write)
         except BaseException:
             self._give_back_after_error(conn)
             if not conn.broken:
                 raise
         conn = self._connect()
         try:
-            return conn, _locked_cursor(conn)
+            return conn, _start(conn, write)
         except BaseException:
             self._give_back_after_error(conn)
             raise
@@ -166,8 +169,8 @@ class PostgresBackend:
         self._give_back(conn)
 
     @contextmanager
-    def transaction(self) -> Iterator[PostgresCursor]:
-        conn, cursor = self._begin()
+    def transaction(self, write: bool = True) -> Iterator[PostgresCursor]:
+        conn, cursor = self._begin(write)
         try:
             yield PostgresCursor(cursor)
         except BaseException:
@@ -188,9 +191,12 @@ class PostgresBackend:
             conn.close()
 
 
-def _locked_cursor(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+def _start(conn: psycopg.Connection[Any], write: bool) -> psycopg.Cursor[Any]:
     cursor = conn.cursor()
-    cursor.execute(LOCK_SQL, [WRITER_LOCK])
+    if write:
+        cursor.execute(LOCK_SQL, [WRITER_LOCK])
+    else:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     return cursor
 
 

@@ -270,7 +270,9 @@ class AlreadyAssigned(Exception):
 class Backend(Protocol):
     """What the store needs from a database: transactions of `?`-style statements."""
 
-    def transaction(self) -> AbstractContextManager[Cursor]: ...
+    def transaction(self, write: bool = True) -> AbstractContextManager[Cursor]:
+        """write=False: the body only reads; the backend may run it beside other readers."""
+        ...
 
     def close(self) -> None: ...
 
@@ -296,10 +298,10 @@ class SQLiteBackend:
         self._conn.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
+    def transaction(self, write: bool = True) -> Iterator[Cursor]:
         with self._lock:
             cursor = self._conn.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield cursor
             except BaseException:
@@ -360,7 +362,7 @@ class Store:
 
     def code_key(self, code_hash: str) -> bytes | None:
         """The proof key of a code, or None when no usable code has this id."""
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             row = cur.execute(
                 "SELECT proof_key FROM enrolment_codes WHERE code_hash = ?", [code_hash]
             ).fetchone()
@@ -410,7 +412,7 @@ class Store:
     _DEVICE_COLUMNS = "id, consultant, label, sign_public, box_public, enrolled_at, revoked_at"
 
     def device_for_token(self, token: str) -> Device | None:
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             row = cur.execute(
                 f"SELECT {self._DEVICE_COLUMNS} FROM devices WHERE token_hash = ?",  # noqa: S608
                 [sha256_hex(token)],
@@ -418,7 +420,7 @@ class Store:
         return None if row is None else Device(*row)
 
     def devices(self) -> list[Device]:
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             rows = cur.execute(
                 f"SELECT {self._DEVICE_COLUMNS} FROM devices ORDER BY enrolled_at, id"  # noqa: S608
             ).fetchall()
@@ -578,14 +580,14 @@ class Store:
 
     def assignments(self) -> list[dict[str, Any]]:
         columns = ["case_id", "consultant", "reference", "deadline", "created_at", "withdrawn_at"]
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             rows = cur.execute(
                 f"SELECT {', '.join(columns)} FROM assignments ORDER BY created_at, case_id"  # noqa: S608
             ).fetchall()
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def active_devices(self, consultant: str) -> list[Device]:
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             rows = cur.execute(
                 f"SELECT {self._DEVICE_COLUMNS} FROM devices "  # noqa: S608
                 "WHERE consultant = ? AND revoked_at IS NULL ORDER BY enrolled_at, id",
@@ -597,7 +599,7 @@ class Store:
         self, device_id: str, cursor: int, *, resync: bool = False, limit: int = MAX_PULL_ITEMS
     ) -> tuple[list[PullEntry], int, bool]:
         """The entries after `cursor` for this device: (entries, next cursor, more)."""
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             top = _counter(cur, "server_version")
             horizon = _counter(cur, "feed_horizon")
             if resync:
@@ -645,14 +647,14 @@ class Store:
 
     def blob(self, sha: str) -> tuple[str, str | None, bytes] | None:
         """(kind, device id, bytes) of a stored file, or None."""
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             row = cur.execute(
                 "SELECT kind, device_id, data FROM blobs WHERE sha256 = ?", [sha]
             ).fetchone()
         return None if row is None else (row[0], row[1], unb64(row[2]))
 
     def attachments_of(self, change_id: str) -> list[str]:
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             rows = cur.execute(
                 "SELECT sha256 FROM change_attachments WHERE change_id = ? ORDER BY sha256",
                 [change_id],
@@ -757,7 +759,7 @@ class Store:
             )
 
     def certificate(self, device_id: str) -> str | None:
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             row = cur.execute(
                 "SELECT certificate FROM devices WHERE id = ?", [device_id]
             ).fetchone()
@@ -769,7 +771,7 @@ class Store:
             "id", "device_id", "seq", "entity", "entity_id", "case_ref", "base_version",
             "server_version", "status", "conflict_with", "envelope", "received_at",
         ]  # fmt: skip
-        with self.backend.transaction() as cur:
+        with self.backend.transaction(write=False) as cur:
             rows = cur.execute(
                 f"SELECT {', '.join(columns)} FROM changes ORDER BY server_version"  # noqa: S608
             ).fetchall()
