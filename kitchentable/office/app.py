@@ -255,8 +255,10 @@ class OfficeApi:
             raise Refused(
                 400, "chunk_damaged", "The chunk does not match its SHA-256; send it again."
             )
-        await self._upload(self.store.put_chunk, device.id, upload_id, index, bytes(data))
-        return JSONResponse({"v": 1, "received": index})
+        complete = await self._upload(
+            self.store.put_chunk, device.id, upload_id, index, bytes(data), self.clock()
+        )
+        return JSONResponse({"v": 1, "received": index, "complete": complete})
 
     async def complete_upload(self, request: Request) -> Response:
         device = await self.authenticate(request)

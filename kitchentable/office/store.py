@@ -693,7 +693,11 @@ class Store:
             ).fetchall()
         return UploadState(row[0], int(row[2]), tuple(int(r[0]) for r in received), False)
 
-    def put_chunk(self, device_id: str, upload_id: str, index: int, data: bytes) -> None:
+    def put_chunk(
+        self, device_id: str, upload_id: str, index: int, data: bytes, now: datetime
+    ) -> bool:
+        """Keep one chunk; the last one to arrive completes the file in the same
+        transaction (True), which saves a request per file."""
         with self.backend.transaction() as cur:
             row = _upload(cur, device_id, upload_id)
             size, chunk = int(row[1]), int(row[2])
@@ -703,45 +707,34 @@ class Store:
                 raise UploadRefused(
                     "bad_chunk", f"Chunk {index} must hold {expected} bytes of this file."
                 )
-            if cur.execute(
+            if not cur.execute(
                 "SELECT 1 FROM upload_chunks WHERE upload_id = ? AND idx = ?", [upload_id, index]
-            ).fetchone():
-                return  # sent twice (the answer was lost): keep the first
-            cur.execute(
-                "INSERT INTO upload_chunks (upload_id, idx, data) VALUES (?, ?, ?)",
-                [upload_id, index, b64(data)],
-            )
+            ).fetchone():  # a chunk sent twice (the answer was lost): keep the first
+                cur.execute(
+                    "INSERT INTO upload_chunks (upload_id, idx, data) VALUES (?, ?, ?)",
+                    [upload_id, index, b64(data)],
+                )
+            held = cur.execute(
+                "SELECT count(*) FROM upload_chunks WHERE upload_id = ?", [upload_id]
+            ).fetchone()[0]
+            if int(held) < count:
+                return False
+            matched = _complete(cur, device_id, upload_id, row, now)
+        if not matched:
+            raise HASH_MISMATCH
+        return True
 
     def complete_upload(self, device_id: str, upload_id: str, now: datetime) -> UploadState:
         with self.backend.transaction() as cur:
             row = _upload(cur, device_id, upload_id)
-            sha, size, chunk = row[0], int(row[1]), int(row[2])
-            parts = cur.execute(
-                "SELECT idx, data FROM upload_chunks WHERE upload_id = ? ORDER BY idx",
-                [upload_id],
-            ).fetchall()
-            count = -(-size // chunk)
-            missing = sorted(set(range(count)) - {int(p[0]) for p in parts})
-            if missing:
-                raise UploadRefused(
-                    "chunks_missing", f"Chunk {missing[0]} of this file has not arrived."
-                )
-            data = b"".join(unb64(p[1]) for p in parts)
-            if hashlib.sha256(data).hexdigest() != sha:
-                cur.execute("DELETE FROM upload_chunks WHERE upload_id = ?", [upload_id])
-                raise UploadRefused(
-                    "hash_mismatch",
-                    "The file's chunks do not add up to its SHA-256; send it again.",
-                    422,
-                )
-            if cur.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha]).fetchone() is None:
-                cur.execute(
-                    "INSERT INTO blobs (sha256, kind, device_id, size, data, created_at) "
-                    "VALUES (?, 'attachment', ?, ?, ?, ?)",
-                    [sha, device_id, size, b64(data), iso(now)],
-                )
-            cur.execute("DELETE FROM upload_chunks WHERE upload_id = ?", [upload_id])
-        return UploadState(upload_id, chunk, (), True)
+            held = cur.execute(
+                "SELECT 1 FROM blobs WHERE sha256 = ? AND kind = 'attachment' AND device_id = ?",
+                [row[0], device_id],
+            ).fetchone()
+            matched = held is not None or _complete(cur, device_id, upload_id, row, now)
+        if not matched:
+            raise HASH_MISMATCH
+        return UploadState(upload_id, int(row[2]), (), True)
 
     # -- bookkeeping for the admin page ---------------------------------------------------
     def seen(self, device_id: str, action: str, detail: dict[str, Any], now: datetime) -> None:
@@ -803,6 +796,38 @@ def _insert_item(cur: Cursor, item: FeedItem, now: datetime) -> int:
         ],
     )
     return version
+
+
+def _complete(cur: Cursor, device_id: str, upload_id: str, row: Any, now: datetime) -> bool:
+    """All chunks → one checked file (the SHA-256 the device announced) → blobs. False when
+    the bytes do not match the hash: the chunks are dropped and the caller refuses."""
+    sha, size, chunk = row[0], int(row[1]), int(row[2])
+    parts = cur.execute(
+        "SELECT idx, data FROM upload_chunks WHERE upload_id = ? ORDER BY idx", [upload_id]
+    ).fetchall()
+    count = -(-size // chunk)
+    missing = sorted(set(range(count)) - {int(p[0]) for p in parts})
+    if missing:
+        raise UploadRefused("chunks_missing", f"Chunk {missing[0]} of this file has not arrived.")
+    data = b"".join(unb64(p[1]) for p in parts)
+    if hashlib.sha256(data).hexdigest() != sha:
+        # The chunks are discarded (committed, not rolled back with an exception), so the
+        # device starts this file again from the first chunk.
+        cur.execute("DELETE FROM upload_chunks WHERE upload_id = ?", [upload_id])
+        return False
+    if cur.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha]).fetchone() is None:
+        cur.execute(
+            "INSERT INTO blobs (sha256, kind, device_id, size, data, created_at) "
+            "VALUES (?, 'attachment', ?, ?, ?, ?)",
+            [sha, device_id, size, b64(data), iso(now)],
+        )
+    cur.execute("DELETE FROM upload_chunks WHERE upload_id = ?", [upload_id])
+    return True
+
+
+HASH_MISMATCH = UploadRefused(
+    "hash_mismatch", "The file's chunks do not add up to its SHA-256; send it again.", 422
+)
 
 
 def _upload(cur: Cursor, device_id: str, upload_id: str) -> Any:

@@ -762,11 +762,12 @@ class SyncClient:
         if state.complete:
             return
         count = -(-len(blob) // state.chunk_size)
+        complete = False
         for index in range(count):
             if index in state.received:
                 continue  # resumed: the server has this chunk from an earlier attempt
             chunk = blob[index * state.chunk_size : (index + 1) * state.chunk_size]
-            self._call(
+            answer = self._call(
                 http,
                 "PUT",
                 f"/api/v1/uploads/{state.upload_id}/chunks/{index}",
@@ -777,7 +778,10 @@ class SyncClient:
                     "X-Content-SHA256": hashlib.sha256(chunk).hexdigest(),
                 },
             )
-        self._call(http, "POST", f"/api/v1/uploads/{state.upload_id}/complete", enrolment)
+            # The last chunk completes the file; an older server needs the extra call.
+            complete = self._json(answer).get("complete") is True
+        if not complete:
+            self._call(http, "POST", f"/api/v1/uploads/{state.upload_id}/complete", enrolment)
 
     def _settle(self, entry: Any, result: ChangeResult, report: SyncReport) -> None:
         outbox = self.profile.outbox
