@@ -232,14 +232,25 @@ class Repository:
             for r in self.db.execute("SELECT case_id FROM search_index WHERE token = ?", [token])
         }
 
+    # Any change to what a case holds makes a case the office has ('synced') one with work
+    # to send ('pending'); the sync client looks only at cases that are not 'synced'.
+    _DIRTY = "sync_state = CASE sync_state WHEN 'synced' THEN 'pending' ELSE sync_state END"
+
     def set_status(self, case_id: str, status: CaseStatus) -> None:
         self.db.execute(
-            "UPDATE cases SET status = ?, updated_at = ? WHERE id = ?",
+            f"UPDATE cases SET status = ?, updated_at = ?, {self._DIRTY} WHERE id = ?",  # noqa: S608
             [status.value, now_iso(), case_id],
         )
 
     def touch_case(self, case_id: str) -> None:
-        self.db.execute("UPDATE cases SET updated_at = ? WHERE id = ?", [now_iso(), case_id])
+        self.db.execute(
+            f"UPDATE cases SET updated_at = ?, {self._DIRTY} WHERE id = ?",  # noqa: S608
+            [now_iso(), case_id],
+        )
+
+    def set_sync_state(self, case_id: str, state: str) -> None:
+        """local | pending | synced | conflict (the sync client's bookkeeping)."""
+        self.db.execute("UPDATE cases SET sync_state = ? WHERE id = ?", [state, case_id])
 
     # -- conversations and answers -------------------------------------------------------
     def conversation_for(self, case_id: str) -> dict[str, Any] | None:
@@ -282,6 +293,11 @@ class Repository:
             "UPDATE conversations SET updated_at = ?, version = version + 1 WHERE id = ?",
             [stamp, conversation_id],
         )
+        self.db.execute(
+            f"UPDATE cases SET {self._DIRTY} "  # noqa: S608
+            "WHERE id = (SELECT case_id FROM conversations WHERE id = ?)",
+            [conversation_id],
+        )
         return version
 
     def answers(self, conversation_id: str) -> dict[str, object]:
@@ -306,6 +322,7 @@ class Repository:
             "updated_at = excluded.updated_at, data = excluded.data",
             [plan_id, case_id, version, now_iso(), self.keys.seal("plans", plan_id, version, plan)],
         )
+        self.db.execute(f"UPDATE cases SET {self._DIRTY} WHERE id = ?", [case_id])  # noqa: S608
         return version
 
     def get_plan(self, case_id: str) -> dict[str, Any] | None:

@@ -296,8 +296,12 @@ class SyncClient:
         transport: httpx.BaseTransport | None = None,
         progress: ProgressFn | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        keep_as_is: frozenset[str] = frozenset(),
     ) -> None:
         self.profile = profile
+        # Cases open on screen: another device's version of one becomes a conflict to look
+        # at, never a silent change under the consultant's hands.
+        self.keep_as_is = keep_as_is
         self.transport = transport
         self.progress = progress or (lambda _p: None)
         self.clock = clock
@@ -617,7 +621,13 @@ class SyncClient:
         }
         dirty = []
         self.unreadable = 0
-        for (case_id,) in db.execute("SELECT id FROM cases ORDER BY created_at, id").fetchall():
+        # Only cases with work since the office last had them (the repository flips a
+        # 'synced' case to 'pending' on every change), so a quiet laptop reads nothing.
+        candidates = db.execute(
+            "SELECT id FROM cases WHERE sync_state != 'synced' "
+            "OR id NOT IN (SELECT case_id FROM sync_cases) ORDER BY created_at, id"
+        ).fetchall()
+        for (case_id,) in candidates:
             if case_id in busy:
                 continue
             try:
@@ -632,6 +642,9 @@ class SyncClient:
             state = self._sync_case(case_id)
             if state is None or state["pushed_digest"] != digest:
                 dirty.append((case_id, snapshot, digest))
+            else:
+                # Touched, but the same as what the office has (opened and saved again).
+                self.profile.repo.set_sync_state(case_id, "synced")
         return dirty
 
     def _queue_changed_cases(self, enrolment: Enrolment) -> None:
@@ -650,6 +663,7 @@ class SyncClient:
                     case_id=case_id,
                     base_version=int(state["base_version"]),
                 )
+                self.profile.repo.set_sync_state(case_id, "pending")
 
     # -- push -------------------------------------------------------------------------
     def _wire(self, entry: Any, enrolment: Enrolment) -> tuple[Change, list[bytes]]:
@@ -816,6 +830,7 @@ class SyncClient:
                 pushed_digest=entry.payload.get("digest"),
                 synced_at=now_iso(),
             )
+            self._settled(entry.case_id)
         elif entry.entity == "plan":
             case = self.profile.repo.get_case(entry.case_id)
             if case.status == CaseStatus.SIGNED:
@@ -823,6 +838,13 @@ class SyncClient:
                     entry.case_id, transition(case.status, CaseStatus.SYNCED)
                 )
             self._save_sync_case(entry.case_id, synced_at=now_iso())
+
+    def _settled(self, case_id: str) -> None:
+        """'synced' when the office now has exactly what is here; else work still waits."""
+        state = self._sync_case(case_id)
+        current = self._digest(self._snapshot(case_id))
+        if state is not None and state["pushed_digest"] == current:
+            self.profile.repo.set_sync_state(case_id, "synced")
 
     def _conflict_from_push(self, entry: Any, result: ChangeResult) -> None:
         if entry.entity != "case" or entry.case_id is None:
@@ -874,6 +896,7 @@ class SyncClient:
             "INSERT INTO sync_conflicts(id, case_id, created_at, data) VALUES (?, ?, ?, ?)",
             [conflict_id, case_id, now_iso(), keys.seal("sync_conflicts", conflict_id, 1, data)],
         )
+        self.profile.repo.set_sync_state(case_id, "conflict")
         self.profile.access.record("sync.conflict", "case", case_id)
 
     def conflicts(self) -> list[dict[str, Any]]:
@@ -910,11 +933,13 @@ class SyncClient:
                 self._save_sync_case(
                     case_id, base_version=conflict["current_version"], pushed_digest=digest
                 )
+                self.profile.repo.set_sync_state(case_id, "synced")
             else:
                 # Mine becomes a clean update on top of the version it lost against.
                 self._save_sync_case(
                     case_id, base_version=conflict["current_version"], pushed_digest=None
                 )
+                self.profile.repo.set_sync_state(case_id, "pending")
             self.profile.db.execute(
                 "UPDATE sync_conflicts SET resolved_at = ? WHERE id = ?", [now_iso(), conflict_id]
             )
@@ -1088,6 +1113,7 @@ class SyncClient:
                     self.profile.keys.seal("sync_cases", case_id, 1, {"recipients": recipients}),
                 ],
             )
+            self.profile.repo.set_sync_state(case_id, "synced")
         return True
 
     def _apply_peer_change(
@@ -1115,7 +1141,11 @@ class SyncClient:
         snapshot = theirs["snapshot"]
         version = entry.server_version or 0
         current_digest = self._digest(self._snapshot(case_id))
-        untouched = state["pushed_digest"] == current_digest and not self._case_pending(case_id)
+        untouched = (
+            state["pushed_digest"] == current_digest
+            and not self._case_pending(case_id)
+            and case_id not in self.keep_as_is
+        )
         open_conflict = self.profile.db.execute(
             "SELECT 1 FROM sync_conflicts WHERE case_id = ? AND resolved_at IS NULL", [case_id]
         ).fetchone()
@@ -1133,6 +1163,7 @@ class SyncClient:
                     base_version=version,
                     pushed_digest=self._digest(self._snapshot(case_id)),
                 )
+                self.profile.repo.set_sync_state(case_id, "synced")
                 return
             if snapshot == self._snapshot_for_compare(case_id, snapshot):
                 return

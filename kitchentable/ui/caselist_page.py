@@ -1,9 +1,11 @@
 """The case list page: search, the table of cases, new case and open case.
 
 Owns the page's widgets and its keyboard flow (type to search, Down or Return to reach the
-table, Return to open). Loads rows through a worker task; a search that looks like a BSN
-also asks the vault's blind index on the worker, since BSNs are not kept in the list.
-Never reads storage on the UI thread and never fills the table by hand (CaseTableModel).
+table, Return to open), the place where the main window puts the sync area, and the
+check-in banner that keeps cases closed until the laptop has synchronised. Loads rows
+through a worker task; a search that looks like a BSN also asks the vault's blind index on
+the worker, since BSNs are not kept in the list. Never reads storage on the UI thread and
+never fills the table by hand (CaseTableModel).
 """
 
 from __future__ import annotations
@@ -84,6 +86,19 @@ class CaseListPage(QWidget):
         self.open_button.clicked.connect(self._open_current)
         top.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignBottom)
         layout.addLayout(top)
+        self.sync_slot = QVBoxLayout()  # the main window puts the sync area here
+        self.sync_slot.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.sync_slot)
+        self.check_in_banner = QLabel(self)
+        self.check_in_banner.setObjectName("checkInBanner")
+        self.check_in_banner.setWordWrap(True)
+        self.check_in_banner.setAccessibleName(_("Synchronise first"))
+        self.check_in_banner.setStyleSheet(
+            "QLabel#checkInBanner { background: #fdecea; border: 1px solid #e7b4ae;"
+            " border-radius: 6px; padding: 10px; color: #5c1610; font-weight: 600; }"
+        )
+        self.check_in_banner.hide()
+        layout.addWidget(self.check_in_banner)
         self._build_list(layout)
 
     def _build_list(self, layout: QVBoxLayout) -> None:
@@ -160,6 +175,22 @@ class CaseListPage(QWidget):
         self.setTabOrder(self.search, self.table)
         self.setTabOrder(self.table, self.new_button)
         self.setTabOrder(self.new_button, self.open_button)
+
+    # -- sync area and the check-in rule -------------------------------------------------------
+    def set_sync_area(self, area: QWidget) -> None:
+        self.sync_slot.addWidget(area)
+
+    def set_blocked(self, message: str | None) -> None:
+        """Overdue check-in: cases stay closed (only the sync area works) until a sync."""
+        blocked = message is not None
+        self.check_in_banner.setText(message or "")
+        self.check_in_banner.setVisible(blocked)
+        for widget in (self.search, self.table, self.new_button, self.open_button):
+            widget.setEnabled(not blocked)
+
+    @property
+    def blocked(self) -> bool:
+        return not self.check_in_banner.isHidden()
 
     # -- loading -------------------------------------------------------------------------------
     def reload(self, select_case: str | None = None) -> None:
@@ -243,7 +274,7 @@ class CaseListPage(QWidget):
         self._open(self.table.currentIndex())
 
     def _open(self, index: Any) -> None:
-        if index.isValid():
+        if index.isValid() and not self.blocked:
             self.open_case.emit(index.data(ID_ROLE))
 
     def position(self) -> dict[str, Any]:

@@ -4,8 +4,10 @@ Owns which page shows, locking (by the menu or after the idle time: flush saves,
 where the consultant was, close the vault, destroy every widget with plaintext, show the
 unlock screen) and resuming (rebuild the pages and put the consultant back: case, section,
 field, cursor, and the text being typed), the language switch (the same remember-rebuild-
-resume path), closing without losing anything, and the busy indicator. Never touches
-storage (the Session's worker tasks do) and never lays out a page's contents.
+resume path), closing without losing anything, the busy indicator, and wiring sync in:
+the status-bar line, the Synchronise menu, the check-in rule (no case opens while it holds)
+and a revoked laptop's return to the first-run screen. Never touches storage (the Session's
+worker tasks do) and never lays out a page's contents.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QProgressBar, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QStackedWidget,
+    QWidget,
+)
 
 from kitchentable.i18n import _, language
 from kitchentable.ui.about import AboutDialog
@@ -27,6 +37,7 @@ from kitchentable.ui.new_case import NewCaseDialog
 from kitchentable.ui.plan.plan_page import PlanPage
 from kitchentable.ui.session import OpenedConversation, Probe, Session, profile_present
 from kitchentable.ui.setup_wizard import SetupWizard
+from kitchentable.ui.sync_panel import SyncController, SyncPanel, open_conflicts, open_connect
 from kitchentable.ui.tasks import task_manager
 from kitchentable.ui.translations import apply_language
 from kitchentable.ui.unlock import UnlockScreen
@@ -66,6 +77,14 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(starting)
         self.idle = IdleWatcher(idle_ms or 5 * 60_000, self)
         self.idle.idle.connect(lambda: self.lock(automatic=True))
+        self.sync = SyncController(self.session, self)
+        self.sync.open_case = lambda: (
+            self.conversation.opened.case.id if self.conversation else None
+        )
+        self.sync.changed.connect(self._sync_changed)
+        self.sync.cases_changed.connect(self._reload_cases)
+        self.sync.blocked_changed.connect(self._blocked_changed)
+        self.sync.revoked.connect(self._revoked)
         self._build_status_bar()
         self._build_menus()
         # The unlock screen shows at once when the profile file is there; the probe (on the
@@ -84,6 +103,10 @@ class MainWindow(QMainWindow):
         self.busy.setAccessibleName(_("Working"))
         self.busy.hide()
         self.statusBar().addPermanentWidget(self.busy)
+        self.sync_status = QLabel(self)
+        self.sync_status.setObjectName("muted")
+        self.sync_status.setAccessibleName(_("Synchronisation status"))
+        self.statusBar().addWidget(self.sync_status, 1)
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(300)  # short tasks never flash the indicator
@@ -111,6 +134,18 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        sync_menu = bar.addMenu(_("S&ynchronise"))  # Alt+S is the case list's button
+        self.sync_now_action = QAction(_("&Synchronise now"), self)
+        self.sync_now_action.setShortcut(QKeySequence("F5"))
+        self.sync_now_action.triggered.connect(lambda: self.sync.sync(manual=True))
+        sync_menu.addAction(self.sync_now_action)
+        self.connect_action = QAction(_("&Connect to the office…"), self)
+        self.connect_action.triggered.connect(lambda: open_connect(self.sync, self))
+        sync_menu.addAction(self.connect_action)
+        self.conflicts_action = QAction(_("&Resolve conflicts…"), self)
+        self.conflicts_action.triggered.connect(lambda: open_conflicts(self.sync, self))
+        sync_menu.addAction(self.conflicts_action)
+        self._sync_changed()
         view_menu = bar.addMenu(_("&Language"))
         group = QActionGroup(self)
         for code, name in (("nl", "Nederlands"), ("en", "English")):
@@ -129,6 +164,7 @@ class MainWindow(QMainWindow):
     def _set_unlocked(self, unlocked: bool) -> None:
         self.lock_action.setEnabled(unlocked)
         self.about_action.setEnabled(unlocked)
+        self._sync_changed()
 
     def _show(self, page: QWidget) -> None:
         if self.stack.indexOf(page) < 0:
@@ -138,6 +174,10 @@ class MainWindow(QMainWindow):
     def _discard(self, page: QWidget | None) -> None:
         if page is not None:
             self.stack.removeWidget(page)
+            # Out of the window at once (hidden, no longer a child), destroyed when the event
+            # loop next runs: a lock leaves no page with plaintext among the window's widgets
+            # even while a nested event loop delays the deferred delete.
+            page.setParent(None)
             page.deleteLater()
 
     # -- start, setup and unlock ---------------------------------------------------------------
@@ -188,6 +228,9 @@ class MainWindow(QMainWindow):
         self.unlock_screen = None
         self.idle.set_idle_ms(self.idle_override or max(1, settings.auto_lock_minutes) * 60_000)
         self.idle.start()
+        # Before the case list loads: the check-in rule is known before a case can open
+        # (the worker answers in order).
+        self.sync.start()
         self._set_unlocked(True)
         where, self.resume_at = self.resume_at, None
         self.show_cases(where)
@@ -199,6 +242,9 @@ class MainWindow(QMainWindow):
             self.cases = CaseListPage(self.session, self.settings, self.stack)
             self.cases.open_case.connect(self.open_case)
             self.cases.new_case.connect(self.new_case)
+            self.cases.set_sync_area(SyncPanel(self.sync, self.cases))
+            self.cases.set_blocked(self.sync.block_message())
+            self._sync_changed()
         if where and where.get("cases"):
             self.cases.restore(where["cases"])
         if where and where.get("conversation"):
@@ -212,11 +258,16 @@ class MainWindow(QMainWindow):
         self.cases.search.setFocus()
 
     def open_case(self, case_id: str, where: dict[str, Any] | None = None) -> None:
+        if self.sync.blocked:
+            return  # the banner on the case list says why
         self.session.open_conversation(self, case_id).success(
             lambda opened: self._opened(opened, where)
         ).run_in_background()
 
     def _opened(self, opened: OpenedConversation, where: dict[str, Any] | None) -> None:
+        if self.sync.blocked:  # the check-in rule became known after the case was asked for
+            self.show_cases()
+            return
         self.close_conversation()
         self.conversation = ConversationPage(self.session, opened, self.stack)
         self.conversation.back.connect(self.show_cases)
@@ -259,6 +310,9 @@ class MainWindow(QMainWindow):
             self.conversation = None
 
     def new_case(self) -> None:
+        if self.sync.blocked:
+            return
+
         def show(forms: list[Any]) -> None:
             dialog = NewCaseDialog(self.session, forms, self)
             dialog.created.connect(self.open_case)
@@ -268,6 +322,51 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         AboutDialog(self.session, self).open()
+
+    # -- sync --------------------------------------------------------------------------------
+    def _sync_changed(self) -> None:
+        unlocked = self.cases is not None or self.conversation is not None
+        unlocked = unlocked or self.plan_page is not None
+        self.sync_status.setText(self.sync.status_text() if unlocked else "")
+        if hasattr(self, "sync_now_action"):
+            enrolled, active = self.sync.enrolled, self.sync.active
+            self.sync_now_action.setEnabled(active and enrolled and not self.sync.running)
+            self.connect_action.setEnabled(active and not enrolled)
+            self.conflicts_action.setEnabled(
+                active
+                and not self.sync.blocked
+                and bool(self.sync.view.standing and self.sync.view.standing.status.conflicts)
+            )
+
+    def _reload_cases(self) -> None:
+        if self.cases is not None:
+            self.cases.reload()
+
+    def _blocked_changed(self, _blocked: bool) -> None:
+        if self.cases is not None:
+            self.cases.set_blocked(self.sync.block_message())
+
+    def _revoked(self, message: str) -> None:
+        """The office revoked this laptop and the core wiped the vault: back to first run."""
+        self.idle.stop()
+        for dialog in self.findChildren(QDialog):
+            dialog.reject()
+            dialog.deleteLater()
+        # No flush: there is no vault left to save into.
+        for page in (self.conversation, self.plan_page, self.cases, self.unlock_screen):
+            self._discard(page)
+        self.conversation = self.plan_page = self.cases = self.unlock_screen = None
+        self.resume_at, self.settings, self.probe_result = None, None, None
+        self._set_unlocked(False)
+        self.session.lock(None).run_in_background()
+        self.session.probe(self).success(self._probed).run_in_background()
+        box = QMessageBox(self)
+        box.setObjectName("revokedMessage")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(_("Kitchentable"))
+        box.setText(message)
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        box.open()
 
     # -- where the consultant is ---------------------------------------------------------------
     def position(self) -> dict[str, Any]:
@@ -300,6 +399,7 @@ class MainWindow(QMainWindow):
         if self.cases is None:
             return
         self.idle.stop()
+        self.sync.stop()
         self.resume_at = self._tear_down()
         self.session.lock(None).run_in_background()
         task_manager().drain()
@@ -336,6 +436,7 @@ class MainWindow(QMainWindow):
     # -- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         self.idle.stop()
+        self.sync.stop()
         if self.conversation is not None:
             self.conversation.flush()
         task_manager().drain()

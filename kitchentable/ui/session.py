@@ -135,6 +135,11 @@ class Session:
     def lock(self, parent: QObject | None) -> Op:
         return Op(parent, self._close)
 
+    def forget(self) -> None:
+        """On the worker: the profile is gone (a revoked laptop wiped it); later tasks see
+        a locked session instead of a closed database."""
+        self._close()
+
     def _close(self) -> None:
         if self._profile is not None:
             self._profile.close()

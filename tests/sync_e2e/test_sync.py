@@ -48,10 +48,19 @@ def test_enrol_push_a_case_and_the_office_export_opens_it(
 ) -> None:
     laptop = laptop_factory()
     laptop.import_cases(case_document("M-2026-0101"))
+    assert laptop.case("M-2026-0101").sync_state == "local"
     report = SyncClient(laptop).sync()
     assert report.accepted == 1 and report.conflicts == 0 and not report.problems
+    assert laptop.case("M-2026-0101").sync_state == "synced"
     # Nothing changed since: the next round sends nothing.
     assert SyncClient(laptop).sync().pushed == 0
+    # A change makes it waiting again, and the next round sends exactly that.
+    conversation = laptop.open_conversation("M-2026-0101")
+    question = next(iter(conversation.state.answers))
+    laptop.save_answer(conversation, question, conversation.state.answers[question])
+    assert laptop.case("M-2026-0101").sync_state == "pending"
+    assert SyncClient(laptop).sync().pushed == 0  # saved again unchanged: nothing to send
+    assert laptop.case("M-2026-0101").sync_state == "synced"
 
     counts = office.export(tmp_path / "export")
     assert counts["cases"] == 1 and counts["unreadable"] == 0
@@ -180,6 +189,7 @@ def test_two_laptops_edit_one_case_both_versions_are_kept_and_shown(
     assert one.sync().accepted == 1
     report = two.sync()
     assert report.conflicts >= 1
+    assert second.case("M-2026-0301").sync_state == "conflict"
     (conflict,) = two.conflicts()
     mine = {a["question"]: a["answer"] for a in conflict["mine"]["answers"]}
     theirs = {a["question"]: a["answer"] for a in conflict["theirs"]["answers"]}
@@ -384,3 +394,23 @@ def test_a_case_whose_form_is_missing_waits_and_the_others_go(
     report = SyncClient(laptop).sync()
     assert report.accepted == 1
     assert SyncClient(laptop).status().waiting == 1
+
+
+def test_a_colleagues_version_of_the_case_on_screen_becomes_a_conflict_not_a_change(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    first, second = laptop_factory("anna"), laptop_factory("anna")
+    office.assign([assignment("M-2026-0311")])
+    SyncClient(first).sync()
+    SyncClient(second).sync()
+    answer(first, "M-2026-0311", "hulpvraag_eigen_woorden", "van de collega")
+    SyncClient(first).sync()
+    on_screen = frozenset({second.case("M-2026-0311").id})
+    report = SyncClient(second, keep_as_is=on_screen).sync()
+    assert report.conflicts == 1
+    assert "hulpvraag_eigen_woorden" not in second.open_conversation("M-2026-0311").state.answers
+    # Closed again: the next colleague's version applies cleanly (after choosing theirs).
+    (conflict,) = SyncClient(second).conflicts()
+    SyncClient(second).resolve(conflict["id"], "theirs")
+    answers = second.open_conversation("M-2026-0311").state.answers
+    assert answers["hulpvraag_eigen_woorden"] == "van de collega"

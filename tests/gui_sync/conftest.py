@@ -1,0 +1,125 @@
+"""GUI sync fixtures: the real main window against a real office server on loopback.
+
+The office runs in-process (uvicorn in a thread on 127.0.0.1, plain http is allowed on
+loopback) on SQLite, as tests/sync_e2e does; `restart` brings it back on the same port,
+which is how "the network comes back" looks to the laptop.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from pytestqt.qtbot import QtBot
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "gui"))
+sys.path.insert(0, str(HERE.parent / "sync_e2e"))
+
+from synckit import OfficeServer  # noqa: E402 - after the path above
+
+from kitchentable.formengine.loader import FormRegistry, load_form  # noqa: E402
+from kitchentable.office import keys, pki  # noqa: E402
+from kitchentable.office.app import ServerIdentity, create_app  # noqa: E402
+from kitchentable.office.store import DB_NAME, SQLiteBackend, Store  # noqa: E402
+
+OFFICE_PASSPHRASE = "office horse battery staple"
+GUI_DATA = HERE.parent / "gui" / "data"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/gui_sync/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.gui)
+
+
+def serve(app: Any, port: int = 0) -> tuple[uvicorn.Server, threading.Thread, int]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    return server, thread, server.servers[0].sockets[0].getsockname()[1]
+
+
+@dataclass
+class Office:
+    """The office plus the switch that takes its server off the network and back."""
+
+    kit: OfficeServer
+    app: Any
+    thread: threading.Thread
+    port: int
+
+    @property
+    def url(self) -> str:
+        return self.kit.url
+
+    def stop(self) -> None:
+        self.kit.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def restart(self) -> None:
+        self.kit.server, self.thread, _ = serve(self.app, self.port)
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Iterator[Office]:
+    data = tmp_path / "office"
+    data.mkdir()
+    public = keys.create(data, OFFICE_PASSPHRASE)
+    private = keys.unlock(data, OFFICE_PASSPHRASE)
+    ca = pki.create_ca(data, private.ca_password, "Gemeente Testdam")
+    store = Store(SQLiteBackend(data / DB_NAME))
+    app = create_app(store, public, identity=ServerIdentity(ca=ca))
+    server, thread, port = serve(app)
+    kit = OfficeServer(data, store, f"http://127.0.0.1:{port}", public, private, server)
+    office = Office(kit, app, thread, port)
+    yield office
+    office.stop()
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def gui_forms(forms: FormRegistry) -> FormRegistry:
+    registry = FormRegistry(forms.all())
+    registry.add(load_form(GUI_DATA / "gui-all-types.yaml"))
+    return registry
+
+
+@pytest.fixture(autouse=True)
+def english_after_test() -> Iterator[None]:
+    yield
+    from kitchentable.ui.translations import apply_language
+
+    apply_language("en")
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot, gui_forms: FormRegistry) -> Iterator[Callable[..., Any]]:
+    from kitchentable.ui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(path: Path, **kwargs: object) -> MainWindow:
+        window = MainWindow(path, forms=gui_forms, **kwargs)  # type: ignore[arg-type]
+        qtbot.addWidget(window)
+        window.resize(1100, 760)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
