@@ -17,16 +17,8 @@ from kitchentable.office import publish
 from kitchentable.services import Profile
 from kitchentable.sync.client import SyncClient, SyncStatus
 from kitchentable.ui.setup_wizard import SetupWizard
-from kitchentable.ui.sync_panel import (
-    ConflictsDialog,
-    ConnectDialog,
-    Standing,
-    SyncPanel,
-    SyncView,
-    VersionRow,
-    VersionsModel,
-    status_text,
-)
+from kitchentable.ui.sync_dialogs import ConflictsDialog, ConnectDialog, VersionRow, VersionsModel
+from kitchentable.ui.sync_panel import Standing, SyncPanel, SyncView, status_text
 from kitchentable.ui.tasks import task_manager
 
 LEFT = Qt.MouseButton.LeftButton
