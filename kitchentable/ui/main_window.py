@@ -327,6 +327,13 @@ class MainWindow(QMainWindow):
     def _sync_changed(self) -> None:
         unlocked = self.cases is not None or self.conversation is not None
         unlocked = unlocked or self.plan_page is not None
+        standing = self.sync.view.standing
+        if unlocked and standing and standing.auto_lock_minutes and not self.idle_override:
+            # The office's policy may have shortened the auto-lock: it counts from now on
+            # (only a changed value restarts the count; a sync is not the consultant's work).
+            idle_ms = max(1, standing.auto_lock_minutes) * 60_000
+            if idle_ms != self.idle.idle_ms:
+                self.idle.set_idle_ms(idle_ms)
         self.sync_status.setText(self.sync.status_text() if unlocked else "")
         if hasattr(self, "sync_now_action"):
             enrolled, active = self.sync.enrolled, self.sync.active

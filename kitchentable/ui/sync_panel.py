@@ -55,6 +55,7 @@ class Standing:
 
     status: SyncStatus
     check_in: BaseException | None = None  # CheckInRequired, when overdue
+    auto_lock_minutes: int | None = None  # after the office's policy (a ceiling)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _standing(profile: Profile) -> Standing:
     check_in = None
     if status.check_in_overdue:
         check_in = CheckInRequired(days=client.policy().offline_days or 0)
-    return Standing(status, check_in)
+    return Standing(status, check_in, profile.settings.auto_lock_minutes)
 
 
 # --- the status line ----------------------------------------------------------------------

@@ -249,3 +249,24 @@ def test_an_overdue_check_in_keeps_cases_closed_until_a_synchronisation(
     assert panel.status.text().startswith("Last synchronised")
     window.open_case(page.model.summary(0).id)
     qtbot.waitUntil(lambda: window.conversation is not None, timeout=WAIT_MS)
+
+
+def test_the_offices_auto_lock_policy_counts_from_the_next_synchronisation(
+    qtbot, open_window, profile_path: Path, gui_forms: FormRegistry, office: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from kitchentable.office.publish import publish_policy
+
+    laptop(profile_path, gui_forms, office)
+    window = open_window(profile_path)
+    unlock(qtbot, window)
+    qtbot.waitUntil(lambda: settled(window), timeout=WAIT_MS)
+    before = window.idle.idle_ms
+    publish_policy(
+        office.kit.store, office.kit.private, {"auto_lock_minutes": 2}, datetime.now(UTC)
+    )
+    qtbot.mouseClick(panel_of(window).sync_button, LEFT)
+    qtbot.waitUntil(lambda: window.idle.idle_ms == 2 * 60_000, timeout=WAIT_MS)
+    assert before > 2 * 60_000
+    window.close()
