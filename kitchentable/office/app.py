@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from kitchentable.office.api_schema import openapi_endpoint
 from kitchentable.office.keys import OfficePublicKeys
 from kitchentable.office.pki import OfficeCA, issue_device_certificate
 from kitchentable.office.store import (
@@ -339,7 +340,7 @@ class OfficeApi:
 def _check_seal_key(pem: str) -> None:
     try:
         key = load_pem_public_key(pem.encode())
-    except (ValueError, TypeError) as exc:
+    except Exception as exc:  # ValueError, TypeError, UnsupportedAlgorithm: all "not a key"
         raise ProtocolError("bad_seal_key", "The seal key is not a PEM public key.") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         raise ProtocolError("bad_seal_key", "The seal key must be an EC P-256 public key.")
@@ -385,6 +386,7 @@ def create_app(
             Route("/api/v1/enrol", api.enrol, methods=["POST"]),
             Route("/api/v1/push", api.push, methods=["POST"]),
             Route("/api/v1/status", api.status, methods=["GET"]),
+            Route("/api/v1/openapi.json", openapi_endpoint, methods=["GET"]),
             Route("/api/v1/pull", api.pull, methods=["GET"]),
             Route("/api/v1/blobs/{sha256}", api.blob, methods=["GET"]),
             Route("/api/v1/uploads", api.start_upload, methods=["POST"]),
