@@ -336,6 +336,28 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    from kitchentable.catalogue import KINDS, find
+    from kitchentable.sync.client import SyncClient
+
+    with _open(args) as profile:
+        catalogue = SyncClient(profile).catalogue()
+    if catalogue is None:
+        print(_("There is no sociale kaart on this laptop yet; synchronise to fetch it."))
+        return 0
+    entries = find(catalogue.get("entries", []), args.search or "")
+    if args.json:
+        _print_json(entries)
+        return 0
+    for entry in entries:
+        extra = " · ".join(str(entry[k]) for k in ("phone", "website", "area") if entry.get(k))
+        print(f"{_(KINDS.get(entry['kind'], entry['kind']))}  {entry['product']}: {entry['name']}")
+        if extra:
+            print(f"    {extra}")
+    print(_("{n} of {total} entries.").format(n=len(entries), total=len(catalogue["entries"])))
+    return 0
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     with _open(args) as profile:
         profile.change_passphrase(
@@ -479,6 +501,9 @@ def _sync_commands(
     )
     p = add("sync", cmd_sync, _("send finished work to the office and fetch new cases"))
     p.add_argument("--status", action="store_true", help=_("only show the sync status"))
+    p = add("catalogue", cmd_catalogue, _("the sociale kaart the office sent (local services)"))
+    p.add_argument("--search", metavar="TEXT")
+    p.add_argument("--json", action="store_true")
     p = add("conflicts", cmd_conflicts, _("cases changed on two devices: list or resolve"))
     p.add_argument("--json", action="store_true")
     p.add_argument("--keep", nargs=2, metavar=("ID", "mine|theirs"), help=_("resolve one conflict"))

@@ -145,6 +145,11 @@ class MainWindow(QMainWindow):
         self.conflicts_action = QAction(_("&Resolve conflicts…"), self)
         self.conflicts_action.triggered.connect(lambda: open_conflicts(self.sync, self))
         sync_menu.addAction(self.conflicts_action)
+        sync_menu.addSeparator()
+        self.catalogue_action = QAction(_("Sociale &kaart…"), self)
+        self.catalogue_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.catalogue_action.triggered.connect(self.show_catalogue)
+        sync_menu.addAction(self.catalogue_action)
         self._sync_changed()
         view_menu = bar.addMenu(_("&Language"))
         group = QActionGroup(self)
@@ -319,6 +324,15 @@ class MainWindow(QMainWindow):
             dialog.open()
 
         self.session.forms(self).success(show).run_in_background()
+
+    def show_catalogue(self) -> None:
+        from kitchentable.ui.catalogue_dialog import CatalogueDialog
+
+        if self.cases is None and self.conversation is None and self.plan_page is None:
+            return  # locked: the catalogue is in the vault
+        dialog = CatalogueDialog(self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def show_about(self) -> None:
         AboutDialog(self.session, self).open()

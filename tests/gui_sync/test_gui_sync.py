@@ -270,3 +270,53 @@ def test_the_offices_auto_lock_policy_counts_from_the_next_synchronisation(
     qtbot.waitUntil(lambda: window.idle.idle_ms == 2 * 60_000, timeout=WAIT_MS)
     assert before > 2 * 60_000
     window.close()
+
+
+def test_the_sociale_kaart_arrives_with_a_sync_and_can_be_searched(
+    qtbot, open_window, profile_path: Path, gui_forms: FormRegistry, office: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from kitchentable.office.publish import publish_catalogue
+    from kitchentable.ui.catalogue_dialog import CatalogueDialog
+
+    laptop(profile_path, gui_forms, office)
+    publish_catalogue(
+        office.kit.store,
+        office.kit.private,
+        [
+            {"kind": "gecontracteerde_aanbieder", "product": "hulp bij het huishouden",
+             "name": "Thuiszorg Noord", "phone": "050 1234567", "waiting_weeks": 3},
+            {"kind": "algemene_voorziening", "product": "boodschappen",
+             "name": "Boodschappenbus Hoogezand", "area": "Hoogezand"},
+            {"kind": "algemene_voorziening", "product": "maaltijden", "name": "Tafeltje-dek-je"},
+        ],
+        datetime.now(UTC),
+    )  # fmt: skip
+    window = open_window(profile_path)
+    unlock(qtbot, window)
+    qtbot.waitUntil(lambda: settled(window), timeout=WAIT_MS)
+    window.show_catalogue()
+    dialog = window.findChild(CatalogueDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 3, timeout=WAIT_MS)
+    # General facilities first (what is there for everyone comes before paid support).
+    names = [dialog.model.data(dialog.model.index(r, 2)) for r in range(3)]
+    assert names == ["Boodschappenbus Hoogezand", "Tafeltje-dek-je", "Thuiszorg Noord"]
+    qtbot.keyClicks(dialog.search, "huishoud")
+    assert dialog.model.rowCount() == 1
+    assert dialog.model.data(dialog.model.index(0, 5)) == "3"
+    dialog.search.clear()
+    qtbot.keyClicks(dialog.search, "HOOGEZAND")
+    assert dialog.model.rowCount() == 1
+    dialog.grab().save("/tmp/sociale-kaart.png")
+    dialog.reject()
+    window.close()
+
+
+def test_the_catalogue_model_passes_qtmodeltester(qtmodeltester) -> None:
+    from kitchentable.ui.catalogue_dialog import CatalogueModel
+
+    model = CatalogueModel()
+    model.set_entries([{"kind": "algemene_voorziening", "product": "p", "name": "n"}])
+    qtmodeltester.check(model)
