@@ -55,7 +55,7 @@ started=$(date +%s)
 bundle="$DIST/kitchentable"
 # For the desktop menu (packaging/README.md, "Linux"): a launcher entry and its icon.
 cp packaging/linux/kitchentable.desktop "$bundle/kitchentable.desktop"
-cp resources/branding/logo.png "$bundle/kitchentable.png"
+cp resources/icons/kitchentable.png "$bundle/kitchentable.png"
 echo "Built in $(( $(date +%s) - started )) s: $bundle/kitchentable" >&2
 echo "Bundle size: $(du -sh "$bundle" | cut -f1) ($(find "$bundle" -type f | wc -l) files)"
 

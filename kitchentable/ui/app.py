@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication
 
 from kitchentable import __version__
@@ -33,6 +33,9 @@ def prepare_application(app: QApplication) -> None:
     app.setOrganizationName(APP_AUTHOR)
     app.setApplicationVersion(__version__)
     app.setStyle("Fusion")  # the same calm look on every platform; QSS refines it
+    icon = resources_dir() / "icons" / "kitchentable.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     font = QFont(app.font())
     if font.pointSizeF() < 10:
         font.setPointSizeF(10)
