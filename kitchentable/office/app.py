@@ -308,10 +308,28 @@ class OfficeApi:
         return JSONResponse(PushResponse(results).to_wire())
 
     def _apply_all(self, device: Device, items: list[Any]) -> list[ChangeResult]:
-        return [self._apply(index, device, item) for index, item in enumerate(items)]
+        """Check every change (outside any lock: signatures cost CPU), then store the good
+        ones in one transaction; answers keep the order the changes were sent in."""
+        results: dict[int, ChangeResult] = {}
+        verified: list[tuple[int, Change]] = []
+        for index, item in enumerate(items):
+            checked = self._check(index, device, item)
+            if isinstance(checked, ChangeResult):
+                results[index] = checked
+            else:
+                verified.append((index, checked))
+        if verified:
+            try:
+                recorded = self.store.record_changes(verified, self.clock())
+            except Exception:
+                # The database failed as a whole: every change is answered, none is lost.
+                log.exception("storing a push of %d change(s) failed", len(verified))
+                recorded = [_server_error(index, change.id) for index, change in verified]
+            for result in recorded:
+                results[result.index] = result
+        return [results[index] for index in range(len(items))]
 
-    def _apply(self, index: int, device: Device, item: Any) -> ChangeResult:
-        change_id = _best_effort_id(item)
+    def _check(self, index: int, device: Device, item: Any) -> Change | ChangeResult:
         try:
             change = Change.from_wire(item)
             if change.device_id != device.id:
@@ -322,19 +340,20 @@ class OfficeApi:
                     "wrong_recipient", "The payload is not sealed to this office's key."
                 )
         except ProtocolError as exc:
-            return ChangeResult(index, change_id, "rejected", reason=exc.code, message=exc.message)
-        try:
-            return self.store.record_change(index, change, self.clock())
-        except Exception:
-            # Quarantine this one change; the next ones still get their chance.
-            log.exception("storing change %s failed", change.id)
             return ChangeResult(
-                index,
-                change.id,
-                "rejected",
-                reason="server_error",
-                message="The server could not store this change now; send it again later.",
+                index, _best_effort_id(item), "rejected", reason=exc.code, message=exc.message
             )
+        return change
+
+
+def _server_error(index: int, change_id: str) -> ChangeResult:
+    return ChangeResult(
+        index,
+        change_id,
+        "rejected",
+        reason="server_error",
+        message="The server could not store this change now; send it again later.",
+    )
 
 
 def _check_seal_key(pem: str) -> None:

@@ -448,107 +448,35 @@ class Store:
         resolves it. Every stored change gets its own server version, so a pull cursor
         sees conflicts too.
         """
-        envelope = canonical(change.to_wire()).decode("ascii")
-        digest = hashlib.sha256(change.signed_bytes() + change.signature).hexdigest()
         with self.backend.transaction() as cur:
-            known = cur.execute(
-                "SELECT digest, status, server_version, device_id FROM changes WHERE id = ?",
-                [change.id],
-            ).fetchone()
-            if known is not None:
-                if known[0] != digest or known[3] != change.device_id:
-                    return _rejected(
-                        index,
-                        change.id,
-                        "id_reused",
-                        "This change id was already used for other content.",
+            return _record(cur, index, change, now)
+
+    def record_changes(
+        self, changes: Sequence[tuple[int, Change]], now: datetime
+    ) -> list[ChangeResult]:
+        """Several verified changes in ONE transaction (one writer lock per push, not one
+        per change), each inside its own savepoint: a change the database refuses is undone
+        alone and answered `server_error`; the others are decided as `record_change` would."""
+        results = []
+        with self.backend.transaction() as cur:
+            for index, change in changes:
+                cur.execute("SAVEPOINT one_change")
+                try:
+                    results.append(_record(cur, index, change, now))
+                except Exception:
+                    cur.execute("ROLLBACK TO SAVEPOINT one_change")
+                    results.append(
+                        ChangeResult(
+                            index,
+                            change.id,
+                            "rejected",
+                            reason="server_error",
+                            message="The server could not store this change now; send it "
+                            "again later.",
+                        )
                     )
-                current = _current_version(cur, change.entity, change.entity_id)
-                return ChangeResult(
-                    index, change.id, "duplicate", known[2], current, first_status=known[1]
-                )
-            seq_taken = cur.execute(
-                "SELECT 1 FROM changes WHERE device_id = ? AND seq = ?",
-                [change.device_id, change.seq],
-            ).fetchone()
-            if seq_taken is not None:
-                return _rejected(
-                    index,
-                    change.id,
-                    "seq_reused",
-                    "This sequence number was already used by this device.",
-                )
-            for sha in change.attachments:
-                held = cur.execute(
-                    "SELECT 1 FROM blobs WHERE sha256 = ? AND kind = 'attachment' "
-                    "AND device_id = ?",
-                    [sha, change.device_id],
-                ).fetchone()
-                if held is None:
-                    return _rejected(
-                        index,
-                        change.id,
-                        "attachment_missing",
-                        "An attachment this record names has not arrived; upload it first.",
-                    )
-            record = cur.execute(
-                "SELECT server_version, change_id FROM records WHERE entity = ? AND entity_id = ?",
-                [change.entity, change.entity_id],
-            ).fetchone()
-            current, holder = (0, None) if record is None else (record[0], record[1])
-            version = _next_version(cur)
-            status = "accepted" if change.base_version == current else "conflict"
-            cur.execute(
-                "INSERT INTO changes (id, device_id, seq, entity, entity_id, case_ref, "
-                "base_version, last_seen_server_version, server_version, status, "
-                "conflict_with, digest, envelope, received_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    change.id,
-                    change.device_id,
-                    change.seq,
-                    change.entity,
-                    change.entity_id,
-                    change.case_ref,
-                    change.base_version,
-                    change.last_seen_server_version,
-                    version,
-                    status,
-                    holder if status == "conflict" else None,
-                    digest,
-                    envelope,
-                    iso(now),
-                ],
-            )
-            for sha in change.attachments:
-                cur.execute(
-                    "INSERT INTO change_attachments (change_id, sha256) VALUES (?, ?)",
-                    [change.id, sha],
-                )
-            # The other devices on this case see this version (theirs to open: the copy).
-            for recipient, _sealed in change.copies:
-                if recipient == change.device_id:
-                    continue
-                cur.execute(
-                    "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, "
-                    "created_at) VALUES (?, ?, 'peer_change', ?, '', ?)",
-                    [_next_version(cur), recipient, change.id, iso(now)],
-                )
-            if status == "conflict":
-                return ChangeResult(index, change.id, "conflict", version, current)
-            if record is None:
-                cur.execute(
-                    "INSERT INTO records (entity, entity_id, server_version, change_id) "
-                    "VALUES (?, ?, ?, ?)",
-                    [change.entity, change.entity_id, version, change.id],
-                )
-            else:
-                cur.execute(
-                    "UPDATE records SET server_version = ?, change_id = ? "
-                    "WHERE entity = ? AND entity_id = ?",
-                    [version, change.id, change.entity, change.entity_id],
-                )
-            return ChangeResult(index, change.id, "accepted", version, version)
+                cur.execute("RELEASE SAVEPOINT one_change")
+        return results
 
     # -- what devices pull ------------------------------------------------------------------
     def publish(self, items: Sequence[FeedItem], now: datetime) -> list[int]:
@@ -769,6 +697,107 @@ class Store:
                 f"SELECT {', '.join(columns)} FROM changes ORDER BY server_version"  # noqa: S608
             ).fetchall()
         return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _record(cur: Cursor, index: int, change: Change, now: datetime) -> ChangeResult:
+    """record_change's decision, inside the caller's transaction."""
+    envelope = canonical(change.to_wire()).decode("ascii")
+    digest = hashlib.sha256(change.signed_bytes() + change.signature).hexdigest()
+    known = cur.execute(
+        "SELECT digest, status, server_version, device_id FROM changes WHERE id = ?",
+        [change.id],
+    ).fetchone()
+    if known is not None:
+        if known[0] != digest or known[3] != change.device_id:
+            return _rejected(
+                index,
+                change.id,
+                "id_reused",
+                "This change id was already used for other content.",
+            )
+        current = _current_version(cur, change.entity, change.entity_id)
+        return ChangeResult(index, change.id, "duplicate", known[2], current, first_status=known[1])
+    seq_taken = cur.execute(
+        "SELECT 1 FROM changes WHERE device_id = ? AND seq = ?",
+        [change.device_id, change.seq],
+    ).fetchone()
+    if seq_taken is not None:
+        return _rejected(
+            index,
+            change.id,
+            "seq_reused",
+            "This sequence number was already used by this device.",
+        )
+    for sha in change.attachments:
+        held = cur.execute(
+            "SELECT 1 FROM blobs WHERE sha256 = ? AND kind = 'attachment' AND device_id = ?",
+            [sha, change.device_id],
+        ).fetchone()
+        if held is None:
+            return _rejected(
+                index,
+                change.id,
+                "attachment_missing",
+                "An attachment this record names has not arrived; upload it first.",
+            )
+    record = cur.execute(
+        "SELECT server_version, change_id FROM records WHERE entity = ? AND entity_id = ?",
+        [change.entity, change.entity_id],
+    ).fetchone()
+    current, holder = (0, None) if record is None else (record[0], record[1])
+    version = _next_version(cur)
+    status = "accepted" if change.base_version == current else "conflict"
+    cur.execute(
+        "INSERT INTO changes (id, device_id, seq, entity, entity_id, case_ref, "
+        "base_version, last_seen_server_version, server_version, status, "
+        "conflict_with, digest, envelope, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            change.id,
+            change.device_id,
+            change.seq,
+            change.entity,
+            change.entity_id,
+            change.case_ref,
+            change.base_version,
+            change.last_seen_server_version,
+            version,
+            status,
+            holder if status == "conflict" else None,
+            digest,
+            envelope,
+            iso(now),
+        ],
+    )
+    for sha in change.attachments:
+        cur.execute(
+            "INSERT INTO change_attachments (change_id, sha256) VALUES (?, ?)",
+            [change.id, sha],
+        )
+    # The other devices on this case see this version (theirs to open: the copy).
+    for recipient, _sealed in change.copies:
+        if recipient == change.device_id:
+            continue
+        cur.execute(
+            "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, "
+            "created_at) VALUES (?, ?, 'peer_change', ?, '', ?)",
+            [_next_version(cur), recipient, change.id, iso(now)],
+        )
+    if status == "conflict":
+        return ChangeResult(index, change.id, "conflict", version, current)
+    if record is None:
+        cur.execute(
+            "INSERT INTO records (entity, entity_id, server_version, change_id) "
+            "VALUES (?, ?, ?, ?)",
+            [change.entity, change.entity_id, version, change.id],
+        )
+    else:
+        cur.execute(
+            "UPDATE records SET server_version = ?, change_id = ? "
+            "WHERE entity = ? AND entity_id = ?",
+            [version, change.id, change.entity, change.entity_id],
+        )
+    return ChangeResult(index, change.id, "accepted", version, version)
 
 
 def _counter(cur: Cursor, name: str) -> int:

@@ -350,3 +350,28 @@ def test_fifty_rounds_of_lost_answers_store_every_change_exactly_once(office: Of
     stored = [c["id"] for c in office.store.changes()]
     assert sorted(stored) == sorted(made)
     assert len(stored) == len(set(stored))
+
+
+def test_a_change_the_database_fails_on_is_undone_alone_and_can_be_sent_again(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kitchentable.office import store as store_module
+
+    real = store_module._record
+
+    def failing(cur, index, change, now):  # type: ignore[no-untyped-def]
+        result = real(cur, index, change, now)  # its rows are written ...
+        if change.entity_id == "boom":
+            raise RuntimeError("disk full")  # ... and then the database fails
+        return result
+
+    monkeypatch.setattr(store_module, "_record", failing)
+    laptop = office.enrol()
+    first, boom, last = (laptop.change(e, b"x") for e in ("a-1", "boom", "a-3"))
+    results = office.push(laptop, [first, boom, last])
+    assert [r["status"] for r in results] == ["accepted", "rejected", "accepted"]
+    assert results[1]["reason"] == "server_error"
+    assert sorted(c["entity_id"] for c in office.store.changes()) == ["a-1", "a-3"]
+    monkeypatch.setattr(store_module, "_record", real)
+    (again,) = office.push(laptop, [boom])  # nothing of it was kept: not a duplicate
+    assert again["status"] == "accepted"
