@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from kitchentable.office.store import (
 )
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import (
+    SHA256_HEX,
     Change,
     ChangeResult,
     EnrolRequest,
@@ -48,8 +48,6 @@ from kitchentable.sync.protocol import (
     PushResponse,
 )
 from kitchentable.sync.wire import ProtocolError, get_int, get_uuid, parse_json
-
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 log = logging.getLogger(__name__)
 

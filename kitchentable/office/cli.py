@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import ipaddress
 import json
 import os
 import socket
@@ -26,6 +25,7 @@ from kitchentable.office.backends import OfficeDatabaseError
 from kitchentable.office.store import CODE_LIFETIME, CONFIG_NAME, DB_NAME, Store
 from kitchentable.storage.crypto import b64
 from kitchentable.storage.keys import check_passphrase_strength
+from kitchentable.sync.pinning import is_loopback
 
 PASSPHRASE_ENV = "KITCHENTABLE_OFFICE_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
 
@@ -258,15 +258,6 @@ def cmd_admin_add(args: argparse.Namespace) -> None:
         raise OfficeCliError(exc.message) from exc
     finally:
         store.close()
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

@@ -30,11 +30,11 @@ from kitchentable.errors import ImportRefused
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.office.keys import OfficePrivateKeys, OfficePublicKeys
 from kitchentable.office.store import Device, Store, iso
-from kitchentable.sync.protocol import Change, FeedItem, SealedPayload
+from kitchentable.storage.crypto import unb64
+from kitchentable.sync.protocol import Change, FeedItem, SealedPayload, attachment_info
 from kitchentable.sync.wire import ProtocolError, canonical, parse_json
 
 FORMS_DIR = "forms"
-ATTACHMENT_INFO = "kitchentable/attachment/v1:"
 CSV_PERSON = ("name", "bsn", "bsn_source", "birth_date", "phone", "email")
 CSV_ADDRESS = ("street", "postcode", "city")
 CSV_CASE = ("external_id", "melding_date", "kind", "form", "form_version", "notes")
@@ -171,7 +171,7 @@ def assign(
                 issued_at=iso(now),
                 office_sign_private=private.sign_private,
                 device_id=d.id,
-                device_box_public=_unb64(d.box_public),
+                device_box_public=unb64(d.box_public),
                 plaintext=plaintext,
             )
             for d in devices
@@ -190,12 +190,6 @@ def assign(
         )
         done.append(Assigned(case_id, case["external_id"], consultant, len(devices)))
     return done
-
-
-def _unb64(text: str) -> bytes:
-    import base64
-
-    return base64.b64decode(text)
 
 
 # --- forms, catalogue, policy ------------------------------------------------------------
@@ -363,7 +357,7 @@ def export(store: Store, private: OfficePrivateKeys, out: Path) -> dict[str, int
                     continue
                 sealed = SealedPayload.from_wire(parse_json(found[2]))
                 expected = data.get("pdf", {}).get("sha256", "")
-                pdf = sealed.open(private.box_private, ATTACHMENT_INFO + expected)
+                pdf = sealed.open(private.box_private, attachment_info(expected))
                 if hashlib.sha256(pdf).hexdigest() != expected:
                     counts["unreadable"] += 1
                     continue

@@ -22,7 +22,6 @@ import json
 import logging
 import shutil
 import socket
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from kitchentable.domain.case import CaseStatus, transition
 from kitchentable.errors import KitchentableError
 from kitchentable.i18n import N_
 from kitchentable.storage.database import now_iso
+from kitchentable.sync.pinning import is_loopback
 from kitchentable.sync.protocol import (
     Change,
     ChangeResult,
@@ -51,6 +51,7 @@ from kitchentable.sync.protocol import (
     PushResponse,
     SealedPayload,
     UploadState,
+    attachment_info,
     code_key,
 )
 from kitchentable.sync.wire import ProtocolError, b64, canonical, parse_json
@@ -63,7 +64,6 @@ log = logging.getLogger(__name__)
 PUSH_BATCH = 50
 TIMEOUT = httpx.Timeout(30.0, connect=8.0)
 SYNCED_FORMS = "synced-forms"
-ATTACHMENT_INFO = "kitchentable/attachment/v1:"
 
 
 # --- errors a consultant reads -----------------------------------------------------------
@@ -267,22 +267,11 @@ def normalise_server(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ServerRefused(message=f"'{url}' is not a server address (https://host:port).")
-    if parts.scheme == "http" and not _loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ServerRefused(
             message="plain http is only allowed to this computer itself; use https://."
         )
     return url
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class SyncClient:
@@ -681,7 +670,7 @@ class SyncClient:
             pdf = self.profile.repo.get_document(payload["document_id"])
             plain_sha = hashlib.sha256(pdf).hexdigest()
             sealed = SealedPayload.seal(
-                enrolment.office_box_public, pdf, ATTACHMENT_INFO + plain_sha
+                enrolment.office_box_public, pdf, attachment_info(plain_sha)
             )
             attachments.append(canonical(sealed.to_wire()))
             payload["pdf"] = {"sha256": plain_sha, "size": len(pdf)}
@@ -1277,7 +1266,3 @@ def _split_pem(text: str) -> list[bytes]:
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:160]
-
-
-def new_change_id() -> str:
-    return str(uuid.uuid4())

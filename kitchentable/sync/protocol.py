@@ -488,6 +488,12 @@ class Change:
         )
 
 
+def attachment_info(plain_sha256: str) -> str:
+    """An attachment (a sealed PDF) is sealed to the office under the SHA-256 of its plain
+    bytes, which the record's payload names: the office opens it only as that file."""
+    return f"kitchentable/attachment/v1:{plain_sha256}"
+
+
 def copy_info(change_id: str, entity: str, entity_id: str, device_id: str) -> str:
     return f"kitchentable/copy/v1:{change_id}:{entity}:{entity_id}:{device_id}"
 
