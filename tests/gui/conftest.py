@@ -4,18 +4,15 @@ One QApplication for the whole run (pytest-qt's qapp); every test restores the l
 core tests expect (English) when it ends, since the app switches to the profile's language.
 """
 
+# ruff: noqa: F811 - fixtures imported from gui_helpers are shadowed by parameters of their name
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from gui_helpers import make_profile
-from pytestqt.qtbot import QtBot
+from gui_helpers import english_after_test, gui_forms, make_profile, open_window  # noqa: F401
 
-from kitchentable.formengine.loader import FormRegistry, load_form
-
-GUI_DATA = Path(__file__).resolve().parent / "data"
+from kitchentable.formengine.loader import FormRegistry
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,40 +21,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.gui)
 
 
-@pytest.fixture(scope="session")
-def gui_forms(forms: FormRegistry) -> FormRegistry:
-    registry = FormRegistry(forms.all())
-    registry.add(load_form(GUI_DATA / "gui-all-types.yaml"))
-    return registry
-
-
-@pytest.fixture(autouse=True)
-def english_after_test() -> Iterator[None]:
-    yield
-    from kitchentable.ui.translations import apply_language
-
-    apply_language("en")
-
-
 @pytest.fixture
 def case_ids(profile_path: Path, gui_forms: FormRegistry) -> dict[str, str]:
     return make_profile(profile_path, gui_forms)
-
-
-@pytest.fixture
-def open_window(qtbot: QtBot, gui_forms: FormRegistry) -> Iterator[Callable[..., object]]:
-    from kitchentable.ui.main_window import MainWindow
-
-    windows: list[MainWindow] = []
-
-    def make(path: Path, **kwargs: object) -> MainWindow:
-        window = MainWindow(path, forms=gui_forms, **kwargs)  # type: ignore[arg-type]
-        qtbot.addWidget(window)
-        window.resize(1100, 760)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from kitchentable.config import Settings
 from kitchentable.domain.case import Address, BsnSource, Person
-from kitchentable.formengine.loader import FormRegistry
+from kitchentable.formengine.loader import FormRegistry, load_form
 from kitchentable.services import Profile
 
 PASSPHRASE = "correct horse battery"
 WAIT_MS = 8000
+GUI_DATA = Path(__file__).resolve().parent / "data"
 
 PEOPLE = (
     ("Geertruida Bakker", "999990019", "Kerkstraat 12", "9601 AB", "Hoogezand", 38),
@@ -70,3 +73,41 @@ def read_answers(path: Path, forms: FormRegistry, case_id: str) -> dict[str, obj
     """The answers as stored, read back through a fresh unlock (what survives a restart)."""
     with Profile.unlock(path, PASSPHRASE, forms=forms) as profile:
         return dict(profile.open_conversation(case_id).state.answers)
+
+
+# -- fixtures shared by the GUI suites (imported into their conftests) -----------------------
+
+
+@pytest.fixture(scope="session")
+def gui_forms(forms: FormRegistry) -> FormRegistry:
+    registry = FormRegistry(forms.all())
+    registry.add(load_form(GUI_DATA / "gui-all-types.yaml"))
+    return registry
+
+
+@pytest.fixture(autouse=True)
+def english_after_test() -> Iterator[None]:
+    """The app switches to the profile's language; the core tests expect English."""
+    yield
+    from kitchentable.ui.translations import apply_language
+
+    apply_language("en")
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot, gui_forms: FormRegistry) -> Iterator[Callable[..., Any]]:
+    from kitchentable.ui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(path: Path, **kwargs: object) -> MainWindow:
+        window = MainWindow(path, forms=gui_forms, **kwargs)  # type: ignore[arg-type]
+        qtbot.addWidget(window)
+        window.resize(1100, 760)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()

@@ -10,28 +10,26 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
-from pytestqt.qtbot import QtBot
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "gui"))
 sys.path.insert(0, str(HERE.parent / "sync_e2e"))
 
+from gui_helpers import english_after_test, gui_forms, open_window  # noqa: E402, F401
 from synckit import OfficeServer  # noqa: E402 - after the path above
 
-from kitchentable.formengine.loader import FormRegistry, load_form  # noqa: E402
 from kitchentable.office import keys, pki  # noqa: E402
 from kitchentable.office.app import ServerIdentity, create_app  # noqa: E402
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store  # noqa: E402
 
 OFFICE_PASSPHRASE = "office horse battery staple"
-GUI_DATA = HERE.parent / "gui" / "data"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -89,37 +87,3 @@ def office(tmp_path: Path) -> Iterator[Office]:
     yield office
     office.stop()
     store.close()
-
-
-@pytest.fixture(scope="session")
-def gui_forms(forms: FormRegistry) -> FormRegistry:
-    registry = FormRegistry(forms.all())
-    registry.add(load_form(GUI_DATA / "gui-all-types.yaml"))
-    return registry
-
-
-@pytest.fixture(autouse=True)
-def english_after_test() -> Iterator[None]:
-    yield
-    from kitchentable.ui.translations import apply_language
-
-    apply_language("en")
-
-
-@pytest.fixture
-def open_window(qtbot: QtBot, gui_forms: FormRegistry) -> Iterator[Callable[..., Any]]:
-    from kitchentable.ui.main_window import MainWindow
-
-    windows: list[MainWindow] = []
-
-    def make(path: Path, **kwargs: object) -> MainWindow:
-        window = MainWindow(path, forms=gui_forms, **kwargs)  # type: ignore[arg-type]
-        qtbot.addWidget(window)
-        window.resize(1100, 760)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()

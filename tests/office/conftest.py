@@ -5,6 +5,7 @@ for where the PostgreSQL comes from). A test about the SQLite file itself is mar
 `sqlite_only`.
 """
 
+# ruff: noqa: F811 - the fixtures imported from pg are shadowed by parameters of their name
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -12,13 +13,12 @@ from pathlib import Path
 
 import pytest
 from officekit import OFFICE_PASSPHRASE, Clock, Office
-from pg import fresh_schema, server_url
+from pg import office_data, postgres_url, store  # noqa: F401
 from starlette.testclient import TestClient
 
 from kitchentable.office import keys
 from kitchentable.office.app import create_app
-from kitchentable.office.backends import PostgresBackend
-from kitchentable.office.store import DB_NAME, Backend, SQLiteBackend, Store
+from kitchentable.office.store import Store
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -34,36 +34,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
     metafunc.parametrize("store", ["sqlite"] if sqlite_only else BACKENDS, indirect=True)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    return server_url()
-
-
-@pytest.fixture
-def office_data(tmp_path: Path) -> Path:
-    data = tmp_path / "office"
-    data.mkdir()
-    return data
-
-
-@pytest.fixture
-def store(request: pytest.FixtureRequest, office_data: Path) -> Iterator[Store]:
-    """The office store, on the backend the test is parametrized with."""
-    if request.param == "sqlite":
-        yield from _store(SQLiteBackend(office_data / DB_NAME))
-        return
-    with fresh_schema(request.getfixturevalue("postgres_url")) as url:
-        yield from _store(PostgresBackend(url))
-
-
-def _store(backend: Backend) -> Iterator[Store]:
-    store = Store(backend)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @pytest.fixture

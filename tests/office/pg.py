@@ -11,10 +11,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import pytest
+
+from kitchentable.office.backends import PostgresBackend
+from kitchentable.office.store import DB_NAME, Backend, SQLiteBackend, Store
 
 URL_ENV = "KITCHENTABLE_TEST_POSTGRES"
 REQUIRE_ENV = "KITCHENTABLE_REQUIRE_POSTGRES"
@@ -55,3 +59,36 @@ def fresh_schema(url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# -- fixtures shared by tests/office and tests/office_admin (imported into their conftests) --
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return server_url()
+
+
+@pytest.fixture
+def office_data(tmp_path: Path) -> Path:
+    data = tmp_path / "office"
+    data.mkdir()
+    return data
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest, office_data: Path) -> Iterator[Store]:
+    """The office store, on the backend the test is parametrized with ("sqlite", "postgres")."""
+    if request.param == "sqlite":
+        yield from _store(SQLiteBackend(office_data / DB_NAME))
+        return
+    with fresh_schema(request.getfixturevalue("postgres_url")) as url:
+        yield from _store(PostgresBackend(url))
+
+
+def _store(backend: Backend) -> Iterator[Store]:
+    store = Store(backend)
+    try:
+        yield store
+    finally:
+        store.close()

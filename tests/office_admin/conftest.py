@@ -5,6 +5,7 @@ Like tests/office, every test that uses `store` runs on SQLite and on PostgreSQL
 office helpers (settable clock, protocol-speaking laptop) come from tests/office/officekit.
 """
 
+# ruff: noqa: F811 - the fixtures imported from pg are shadowed by parameters of their name
 from __future__ import annotations
 
 import sys
@@ -17,48 +18,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "office"))
 
 from adminkit import ADMIN, ADMIN_PASSWORD, Site
 from officekit import OFFICE_PASSPHRASE, Clock, Office
-from pg import fresh_schema, server_url
+from pg import office_data, postgres_url, store  # noqa: F401
 from starlette.testclient import TestClient
 
 from kitchentable.office import keys
 from kitchentable.office.admin.accounts import add_account
 from kitchentable.office.app import create_app
-from kitchentable.office.backends import PostgresBackend
-from kitchentable.office.store import DB_NAME, Backend, SQLiteBackend, Store
+from kitchentable.office.store import Store
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store" in metafunc.fixturenames:
         metafunc.parametrize("store", ["sqlite", "postgres"], indirect=True)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    return server_url()
-
-
-@pytest.fixture
-def office_data(tmp_path: Path) -> Path:
-    data = tmp_path / "office"
-    data.mkdir()
-    return data
-
-
-@pytest.fixture
-def store(request: pytest.FixtureRequest, office_data: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        yield from _store(SQLiteBackend(office_data / DB_NAME))
-        return
-    with fresh_schema(request.getfixturevalue("postgres_url")) as url:
-        yield from _store(PostgresBackend(url))
-
-
-def _store(backend: Backend) -> Iterator[Store]:
-    store = Store(backend)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @pytest.fixture
