@@ -50,7 +50,7 @@ def test_bench_plan(tmp_path: Path, forms) -> None:
         )
     case = profile.case("M-BENCH")
     form = profile.forms.get(plan.form_id, plan.form_version)
-    from kitchentable.planning import branding
+    from kitchentable.services.plans import branding
 
     document = compose(
         plan, form, case, branding=branding("nl"), consultant="A", consultant_role="B", draft=False

@@ -38,8 +38,8 @@ import pytest
 
 from kitchentable.config import Settings
 from kitchentable.domain.case import CaseStatus
-from kitchentable.planning import SEALED_PLAN, PlanService
 from kitchentable.services import Profile
+from kitchentable.services.plans import SEALED_PLAN, PlanService
 from kitchentable.sync.client import SyncClient
 from kitchentable.sync.protocol import Change, DeviceKeys, EnrolRequest, EnrolResponse
 from tests.bench.synchelp import (

@@ -14,9 +14,9 @@ import pytest
 from kitchentable.domain.case import CaseStatus
 from kitchentable.domain.plan import PyramidLevel, Signature, SignerRole
 from kitchentable.errors import PlanNotReady
-from kitchentable.planning import SEALED_PLAN
 from kitchentable.render.seal import SealStatus, verify_pdf
 from kitchentable.services import Profile
+from kitchentable.services.plans import SEALED_PLAN
 from tests.core.helpers import case_document
 
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from kitchentable.config import Settings
-from kitchentable.planning import branding
 from kitchentable.presets import installation_presets
 from kitchentable.services import Profile, profile_settings
+from kitchentable.services.plans import branding
 from tests.conftest import PASSPHRASE, ROOT
 
 

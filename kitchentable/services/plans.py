@@ -27,7 +27,7 @@ from kitchentable.storage import crypto
 
 if TYPE_CHECKING:
     from kitchentable.render.seal import SealIdentity
-    from kitchentable.services import Profile
+    from kitchentable.services.profile import Profile
 
 SEALED_PLAN = "plan-sealed"
 IDENTITY_KEY = "seal_identity"

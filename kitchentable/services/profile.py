@@ -1,6 +1,6 @@
-"""The use cases the UI and the CLI call: synchronous, Qt-free, one unlocked profile at a time.
+"""The profile: one unlocked vault and the use cases on its cases and conversations.
 
-Owns the order of things for each use case (check, write in one transaction, log access)
+Synchronous, Qt-free, one unlocked profile at a time. Owns the order of things for each use case (check, write in one transaction, log access)
 so that the CLI, the app and the tests behave the same. Never formats for a screen and
 never imports Qt. Database work for one Profile must happen on one thread at a time (the
 UI runs it on its single worker).
@@ -33,7 +33,7 @@ from kitchentable.storage.outbox import Outbox
 from kitchentable.storage.repositories import Repository
 
 if TYPE_CHECKING:
-    from kitchentable.planning import PlanService
+    from kitchentable.services.plans import PlanService
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class Profile:
     def plans(self) -> PlanService:
         """The plan use cases; loaded on first use because PDF and signing libraries take
         about a second to import, which the unlock screen should not wait for."""
-        from kitchentable.planning import PlanService
+        from kitchentable.services.plans import PlanService
 
         return PlanService(self)
 
