@@ -103,6 +103,8 @@ def test_an_admin_revokes_a_device_in_a_real_browser(
     served: tuple[str, Office], browser: Any
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     base, office = served
     anna = office.enrol("anna")
@@ -115,17 +117,26 @@ def test_an_admin_revokes_a_device_in_a_real_browser(
     browser.find_element(By.ID, "username").send_keys(ADMIN)
     browser.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
-    assert browser.current_url == f"{base}/admin/", browser.page_source
+    # A click that submits a form does not wait for the next page; a loaded machine shows it.
+    WebDriverWait(browser, 10).until(expected_conditions.url_to_be(f"{base}/admin/"))
     assert "Overzicht" in browser.find_element(By.TAG_NAME, "h1").text
 
     browser.find_element(By.LINK_TEXT, "Apparaten").click()
+    WebDriverWait(browser, 10).until(
+        expected_conditions.presence_of_element_located(
+            (By.ID, f"revoke-{anna.enrolment.device_id}")
+        )
+    )
     SCREENSHOT.unlink(missing_ok=True)
     browser.save_screenshot(str(SCREENSHOT))
     browser.find_element(By.ID, f"revoke-{anna.enrolment.device_id}").click()
+    WebDriverWait(browser, 10).until(
+        expected_conditions.presence_of_element_located((By.ID, "confirm-revoke"))
+    )
     assert "Apparaat intrekken?" in browser.find_element(By.TAG_NAME, "h1").text
     browser.find_element(By.ID, "confirm-revoke").click()
 
-    assert browser.current_url.startswith(f"{base}/admin/devices")
+    WebDriverWait(browser, 10).until(expected_conditions.url_contains(f"{base}/admin/devices"))
     assert "is ingetrokken" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     revoked = browser.find_elements(By.CSS_SELECTOR, "tr.revoked")
     assert len(revoked) == 1
