@@ -360,10 +360,20 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
 
 def cmd_passwd(args: argparse.Namespace) -> int:
     with _open(args) as profile:
-        profile.change_passphrase(
-            _passphrase(_("New passphrase: "), "KITCHENTABLE_NEW_PASSPHRASE", confirm=True)
-        )
-    print(_("Passphrase changed."))
+        new = _passphrase(_("New passphrase: "), "KITCHENTABLE_NEW_PASSPHRASE", confirm=True)
+        if not args.rekey:
+            profile.change_passphrase(new)
+            print(_("Passphrase changed."))
+            return 0
+
+        def progress(done: int, total: int) -> None:
+            print(
+                _("Re-encrypting: {done} of {total}").format(done=done, total=total),
+                file=sys.stderr,
+            )
+
+        profile.rekey(new, progress)
+    print(_("Passphrase changed and everything re-encrypted under a new key."))
     return 0
 
 
@@ -471,10 +481,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("value")
     p = add("show", cmd_show, _("progress, open legal topics and problems of a conversation"))
     p.add_argument("case")
-    add(
+    p = add(
         "passwd",
         cmd_passwd,
         _("change the passphrase (KITCHENTABLE_NEW_PASSPHRASE for automation)"),
+    )
+    p.add_argument(
+        "--rekey",
+        action="store_true",
+        help=_("also replace the data key and re-encrypt everything (old backups stay closed)"),
     )
     _sync_commands(add)
     p = add("log", cmd_log, _("show the access log and verify it"))

@@ -69,6 +69,15 @@ class TamperedRecord(KitchentableError):
     )
 
 
+class TamperedLog(KitchentableError):
+    code = "tampered_log"
+    template = N_(
+        "The access log has been changed outside Kitchentable, so the data key was not "
+        "replaced: replacing it would hide that change. Nothing was changed. "
+        "Contact the office's application administrator."
+    )
+
+
 class CorruptDatabase(KitchentableError):
     code = "corrupt_database"
     template = N_(

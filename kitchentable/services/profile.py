@@ -28,9 +28,11 @@ from kitchentable.formengine.session import ConversationState, coerce
 from kitchentable.storage.audit import AccessLog
 from kitchentable.storage.crypto import KdfParams
 from kitchentable.storage.database import DB_NAME, SCHEMA_VERSION, create_database, open_database
-from kitchentable.storage.keys import KeyStore, VaultKeys
+from kitchentable.storage.keys import KeyStore, VaultKeys, check_passphrase_strength
 from kitchentable.storage.outbox import Outbox
+from kitchentable.storage.rekey import rekey
 from kitchentable.storage.repositories import Repository
+from kitchentable.storage.sealed_rows import Progress, bind_parents
 
 if TYPE_CHECKING:
     from kitchentable.services.plans import PlanService
@@ -198,8 +200,25 @@ class Profile:
             db.close()
             raise
         profile = cls(path, db, keys, forms or default_forms(), origin)
+        profile._check_vault()
         profile.access.record("profile.unlock", "profile")
         return profile
+
+    def _check_vault(self) -> None:
+        """At every unlock: bind sealed rows to their parents once (rows written by an older
+        version), and put back the access log's append-only triggers if someone removed
+        them — recorded as a log line, so the office sees it."""
+        bound = bind_parents(self.db, self.keys)
+        if bound:
+            log.info("bound %d sealed rows to their parents", bound)
+        missing = self.access.restore_missing_triggers()
+        if missing:
+            self.access.record(
+                "access_log.triggers_missing",
+                "profile",
+                result="restored",
+                detail={"missing": missing},
+            )
 
     def close(self) -> None:
         self.db.close()
@@ -213,6 +232,19 @@ class Profile:
     def change_passphrase(self, new_passphrase: str) -> None:
         KeyStore(self.db).change_passphrase(self.keys, new_passphrase)
         self.access.record("profile.passphrase_change", "profile")
+
+    def rekey(self, new_passphrase: str, progress: Progress | None = None) -> None:
+        """A new data key under a new passphrase: every record re-sealed (storage.rekey).
+
+        An old backup opened with an old passphrase then reveals nothing written afterwards.
+        All or nothing: an interruption leaves the old key and passphrase in force.
+        """
+        check_passphrase_strength(new_passphrase)
+        new = rekey(self.db, self.keys, new_passphrase, self.access, progress)
+        self.keys = new
+        self.repo = Repository(self.db, new)
+        self.outbox = Outbox(self.db, new)
+        self.access.record("profile.rekey", "profile")
 
     def diagnostics(self) -> dict[str, Any]:
         """What support needs, and no personal data: versions, paths, counts, parameters."""

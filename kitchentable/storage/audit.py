@@ -3,9 +3,15 @@
 Owns writing and verifying log lines. Each line records action, object, result, origin,
 actor and time in plaintext (no personal data: ids and verbs only) and an optional sealed
 detail. SQLite triggers refuse UPDATE and DELETE; on top of that every line carries an
-HMAC chain over its predecessor, so a line removed or edited with another tool (which can
-drop the triggers) shows as a broken chain. Never logs secrets or inhabitant data in
-plaintext.
+HMAC link over its predecessor and its own fields, including (format 2) the digest of its
+sealed detail, so a line edited, removed or stripped of its detail with another tool (which
+can drop the triggers) shows as a broken chain. The newest link is also kept sealed in the
+vault table (the head): lines cut off the end no longer match it.
+
+What this cannot show on its own: the consultant holds the chain key, so someone with the
+key can re-chain a log after removing a line, and can roll the whole file back. The office's
+copy of the signed heads (sent at every sync) is what catches those. Never logs secrets or
+inhabitant data in plaintext.
 """
 
 from __future__ import annotations
@@ -18,10 +24,17 @@ from typing import Any
 
 import sqlite_utils
 
-from kitchentable.storage.database import now_iso
+from kitchentable.storage import crypto
+from kitchentable.storage.database import (
+    create_access_log_triggers,
+    missing_access_log_triggers,
+    now_iso,
+)
 from kitchentable.storage.keys import VaultKeys
 
 GENESIS = "0" * 64
+FORMAT = 2  # links cover the sealed detail's digest and the format itself
+HEAD_KEY = "log_head"  # vault-table key: the newest (id, link), sealed
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,21 @@ class LogLine:
     origin: str
 
 
-def _link(key: bytes, previous: str, fields: list[Any]) -> str:
+@dataclass(frozen=True)
+class Head:
+    """The newest line of the log: its id and chain link (what the office is sent)."""
+
+    id: int
+    chain: str
+
+
+_COLUMNS = "id, at, actor, action, object, case_id, result, origin, chain, detail, format"
+
+
+def _link(key: bytes, previous: str, fields: list[Any], detail: bytes | None, fmt: int) -> str:
+    if fmt >= 2:
+        digest = hashlib.sha256(detail).hexdigest() if detail is not None else None
+        fields = [*fields, digest, fmt]
     message = previous.encode() + json.dumps(fields, separators=(",", ":")).encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
@@ -57,18 +84,22 @@ class AccessLog:
         detail: dict[str, Any] | None = None,
     ) -> None:
         with self.db.atomic():
-            row = self.db.execute(
-                "SELECT id, chain FROM access_log ORDER BY id DESC LIMIT 1"
-            ).fetchone()
-            previous, next_id = (row[1], row[0] + 1) if row else (GENESIS, 1)
+            # The next line follows the sealed head, not merely the last row: after lines were
+            # cut off the end, the new lines keep the gap visible instead of closing it.
+            last, recorded = self.head(), self.head_recorded()
+            newest = max(
+                (h for h in (last, recorded) if h is not None), key=lambda h: h.id, default=None
+            )
+            previous, next_id = (newest.chain, newest.id + 1) if newest else (GENESIS, 1)
             at = now_iso()
             fields = [next_id, at, self.actor, action, obj, case_id, result, self.origin]
             sealed = self.keys.seal("access_log", str(next_id), 1, detail) if detail else None
+            chain = _link(self.keys.log_key, previous, fields, sealed, FORMAT)
             self.db.execute(
-                "INSERT INTO access_log(id, at, actor, action, object, case_id, result, origin, chain, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [*fields, _link(self.keys.log_key, previous, fields), sealed],
+                f"INSERT INTO access_log({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                [*fields, chain, sealed, FORMAT],
             )
+            self._put_head(Head(next_id, chain))
 
     def lines(self, case_id: str | None = None) -> list[LogLine]:
         sql = "SELECT id, at, actor, action, object, case_id, result, origin FROM access_log"
@@ -84,17 +115,82 @@ class AccessLog:
             return None
         return self.keys.open("access_log", str(line_id), 1, row[0])  # type: ignore[no-any-return]
 
+    # -- verification ----------------------------------------------------------------------
     def verify(self) -> int | None:
-        """The id of the first line whose chain does not hold, or None when the log is intact."""
-        previous = GENESIS
-        expected_id = 1
+        """The id of the first line that does not hold, or None when the log is intact.
+
+        A line fails when its link does not match (edited, detail removed or swapped), when an
+        id is missing, when a format-1 line follows a format-2 one (the old format does not
+        cover the detail), and — past the last line — when the sealed head names a newer line
+        than the log has (lines cut off the end): then the first missing id is returned.
+        """
+        previous, expected_id, seen_v2 = GENESIS, 1, False
         for row in self.db.execute(
-            "SELECT id, at, actor, action, object, case_id, result, origin, chain FROM access_log ORDER BY id"
+            f"SELECT {_COLUMNS} FROM access_log ORDER BY id"  # noqa: S608
         ):
-            fields = list(row[:8])
-            if row[0] != expected_id or not hmac.compare_digest(
-                _link(self.keys.log_key, previous, fields), row[8]
-            ):
+            fields, chain, detail, fmt = list(row[:8]), row[8], row[9], int(row[10])
+            seen_v2 = seen_v2 or fmt >= 2
+            if row[0] != expected_id:
+                return expected_id  # the first missing line
+            link = _link(self.keys.log_key, previous, fields, detail, fmt)
+            if (seen_v2 and fmt < 2) or not hmac.compare_digest(link, chain):
                 return int(row[0])
-            previous, expected_id = row[8], expected_id + 1
+            previous, expected_id = chain, expected_id + 1
+        head = self.head_recorded()
+        if head is None:
+            # Every format-2 line updates the head: lines of that format without one means
+            # the head was removed, most likely together with lines at the end.
+            return expected_id if seen_v2 else None
+        if head.id != expected_id - 1 or head.chain != previous:
+            return expected_id if head.id >= expected_id else head.id
         return None
+
+    def head(self) -> Head | None:
+        """The newest line as the log holds it now."""
+        row = self.db.execute(
+            "SELECT id, chain FROM access_log ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return Head(int(row[0]), str(row[1])) if row else None
+
+    def head_recorded(self) -> Head | None:
+        """The newest line as the last `record` sealed it into the vault table."""
+        row = self.db.execute("SELECT value FROM vault WHERE key = ?", [HEAD_KEY]).fetchone()
+        if row is None:
+            return None
+        sealed = crypto.unb64(json.loads(row[0])["sealed"])
+        value = json.loads(self.keys.open_bytes("vault", HEAD_KEY, 1, sealed))
+        return Head(int(value["id"]), str(value["chain"]))
+
+    def _put_head(self, head: Head) -> None:
+        plain = json.dumps({"id": head.id, "chain": head.chain}).encode()
+        value = {"sealed": crypto.b64(self.keys.seal_bytes("vault", HEAD_KEY, 1, plain))}
+        self.db.execute(
+            "INSERT INTO vault(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [HEAD_KEY, json.dumps(value)],
+        )
+
+    def restore_missing_triggers(self) -> list[str]:
+        """Put back the append-only triggers if someone dropped them, and say which were gone.
+
+        The caller records the finding as a log line, so it travels to the office.
+        """
+        missing = missing_access_log_triggers(self.db)
+        if missing:
+            create_access_log_triggers(self.db)
+        return missing
+
+    # -- a new data key ----------------------------------------------------------------------
+    def rechain(self, new: VaultKeys) -> None:
+        """Recompute every link under `new`'s log key and use `new` from now on. Only for a
+        rekey (storage.rekey), which verified the log under the old key first — so a tampered
+        log is never re-chained — re-sealed the details, and holds atomic()."""
+        previous, head = GENESIS, None
+        for row in list(self.db.execute(f"SELECT {_COLUMNS} FROM access_log ORDER BY id")):  # noqa: S608
+            fields, detail, fmt = list(row[:8]), row[9], int(row[10])
+            previous = _link(new.log_key, previous, fields, detail, fmt)
+            self.db.execute("UPDATE access_log SET chain = ? WHERE id = ?", [previous, row[0]])
+            head = Head(int(row[0]), previous)
+        self.keys = new
+        if head is not None:
+            self._put_head(head)

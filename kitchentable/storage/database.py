@@ -22,6 +22,8 @@ import sqlite_utils
 from kitchentable.errors import CorruptDatabase, ProfileExists, ProfileMissing
 
 DB_NAME = "kitchentable.db"
+# The triggers that keep the access log append-only; their absence is reported at unlock.
+ACCESS_LOG_TRIGGERS = ("access_log_no_update", "access_log_no_delete")
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -142,17 +144,29 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             detail BLOB
         )"""
     )
-    # Append-only: SQLite itself refuses to change or remove a log line.
-    for event in ("UPDATE", "DELETE"):
-        db.execute(
-            f"CREATE TRIGGER access_log_no_{event.lower()} BEFORE {event} ON access_log "
-            "BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END"
-        )
+    create_access_log_triggers(db)
     db.execute(
         "CREATE TABLE search_index (token TEXT NOT NULL, case_id TEXT NOT NULL, "
         "PRIMARY KEY (token, case_id)) WITHOUT ROWID"
     )
     db.execute("CREATE INDEX search_index_case ON search_index(case_id)")
+
+
+def create_access_log_triggers(db: sqlite_utils.Database) -> None:
+    """Append-only: SQLite itself refuses to change or remove a log line."""
+    for event in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS access_log_no_{event.lower()} BEFORE {event} "
+            "ON access_log BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END"
+        )
+
+
+def missing_access_log_triggers(db: sqlite_utils.Database) -> list[str]:
+    present = {
+        row[0]
+        for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    }
+    return [name for name in ACCESS_LOG_TRIGGERS if name not in present]
 
 
 def _m002_sync(db: sqlite_utils.Database) -> None:
@@ -186,9 +200,19 @@ def _m002_sync(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m003_bound_seals(db: sqlite_utils.Database) -> None:
+    # From here on a log line's chain link also covers its sealed detail (format 2; the format
+    # is itself inside the link, so a line cannot be passed off as format 1). Sealed rows get
+    # their parents in the associated data at the first unlock (storage.sealed_rows): that
+    # needs the key, which migrations never have. An older app refuses this schema version
+    # instead of reporting every bound row as tampered.
+    db.execute("ALTER TABLE access_log ADD COLUMN format INTEGER NOT NULL DEFAULT 1")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_sync", _m002_sync),
+    ("003_bound_seals", _m003_bound_seals),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -9,7 +9,9 @@ Owns the key hierarchy of a profile:
 
 The wrapped keys and KDF parameters live in the `vault` table of the profile database;
 unlocking gives `VaultKeys`, which seal and open records. The data key is never written
-anywhere unwrapped, and a passphrase change rewraps it (no record is re-encrypted).
+anywhere unwrapped. A passphrase change rewraps it (no record is re-encrypted); a rekey
+(storage.rekey) replaces it and re-seals every record, so an old backup opened with an old
+passphrase reveals nothing written after the rekey.
 
 Repeated wrong passphrases: the first three are free, then a delay that doubles from 5 s up
 to 5 minutes must pass before the next attempt is even tried. The counter is kept in the
@@ -90,25 +92,42 @@ class VaultKeys:
     def log_key(self) -> bytes:
         return crypto.hkdf(self.data_key, "kitchentable/access-log/v1")
 
-    def seal(self, table: str, row_id: str, version: int, value: Any) -> bytes:
+    def seal(
+        self, table: str, row_id: str, version: int, value: Any, parent: str | None = None
+    ) -> bytes:
         plaintext = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return crypto.seal(self.record_key, plaintext, _ad(table, row_id, version))
+        return crypto.seal(self.record_key, plaintext, _ad(table, row_id, version, parent))
 
-    def open(self, table: str, row_id: str, version: int, sealed: bytes | None) -> Any:
+    def open(
+        self,
+        table: str,
+        row_id: str,
+        version: int,
+        sealed: bytes | None,
+        parent: str | None = None,
+    ) -> Any:
         if sealed is None:
             raise TamperedRecord(table=table, row=row_id)
         try:
-            plaintext = crypto.unseal(self.record_key, bytes(sealed), _ad(table, row_id, version))
+            plaintext = crypto.unseal(
+                self.record_key, bytes(sealed), _ad(table, row_id, version, parent)
+            )
         except SealError as exc:
             raise TamperedRecord(table=table, row=row_id) from exc
         return json.loads(plaintext.decode("utf-8"))
 
-    def seal_bytes(self, table: str, row_id: str, version: int, data: bytes) -> bytes:
-        return crypto.seal(self.record_key, data, _ad(table, row_id, version))
+    def seal_bytes(
+        self, table: str, row_id: str, version: int, data: bytes, parent: str | None = None
+    ) -> bytes:
+        return crypto.seal(self.record_key, data, _ad(table, row_id, version, parent))
 
-    def open_bytes(self, table: str, row_id: str, version: int, sealed: bytes) -> bytes:
+    def open_bytes(
+        self, table: str, row_id: str, version: int, sealed: bytes, parent: str | None = None
+    ) -> bytes:
         try:
-            return crypto.unseal(self.record_key, bytes(sealed), _ad(table, row_id, version))
+            return crypto.unseal(
+                self.record_key, bytes(sealed), _ad(table, row_id, version, parent)
+            )
         except SealError as exc:
             raise TamperedRecord(table=table, row=row_id) from exc
 
@@ -116,10 +135,14 @@ class VaultKeys:
         return crypto.blind_index(self.index_key, f"{kind}:{normalised}")
 
 
-def _ad(table: str, row_id: str, version: int) -> bytes:
+def _ad(table: str, row_id: str, version: int, parent: str | None = None) -> bytes:
     # Associated data binds a sealed value to its table, row and version: a value copied to
     # another row, or a version number edited without the value, fails authentication.
-    return f"{table}\x1f{row_id}\x1f{version}".encode()
+    # `parent` binds it to the plaintext columns that place the row (its case, conversation,
+    # role or kind: storage.sealed_rows names them per table), so a row moved to another
+    # case fails too. Tables without a parent keep the original three-part form.
+    base = f"{table}\x1f{row_id}\x1f{version}"
+    return (base if parent is None else f"{base}\x1f{parent}").encode()
 
 
 class KeyStore:
@@ -198,6 +221,16 @@ class KeyStore:
         check_passphrase_strength(new_passphrase)
         with self.db.atomic():
             self._wrap_passphrase(keys.data_key, new_passphrase, kdf_for_environment())
+
+    def replace_data_key(self, new: VaultKeys, passphrase: str) -> None:
+        """Wrap a new data key under `passphrase`, and to the same office recovery key as the
+        old one was (its public key is in the envelope). Caller holds atomic() and has
+        re-sealed every record under the new key (storage.rekey)."""
+        check_passphrase_strength(passphrase)
+        self._wrap_passphrase(new.data_key, passphrase, kdf_for_environment())
+        envelope = self._get("recovery_wrap")
+        if envelope is not None:
+            self._wrap_recovery(new.data_key, crypto.unb64(envelope["recipient"]))
 
     def set_recovery_key(self, keys: VaultKeys, recovery_public: bytes) -> None:
         with self.db.atomic():

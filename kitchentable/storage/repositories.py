@@ -19,9 +19,16 @@ from typing import Any
 import sqlite_utils
 
 from kitchentable.domain.case import Address, BsnSource, Case, CaseStatus, Person, deadline_for
-from kitchentable.errors import NotFound
+from kitchentable.errors import NotFound, TamperedRecord
 from kitchentable.storage.database import now_iso
 from kitchentable.storage.keys import VaultKeys
+from kitchentable.storage.sealed_rows import (
+    answer_id,
+    answer_parent,
+    document_parent,
+    person_parent,
+    plan_parent,
+)
 
 _WORD = re.compile(r"[^\w]+", re.UNICODE)
 
@@ -97,7 +104,13 @@ class Repository:
                     person_id,
                     case_id,
                     stamp,
-                    self.keys.seal("persons", person_id, 1, _person_dict(person)),
+                    self.keys.seal(
+                        "persons",
+                        person_id,
+                        1,
+                        _person_dict(person),
+                        person_parent(case_id, "inhabitant"),
+                    ),
                 ],
             )
             self._index_person(case_id, person)
@@ -116,7 +129,9 @@ class Repository:
         )
 
     def update_person(self, case_id: str, person: Person) -> None:
-        row = self._one("SELECT id, version FROM persons WHERE case_id = ?", case_id, "person")
+        row = self._one(
+            "SELECT id, version, role FROM persons WHERE case_id = ?", case_id, "person"
+        )
         version = row["version"] + 1
         with self.db.atomic():
             self.db.execute(
@@ -124,7 +139,13 @@ class Repository:
                 [
                     version,
                     now_iso(),
-                    self.keys.seal("persons", row["id"], version, _person_dict(person)),
+                    self.keys.seal(
+                        "persons",
+                        row["id"],
+                        version,
+                        _person_dict(person),
+                        person_parent(case_id, row["role"]),
+                    ),
                     row["id"],
                 ],
             )
@@ -161,7 +182,13 @@ class Repository:
     def _case(self, row: dict[str, Any], person_row: dict[str, Any]) -> Case:
         data = self.keys.open("cases", row["id"], row["version"], row["data"])
         person = _person_from(
-            self.keys.open("persons", person_row["id"], person_row["version"], person_row["data"])
+            self.keys.open(
+                "persons",
+                person_row["id"],
+                person_row["version"],
+                person_row["data"],
+                person_parent(person_row["case_id"], person_row["role"]),
+            )
         )
         return Case(
             id=row["id"],
@@ -190,7 +217,7 @@ class Repository:
             params.append(json.dumps(sorted(case_ids)))
         sql = (
             "SELECT c.id, c.external_id, c.melding_date, c.deadline, c.status, c.updated_at, "
-            "c.sync_state, p.id, p.version, p.data "
+            "c.sync_state, p.id, p.version, p.data, p.role "
             "FROM cases c JOIN persons p ON p.case_id = c.id AND p.role = 'inhabitant' "
         )
         # `where` is one of two constants; the ids travel as a parameter.
@@ -207,10 +234,19 @@ class Repository:
         return [
             (
                 dict(zip(names, row[:7], strict=True)),
-                _person_from(self.keys.open("persons", row[7], row[8], row[9])),
+                _person_from(
+                    self.keys.open(
+                        "persons", row[7], row[8], row[9], person_parent(row[0], row[10])
+                    )
+                ),
             )
             for row in cursor
         ]
+
+    def reindex_search(self) -> None:
+        """Recompute every blind-index token (after a new data key). Caller holds atomic()."""
+        for row, person in self.list_people():
+            self._index_person(row["id"], person)
 
     def search(self, text: str) -> set[str]:
         """Case ids whose name (every word), BSN or postcode matches, via the blind index."""
@@ -273,21 +309,26 @@ class Repository:
         )
         return conversation_id
 
-    def _answer_id(self, conversation_id: str, question_id: str) -> str:
-        return self.keys.blind("answer", f"{conversation_id}:{question_id}")[:32]
+    def _conversation_case(self, conversation_id: str) -> str:
+        return str(
+            self._one(
+                "SELECT case_id FROM conversations WHERE id = ?", conversation_id, "conversation"
+            )["case_id"]
+        )
 
     def save_answer(self, conversation_id: str, question_id: str, value: object) -> int:
         """Store one answer (None removes it); returns the new version. Caller holds atomic()."""
-        answer_id = self._answer_id(conversation_id, question_id)
-        row = self.db.execute("SELECT version FROM answers WHERE id = ?", [answer_id]).fetchone()
+        row_id = answer_id(self.keys, conversation_id, question_id)
+        row = self.db.execute("SELECT version FROM answers WHERE id = ?", [row_id]).fetchone()
         version = (row[0] if row else 0) + 1
         stamp = now_iso()
-        sealed = self.keys.seal("answers", answer_id, version, {"q": question_id, "v": value})
+        parent = answer_parent(self._conversation_case(conversation_id), conversation_id)
+        sealed = self.keys.seal("answers", row_id, version, {"q": question_id, "v": value}, parent)
         self.db.execute(
             "INSERT INTO answers(id, conversation_id, version, updated_at, data) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
             "updated_at = excluded.updated_at, data = excluded.data",
-            [answer_id, conversation_id, version, stamp, sealed],
+            [row_id, conversation_id, version, stamp, sealed],
         )
         self.db.execute(
             "UPDATE conversations SET updated_at = ?, version = version + 1 WHERE id = ?",
@@ -302,10 +343,15 @@ class Repository:
 
     def answers(self, conversation_id: str) -> dict[str, object]:
         result: dict[str, object] = {}
-        for answer_id, version, data in self.db.execute(
+        parent = answer_parent(self._conversation_case(conversation_id), conversation_id)
+        for row_id, version, data in self.db.execute(
             "SELECT id, version, data FROM answers WHERE conversation_id = ?", [conversation_id]
         ):
-            opened = self.keys.open("answers", answer_id, version, data)
+            opened = self.keys.open("answers", row_id, version, data, parent)
+            # The row id is a keyed hash of (conversation, question): an answer whose id does
+            # not match the question inside its seal was put there by someone without the key.
+            if answer_id(self.keys, conversation_id, opened.get("q", "")) != row_id:
+                raise TamperedRecord(table="answers", row=row_id)
             if opened.get("v") is not None:
                 result[opened["q"]] = opened["v"]
         return result
@@ -320,7 +366,13 @@ class Repository:
             "INSERT INTO plans(id, case_id, version, updated_at, data) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
             "updated_at = excluded.updated_at, data = excluded.data",
-            [plan_id, case_id, version, now_iso(), self.keys.seal("plans", plan_id, version, plan)],
+            [
+                plan_id,
+                case_id,
+                version,
+                now_iso(),
+                self.keys.seal("plans", plan_id, version, plan, plan_parent(case_id)),
+            ],
         )
         self.db.execute(f"UPDATE cases SET {self._DIRTY} WHERE id = ?", [case_id])  # noqa: S608
         return version
@@ -329,7 +381,9 @@ class Repository:
         row = self.db.execute(
             "SELECT id, version, data FROM plans WHERE case_id = ?", [case_id]
         ).fetchone()
-        return self.keys.open("plans", row[0], row[1], row[2]) if row else None
+        if row is None:
+            return None
+        return self.keys.open("plans", row[0], row[1], row[2], plan_parent(case_id))  # type: ignore[no-any-return]
 
     def put_document(self, case_id: str, kind: str, content: bytes) -> str:
         document_id = str(uuid.uuid4())
@@ -342,7 +396,9 @@ class Repository:
                 kind,
                 now_iso(),
                 len(content),
-                self.keys.seal_bytes("documents", document_id, 1, content),
+                self.keys.seal_bytes(
+                    "documents", document_id, 1, content, document_parent(case_id, kind)
+                ),
             ],
         )
         return document_id
@@ -371,9 +427,17 @@ class Repository:
 
     def get_document(self, document_id: str) -> bytes:
         row = self._one(
-            "SELECT id, version, data FROM documents WHERE id = ?", document_id, "document"
+            "SELECT id, case_id, kind, version, data FROM documents WHERE id = ?",
+            document_id,
+            "document",
         )
-        return self.keys.open_bytes("documents", row["id"], row["version"], row["data"])
+        return self.keys.open_bytes(
+            "documents",
+            row["id"],
+            row["version"],
+            row["data"],
+            document_parent(row["case_id"], row["kind"]),
+        )
 
 
 def _person_dict(person: Person) -> dict[str, Any]:

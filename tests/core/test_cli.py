@@ -127,6 +127,19 @@ def test_passwd_changes_the_passphrase(env: dict[str, str]) -> None:
     kt({**env, "KITCHENTABLE_PASSPHRASE": "nieuwe geheime zin"}, "cases")
 
 
+def test_passwd_rekey_re_encrypts_and_keeps_everything(env: dict[str, str], tmp_path: Path) -> None:
+    kt(env, "init")
+    kt(env, "import", write_json(tmp_path / "in.json", case_document()))
+    result = kt({**env, "KITCHENTABLE_NEW_PASSPHRASE": "nieuwe geheime zin"}, "passwd", "--rekey")
+    assert "Re-encrypting" in result.stderr and "re-encrypted under a new key" in result.stdout
+    assert kt(env, "cases", check=False).returncode == 1
+    new = {**env, "KITCHENTABLE_PASSPHRASE": "nieuwe geheime zin"}
+    listed = json.loads(kt(new, "cases", "--search", "markeerstra", "--json").stdout)
+    assert [c["external_id"] for c in listed] == ["M-2026-0001"]
+    log = kt(new, "log")
+    assert "profile.rekey" in log.stdout
+
+
 def test_messages_are_dutch_by_default(env: dict[str, str]) -> None:
     dutch = {k: v for k, v in env.items() if k != "KITCHENTABLE_LANG"}
     result = kt(dutch, "cases", check=False)

@@ -183,25 +183,32 @@ def test_outbox_keeps_order_and_sequence(profile: Profile) -> None:
 def test_schema_migrations_are_recorded(profile: Profile) -> None:
     assert profile.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     names = [r[0] for r in profile.db.execute("SELECT name FROM _migrations")]
-    assert names == ["001_initial", "002_sync"]
+    assert names == ["001_initial", "002_sync", "003_bound_seals"]
     assert profile.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert profile.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert integrity_ok(profile.db)
 
 
 def test_a_profile_from_before_sync_is_migrated_on_unlock(tmp_path: Path, forms) -> None:
-    from kitchentable.storage import database
-
     folder = tmp_path / "old"
-    first_only = database.MIGRATIONS[:1]
-    original = database.MIGRATIONS
-    database.MIGRATIONS = first_only
-    try:
-        old = Profile.create(folder, "correct horse battery", forms=forms)
+    with Profile.create(folder, "correct horse battery", forms=forms) as old:
         old.import_cases(case_document("M-OLD-1"))
-        old.close()
-    finally:
-        database.MIGRATIONS = original
+    # Take the file back to schema 1, as the first release wrote it.
+    conn = sqlite3.connect(folder / DB_NAME)
+    for statement in (
+        "DROP TRIGGER access_log_no_update",
+        "DROP TRIGGER access_log_no_delete",
+        "ALTER TABLE access_log DROP COLUMN format",
+        "DROP TABLE sync_state",
+        "DROP TABLE sync_cases",
+        "DROP TABLE outbox_wire",
+        "DROP TABLE sync_conflicts",
+        "DELETE FROM _migrations WHERE name != '001_initial'",
+        "PRAGMA user_version = 1",
+    ):
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
     reopened = Profile.unlock(folder, "correct horse battery", forms=forms)
     try:
         assert reopened.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
