@@ -154,7 +154,7 @@ def test_draft_pdf_reads_right_from_outside(planned: Profile, tmp_path: Path) ->
         "Ik mis de hulp bij de tuin.",
         "CONCEPT",
         "M-2026-0412",
-        "14-12-2026",
+        "14 December 2026",
         "Kan niet bukken na de operatie.",
         "mandated officer",
         "Page 1 of",
