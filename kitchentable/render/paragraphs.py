@@ -12,7 +12,7 @@ point fits. Never chooses fonts or shapes glyphs (render.textruns) and never siz
 from __future__ import annotations
 
 import contextlib
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pyphen
@@ -24,6 +24,7 @@ from reportlab.platypus.paraparser import ParaFrag
 from kitchentable.render import textruns as tr
 
 HYPHEN_LANGUAGES = {"nl": "nl_NL", "en": "en_GB"}
+FUZZ = 0.01  # points: a word exactly as wide as its column fits
 
 
 class _Mismatch(Exception):
@@ -178,7 +179,7 @@ def hyphenate(word: tr.Word, limit: float, size: float, face: str, language: str
     """`word` as parts no wider than `limit`, each but the last ending in a hyphen."""
     parts: list[tr.Word] = []
     gap = word.gap
-    while tr.width(word, size) > limit and not any(p.level for p in word.pieces):
+    while tr.width(word, size) > limit + FUZZ and not any(p.level for p in word.pieces):
         text = word.text
         for point in _breaks(text, language):
             head = text[:point] if text[point - 1] == "-" else text[:point] + "-"
@@ -198,7 +199,7 @@ def fit(shaped: tr.Shaped, limit: float, size: float, face: str, language: str) 
     for line in shaped.lines:
         words: list[tr.Word] = []
         for word in line:
-            if tr.width(word, size) > limit:
+            if tr.width(word, size) > limit + FUZZ:
                 words.extend(hyphenate(word, limit, size, face, language))
             else:
                 words.append(word)
@@ -206,14 +207,23 @@ def fit(shaped: tr.Shaped, limit: float, size: float, face: str, language: str) 
     return tr.Shaped(tuple(lines))
 
 
+@lru_cache(maxsize=8192)
+def prepare(
+    text: str, face: str, size: float, width: float | None, language: str
+) -> tuple[str, tuple[tr.Word, ...] | None]:
+    """(markup, the words when some run right to left) for a paragraph: the same answer in
+    the next draft of the plan costs nothing."""
+    shaped = tr.shape(text, face)
+    if width is not None:
+        shaped = fit(shaped, width, size, face, language)
+    words = tuple(w for line in shaped.lines for w in line) if shaped.bidi else None
+    return tr.markup(shaped, face), words
+
+
 def paragraph(
     text: str, style: ParagraphStyle, width: float | None = None, language: str = "nl"
 ) -> Paragraph:
     """`text` (plain, any script) as a Paragraph; `width` is where it will stand, so a word
     wider than that can be hyphenated."""
-    face = style.fontName
-    shaped = tr.shape(text, face)
-    if width is not None:
-        shaped = fit(shaped, width, style.fontSize, face, language)
-    words = [w for line in shaped.lines for w in line] if shaped.bidi else None
-    return BidiParagraph(tr.markup(shaped, face), style, words=words)
+    markup, words = prepare(text, style.fontName, style.fontSize, width, language)
+    return BidiParagraph(markup, style, words=list(words) if words else None)

@@ -134,6 +134,14 @@ def seal_pdf(pdf: bytes, identity: SealIdentity, *, reason: str, location: str, 
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    # pyHanko writes its own name as the XMP pdf:Producer but appends it to an existing
+    # /Producer in the info dictionary; PDF/A wants the two equal, so let it write both.
+    try:
+        info = writer.trailer["/Info"]
+    except KeyError:
+        info = None
+    if info is not None and "/Producer" in info:
+        del info["/Producer"]
     out = _Pdf17Signer(metadata, signer=signer).sign_pdf(writer)
     return bytes(out.getvalue())
 

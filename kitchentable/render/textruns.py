@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -158,11 +158,28 @@ def shape_word(text: str, levels: list[int], face: str, gap: int = 0) -> Word:
     return Word(text, tuple(_piece(name, part, level) for name, level, part in runs), gap)
 
 
+@cache
+def _plain(face: str) -> frozenset[str]:
+    """Characters `face` draws as they are: left to right, no shaping, no other font."""
+    chars = (chr(code) for code in fonts.coverage(face))
+    return frozenset(
+        c
+        for c in chars
+        if unicodedata.bidirectional(c) not in _RTL_CLASSES
+        and not _COMPLEX.match(c)
+        and not _EMOJI.match(c)
+    )
+
+
 @lru_cache(maxsize=4096)
 def shape(text: str, face: str) -> Shaped:
     """`text` in font `face` (a render.fonts name) as words of glyphs, line by line."""
     lines = []
     for line in clean(text).split("\n"):
+        if set(line) <= _plain(face) | {" ", "\t", "\r"}:  # most lines: nothing to do
+            parts = filter(None, _SPACES.split(line))
+            lines.append(tuple(Word(part, (Piece(face, part),)) for part in parts))
+            continue
         levels, base = char_levels(line)
         words = []
         at = 0
@@ -182,11 +199,18 @@ def word_markup(word: Word, face: str) -> str:
     )
 
 
+def _line_markup(line: tuple[Word, ...], face: str) -> str:
+    if all(len(w.pieces) == 1 and w.pieces[0].font == face for w in line):
+        return escape(" ".join(w.pieces[0].glyphs for w in line))
+    return " ".join(word_markup(w, face) for w in line)
+
+
 def markup(shaped: Shaped, face: str) -> str:
     """reportlab paragraph markup: words split by spaces, lines by <br/>, fonts tagged."""
-    return "<br/>".join(" ".join(word_markup(w, face) for w in line) for line in shaped.lines)
+    return "<br/>".join(_line_markup(line, face) for line in shaped.lines)
 
 
+@lru_cache(maxsize=65536)
 def width(word: Word, size: float) -> float:
     return sum(fonts.font(p.font).stringWidth(p.glyphs, size) for p in word.pieces)
 
