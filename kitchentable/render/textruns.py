@@ -15,7 +15,7 @@ import itertools
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 import regex
@@ -33,8 +33,7 @@ _IGNORABLE = frozenset({0x200C, 0x200D, 0xFE0E, 0xFE0F, *range(0xE0020, 0xE0080)
 _COMPLEX = regex.compile(r"[\p{Mn}\p{Me}\p{Mc}\p{Cf}\uFE00-\uFE0F]")
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     """A run of one font and one bidi level inside a word, as characters that font maps to
     the run's glyphs; the glyphs of a right-to-left run stand in visual order already."""
 
@@ -43,8 +42,7 @@ class Piece:
     level: int = 0  # bidi embedding level (odd: right to left)
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     text: str  # logical text
     pieces: tuple[Piece, ...]  # logical order
     gap: int = 0  # bidi level of the space after the word
@@ -63,9 +61,12 @@ class Shaped:
         return any(p.level or w.gap for line in self.lines for w in line for p in w.pieces)
 
 
+_ALIASES = regex.compile("[\U000f0000-\U0010ffff]")
+
+
 def clean(text: str) -> str:
     """User text without the private-use code points render.fonts keeps for shaped glyphs."""
-    return "".join("\ufffd" if ord(c) >= fonts.ALIAS_START else c for c in text)
+    return str(_ALIASES.sub("\ufffd", text))
 
 
 def char_levels(text: str) -> tuple[list[int], int]:
@@ -168,7 +169,7 @@ def _plain(face: str) -> frozenset[str]:
         if unicodedata.bidirectional(c) not in _RTL_CLASSES
         and not _COMPLEX.match(c)
         and not _EMOJI.match(c)
-    )
+    ) | {" ", "\t", "\r"}
 
 
 @lru_cache(maxsize=4096)
@@ -176,7 +177,7 @@ def shape(text: str, face: str) -> Shaped:
     """`text` in font `face` (a render.fonts name) as words of glyphs, line by line."""
     lines = []
     for line in clean(text).split("\n"):
-        if set(line) <= _plain(face) | {" ", "\t", "\r"}:  # most lines: nothing to do
+        if _plain(face).issuperset(line):  # most lines: nothing to shape, one font
             parts = filter(None, _SPACES.split(line))
             lines.append(tuple(Word(part, (Piece(face, part),)) for part in parts))
             continue

@@ -23,6 +23,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.platypus import SimpleDocTemplate
 
 from kitchentable.domain.plan import Signature, SignerRole
+from kitchentable.render import fonts, paragraphs, textruns
 from kitchentable.render.compose import compose
 from kitchentable.render.pdf import BOTTOM, MARGIN_X, TOP, render_document
 from kitchentable.render.seal import seal_pdf
@@ -130,6 +131,17 @@ def test_bench_plan(tmp_path: Path, forms) -> None:
             draft=False,
         )
     )
+
+    def cold() -> bytes:  # nothing cached from an earlier render of the same texts
+        paragraphs.prepare.cache_clear()
+        textruns.shape.cache_clear()
+        textruns.width.cache_clear()
+        return render_document(document)
+
+    cold_ms, _ = _median(cold)
+    start = time.perf_counter()
+    fonts.font(fonts.CJK)  # once per process, when a plan first holds Chinese/Japanese/Korean
+    cjk_load_ms = (time.perf_counter() - start) * 1000
     current = sys.modules["kitchentable.render.pdf"]
     plain_ms = _plain_ms(current, document)
     story_ms, _ = _median(lambda: _story(current, document))
@@ -148,12 +160,17 @@ def test_bench_plan(tmp_path: Path, forms) -> None:
     print(
         f"app layout (furniture, page x of y):    {layout_ms:7.1f} ms  ({layout_ms / plain_ms:.2f}x plain)"
     )
+    print(
+        f"app layout, nothing cached:             {cold_ms:7.1f} ms  ({cold_ms / plain_ms:.2f}x plain)"
+    )
+    print(f"loading the CJK font (once a process):  {cjk_load_ms:7.1f} ms")
     if before is not None:
         print(f"before: plain reportlab, its flowables: {before_plain_ms:7.1f} ms")
         print(f"  before: making its flowables:         {before_story_ms:7.1f} ms")
         print(
             f"before: app layout:                     {before_ms:7.1f} ms"
-            f"  ({before_ms / before_plain_ms:.2f}x its plain; now {layout_ms / before_ms:.2f}x before)"
+            f"  ({before_ms / before_plain_ms:.2f}x its plain; now {layout_ms / before_ms:.2f}x"
+            f" before, {cold_ms / before_ms:.2f}x uncached)"
         )
     print(f"compose (form labels, sections):        {compose_ms:7.1f} ms")
     print(

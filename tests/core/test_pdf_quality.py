@@ -109,6 +109,21 @@ def test_an_arabic_name_is_joined_right_to_left_and_reads_back_in_logical_order(
     assert not isolated & drawn
 
 
+def test_a_right_to_left_phrase_inside_a_dutch_sentence_keeps_its_word_order(
+    tmp_path: Path,
+) -> None:
+    # The period after لكم belongs to the Dutch sentence: the Arabic run still spans all
+    # three words (word order right to left), also when the line breaks inside the run.
+    thanks = "شكرا جزيلا لكم"
+    texts = (f"Hij zegt: {thanks}. Daarna gaat hij naar huis.", f"{thanks}.")
+    rows = ((texts[0], "vandaag"), (texts[1], "gisteren"))
+    narrow = d.Table(("Wat hij zegt", "Wanneer"), rows, widths=(0.15, 0.85))
+    pdf = render_document(document(d.Section("Reactie", (d.Paragraphs(texts), narrow))))
+    flat = " ".join(pdfcheck.text(write(tmp_path, "rtl.pdf", pdf)).split())
+    assert flat.count(thanks) == 4, flat  # as paragraphs, then in a narrow column
+    assert f"Hij zegt: {thanks}" in flat
+
+
 def test_emoji_cjk_and_symbols_keep_their_code_points(
     international: Profile, tmp_path: Path
 ) -> None:
