@@ -161,6 +161,12 @@ def check_pdf(state: _State) -> str:
     return f"{len(pdf) // 1024} KiB"
 
 
+def check_scripts(state: _State) -> str:
+    from kitchentable.render.probe import probe
+
+    return probe()
+
+
 def check_version(state: _State) -> str:
     import io
 
@@ -225,6 +231,7 @@ CHECKS: list[tuple[str, Callable[[_State], str]]] = [
     ("forms", check_forms),
     ("import", check_import),
     ("pdf", check_pdf),
+    ("scripts", check_scripts),
     ("version", check_version),
     ("seal", check_seal),
     ("qt", check_qt),

@@ -134,11 +134,11 @@ def compose(
     facts = [
         (_("Melding"), case.external_id),
         (_("Kind"), kind),
-        (_("Melding date"), format_date(case.melding_date.isoformat())),
-        (_("Deadline (6 weeks)"), format_date(case.deadline.isoformat())),
+        (_("Melding date"), format_date(case.melding_date.isoformat(), lang)),
+        (_("Deadline (6 weeks)"), format_date(case.deadline.isoformat(), lang)),
         (_("Conversation"), conversation),
         (_("Inhabitant"), person.name),
-        (_("Date of birth"), format_date(person.birth_date) if person.birth_date else ""),
+        (_("Date of birth"), format_date(person.birth_date, lang) if person.birth_date else ""),
         (_("BSN"), bsn),
         (_("Address"), person.address.one_line()),
         (_("Consultant"), ", ".join(x for x in (consultant, consultant_role) if x)),
@@ -291,7 +291,7 @@ def _results_table(
             _domain_label(form, r.domain, lang),
             _level_label(form, r.level, lang),
             r.who_what,
-            format_date(r.start_date) if r.start_date else "",
+            format_date(r.start_date, lang) if r.start_date else "",
         )
         for i, r in enumerate(plan.results, start=1)
     )
@@ -337,7 +337,7 @@ def _weighing(plan: SupportPlan, form: Form, lang: str, _: Callable[[str], str])
             (_("Care in kind or personal budget"), result.delivery),
             (
                 _("Evaluation"),
-                format_date(result.evaluation_date) if result.evaluation_date else "",
+                format_date(result.evaluation_date, lang) if result.evaluation_date else "",
             ),
         ):
             if value:
@@ -378,7 +378,9 @@ def _signatures(
                 name=signature.name if signature else default_name,
                 role=(signature.capacity if signature else default_capacity),
                 place=(signature.place if signature else plan.place),
-                date=format_date(signature.date) if signature and signature.date else "",
+                date=format_date(signature.date, plan.language)
+                if signature and signature.date
+                else "",
                 strokes=signature.strokes if signature and signature.signed else None,
             )
         )

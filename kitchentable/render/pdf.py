@@ -1,31 +1,26 @@
 """Drawing a render.document.Document as an A4 PDF with reportlab (platypus).
 
-Owns fonts (DejaVu Sans from resources/fonts, always embedded), page furniture (branding on
-the first page; on every page a header, "page x of y", the document id and the form
-version), the CONCEPT mark on drafts, and turning blocks into flowables that split across
-pages: long values leave table cells (a table row cannot split) and become paragraphs.
-Never decides what is in the plan (render.compose does) and never signs (render.seal).
-Output is deterministic for the same input (reportlab's invariant mode), so golden tests
-can compare it.
+Owns the paragraph styles, the page templates and turning blocks into flowables that split
+across pages: long values leave table cells (a table row cannot split) and become
+paragraphs; table columns are sized from their words (render.tables) so no word breaks
+inside. Text of any script goes through render.paragraphs; page furniture and the draft
+mark are render.pages. The PDF carries its real creation time and the document's language.
+Never decides what is in the plan (render.compose) and never signs (render.seal).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from itertools import pairwise
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
@@ -42,41 +37,22 @@ from reportlab.platypus import (
 )
 
 from kitchentable import __version__
-from kitchentable.paths import resources_dir
 from kitchentable.render import document as d
+from kitchentable.render import pages
+from kitchentable.render.fonts import BOLD, FONT, register_fonts
+from kitchentable.render.pages import GREY, LINE, MARGIN_X, PAGE_H, PAGE_W
+from kitchentable.render.paragraphs import paragraph
+from kitchentable.render.pdfa import language_tag
+from kitchentable.render.tables import column_widths
 
-FONT = "KTSans"
-PAGE_W, PAGE_H = A4
-MARGIN_X = 20 * mm
 TOP, BOTTOM = 28 * mm, 22 * mm
 FIRST_TOP = 36 * mm  # the letterhead
 TEXT_W = PAGE_W - 2 * MARGIN_X
 LONG_VALUE = 350  # characters; longer values leave the table so they can cross a page
-GREY = colors.HexColor("#5b6470")
-LINE = colors.HexColor("#c9d1da")
 SHADE = colors.HexColor("#f1f4f7")
 NO_PADDING = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}
-
-
-@cache
-def register_fonts() -> str:
-    folder = resources_dir() / "fonts"
-    faces = {
-        FONT: "DejaVuSans.ttf",
-        f"{FONT}-Bold": "DejaVuSans-Bold.ttf",
-        f"{FONT}-Italic": "DejaVuSans-Oblique.ttf",
-        f"{FONT}-BoldItalic": "DejaVuSans-BoldOblique.ttf",
-    }
-    for name, file in faces.items():
-        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
-    pdfmetrics.registerFontFamily(
-        FONT,
-        normal=FONT,
-        bold=f"{FONT}-Bold",
-        italic=f"{FONT}-Italic",
-        boldItalic=f"{FONT}-BoldItalic",
-    )
-    return FONT
+CELL_PAD = 4  # left and right padding of data-table cells
+FIELD_PAD = 6  # reportlab's default cell padding, kept by the label/value tables
 
 
 @cache
@@ -89,17 +65,12 @@ def styles() -> dict[str, ParagraphStyle]:
         "body": base,
         # Labels and headings keep with what follows: never alone at the foot of a page.
         "label": ParagraphStyle(
-            "label",
-            parent=base,
-            fontName=f"{FONT}-Bold",
-            fontSize=8.5,
-            textColor=GREY,
-            keepWithNext=1,
+            "label", parent=base, fontName=BOLD, fontSize=8.5, textColor=GREY, keepWithNext=1
         ),
         "value": ParagraphStyle("value", parent=base, spaceAfter=0),
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=GREY),
         "title": ParagraphStyle(
-            "title", parent=base, fontName=f"{FONT}-Bold", fontSize=17, leading=21, spaceAfter=2
+            "title", parent=base, fontName=BOLD, fontSize=17, leading=21, spaceAfter=2
         ),
         "subtitle": ParagraphStyle(
             "subtitle", parent=base, fontSize=10.5, textColor=GREY, spaceAfter=8
@@ -107,7 +78,7 @@ def styles() -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle(
             "h2",
             parent=base,
-            fontName=f"{FONT}-Bold",
+            fontName=BOLD,
             fontSize=12,
             leading=16,
             spaceBefore=10,
@@ -115,18 +86,13 @@ def styles() -> dict[str, ParagraphStyle]:
             keepWithNext=1,
         ),
         "th": ParagraphStyle(
-            "th", parent=base, fontName=f"{FONT}-Bold", fontSize=8.5, leading=11, spaceAfter=0
+            "th", parent=base, fontName=BOLD, fontSize=8.5, leading=11, spaceAfter=0
         ),
         "td": ParagraphStyle("td", parent=base, fontSize=9, leading=12, spaceAfter=0),
         "right": ParagraphStyle(
             "right", parent=base, alignment=TA_RIGHT, fontSize=8, leading=10.5, textColor=GREY
         ),
     }
-
-
-def text(value: str) -> str:
-    """User text as reportlab paragraph markup: escaped, line breaks kept."""
-    return escape(value).replace("\n", "<br/>")
 
 
 class SignatureDrawing(Flowable):
@@ -161,118 +127,47 @@ class SignatureDrawing(Flowable):
                 )
 
 
-class _NumberedCanvas(Canvas):
-    """Delays page output until the end so every page can say "page x of y"."""
-
-    label = "{x} / {y}"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:
-        self._pages.append(dict(self.__dict__))
-        self._startPage()  # type: ignore[attr-defined]  # reportlab internal, stable since 2.x
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self.setFont(FONT, 7.5)
-            self.setFillColor(GREY)
-            self.drawRightString(PAGE_W - MARGIN_X, 11 * mm, self.label.format(x=number, y=total))
-            super().showPage()
-        super().save()
-
-
 class PlanPdf:
     def __init__(self, document: d.Document) -> None:
         self.doc = document
         self.s = styles()
+        self.language = document.meta.language
 
-    # -- page furniture -----------------------------------------------------------------
-    def _furniture(self, canvas: Canvas, first: bool) -> None:
-        meta, brand = self.doc.meta, self.doc.branding
-        canvas.saveState()
-        accent = colors.HexColor(brand.color)
-        canvas.setFillColor(accent)
-        canvas.rect(0, PAGE_H - 6 * mm, PAGE_W, 6 * mm, stroke=0, fill=1)
-        if first:
-            self._letterhead(canvas, accent)
-        else:
-            canvas.setFont(f"{FONT}-Bold", 8.5)
-            canvas.setFillColor(colors.black)
-            canvas.drawString(MARGIN_X, PAGE_H - 15 * mm, brand.municipality)
-            canvas.setFont(FONT, 8.5)
-            canvas.setFillColor(GREY)
-            canvas.drawRightString(
-                PAGE_W - MARGIN_X, PAGE_H - 15 * mm, f"{meta.title} · {meta.header_right}"
-            )
-            canvas.setStrokeColor(LINE)
-            canvas.line(MARGIN_X, PAGE_H - 18 * mm, PAGE_W - MARGIN_X, PAGE_H - 18 * mm)
-        canvas.setStrokeColor(LINE)
-        canvas.line(MARGIN_X, 15 * mm, PAGE_W - MARGIN_X, 15 * mm)
-        canvas.setFont(FONT, 7.5)
-        canvas.setFillColor(GREY)
-        footer = f"{self.doc.labels.get('document', 'Document')} {meta.document_id} · {meta.form}"
-        canvas.drawString(MARGIN_X, 11 * mm, footer)
-        if meta.draft:
-            self._draft_mark(canvas)
-        canvas.restoreState()
+    def para(self, value: str, style: str, width: float | None = TEXT_W) -> Paragraph:
+        """User or catalogue text (never markup) as a paragraph `width` points wide."""
+        return paragraph(value, self.s[style], width, self.language)
 
-    def _letterhead(self, canvas: Canvas, accent: colors.Color) -> None:
-        brand = self.doc.branding
-        top = PAGE_H - 14 * mm
-        x = MARGIN_X
-        if brand.logo_path:
-            canvas.drawImage(
-                brand.logo_path,
-                x,
-                top - 16 * mm,
-                16 * mm,
-                16 * mm,
-                mask="auto",
-                preserveAspectRatio=True,
-            )
-            x += 20 * mm
-        canvas.setFillColor(colors.black)
-        canvas.setFont(f"{FONT}-Bold", 14)
-        canvas.drawString(x, top - 6 * mm, brand.municipality)
-        canvas.setFont(FONT, 9)
-        canvas.setFillColor(accent)
-        canvas.drawString(x, top - 11 * mm, brand.department)
-        canvas.setFillColor(GREY)
-        canvas.setFont(FONT, 8)
-        y = top - 1 * mm
-        for line in (*brand.address, *brand.contact):
-            if line:
-                canvas.drawRightString(PAGE_W - MARGIN_X, y, line)
-                y -= 3.6 * mm
-
-    def _draft_mark(self, canvas: Canvas) -> None:
-        canvas.saveState()
-        canvas.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.13))
-        canvas.setFont(f"{FONT}-Bold", 96)
-        canvas.translate(PAGE_W / 2, PAGE_H / 2)
-        canvas.rotate(45)
-        canvas.drawCentredString(0, -30, self.doc.labels.get("draft", "CONCEPT"))
-        canvas.restoreState()
-        canvas.setFont(f"{FONT}-Bold", 8)
-        canvas.setFillColor(colors.HexColor("#a61b1b"))
-        canvas.drawString(MARGIN_X, 17 * mm, self.doc.labels.get("draft_note", ""))
+    def _grid(
+        self,
+        cells: Sequence[Sequence[tuple[str, str]]],
+        pads: Sequence[float],
+        hints: Sequence[float] = (),
+        total: float = TEXT_W,
+    ) -> tuple[list[list[Flowable | str]], list[float]]:
+        """Rows of (text, style name) as paragraphs in columns sized from their words."""
+        measured = [[(text, self.s[style]) for text, style in row] for row in cells]
+        widths = column_widths(measured, total, pads, hints)
+        rows: list[list[Flowable | str]] = [
+            [
+                self.para(text, style, widths[i] - pads[i]) if text else ""
+                for i, (text, style) in enumerate(row)
+            ]
+            for row in cells
+        ]
+        return rows, widths
 
     # -- flowables ------------------------------------------------------------------------
     def story(self) -> list[Flowable]:
         meta = self.doc.meta
         story: list[Flowable] = [
             NextPageTemplate("later"),
-            Paragraph(text(meta.title), self.s["title"]),
-            Paragraph(text(meta.subtitle), self.s["subtitle"]),
+            self.para(meta.title, "title"),
+            self.para(meta.subtitle, "subtitle"),
             self._facts(),
             Spacer(1, 4 * mm),
         ]
         for section in self.doc.sections:
-            heading = Paragraph(text(section.title), self.s["h2"])
+            heading = self.para(section.title, "h2")
             body = [f for block in section.blocks for f in self._block(block)]
             if section.keep_together:
                 story.append(KeepTogether([heading, *body]))
@@ -281,14 +176,13 @@ class PlanPdf:
         return story
 
     def _facts(self) -> Table:
-        cells = [
-            [Paragraph(text(label), self.s["label"]), Paragraph(text(value), self.s["value"])]
-            for label, value in self.doc.facts
-        ]
+        cells = [[(label, "label"), (value, "value")] for label, value in self.doc.facts]
         half = (len(cells) + 1) // 2
         left, right = cells[:half], cells[half:]
-        rows = [[*left[i], *(right[i] if i < len(right) else ["", ""])] for i in range(half)]
-        table = Table(rows, colWidths=[0.2 * TEXT_W, 0.3 * TEXT_W, 0.2 * TEXT_W, 0.3 * TEXT_W])
+        empty = [("", "value"), ("", "value")]
+        grid = [[*left[i], *(right[i] if i < len(right) else empty)] for i in range(half)]
+        rows, widths = self._grid(grid, [2 * FIELD_PAD] * 4, (0.2, 0.3, 0.2, 0.3))
+        table = Table(rows, colWidths=widths)
         table.setStyle(
             TableStyle(
                 [
@@ -306,8 +200,8 @@ class PlanPdf:
     def _block(self, block: d.Block) -> list[Flowable]:
         match block:
             case d.Paragraphs(texts=texts, label=label):
-                out: list[Flowable] = [Paragraph(text(label), self.s["label"])] if label else []
-                out += [Paragraph(text(t), self.s["body"]) for t in texts if t.strip()]
+                out: list[Flowable] = [self.para(label, "label")] if label else []
+                out += [self.para(t, "body") for t in texts if t.strip()]
                 return out
             case d.Fields(rows=rows):
                 return self._fields(rows)
@@ -318,11 +212,13 @@ class PlanPdf:
 
     def _fields(self, rows: Iterable[tuple[str, str]]) -> list[Flowable]:
         out: list[Flowable] = []
-        pending: list[list[Paragraph]] = []
+        pending: list[list[tuple[str, str]]] = []
 
         def flush() -> None:
             if pending:
-                table = Table(list(pending), colWidths=[0.34 * TEXT_W, 0.66 * TEXT_W])
+                # The label column has no left padding: it lines up with the text.
+                cells, widths = self._grid(pending, [FIELD_PAD, 2 * FIELD_PAD], (0.34, 0.66))
+                table = Table(cells, colWidths=widths)
                 table.setStyle(
                     TableStyle(
                         [
@@ -341,29 +237,20 @@ class PlanPdf:
         for label, value in rows:
             if len(value) > LONG_VALUE or value.count("\n") > 6:
                 flush()
-                out.append(Paragraph(text(label), self.s["label"]))
-                out += [
-                    Paragraph(text(p), self.s["body"]) for p in value.split("\n\n") if p.strip()
-                ]
+                out.append(self.para(label, "label"))
+                out += [self.para(p, "body") for p in value.split("\n\n") if p.strip()]
             else:
-                pending.append(
-                    [
-                        Paragraph(text(label), self.s["label"]),
-                        Paragraph(text(value), self.s["value"]),
-                    ]
-                )
+                pending.append([(label, "label"), (value, "value")])
         flush()
         out.append(Spacer(1, 2 * mm))
         return out
 
     def _table(self, block: d.Table) -> list[Flowable]:
-        widths = block.widths or tuple(1 / len(block.headers) for _ in block.headers)
-        rows = [[Paragraph(text(h), self.s["th"]) for h in block.headers]]
-        rows += [[Paragraph(text(c), self.s["td"]) for c in row] for row in block.rows]
+        grid = [[(h, "th") for h in block.headers]]
+        grid += [[(c, "td") for c in row] for row in block.rows]
+        rows, widths = self._grid(grid, [2 * CELL_PAD] * len(block.headers), block.widths)
         # splitInRow: a cell taller than a page (a long answer in a group) splits too.
-        table = LongTable(
-            rows, colWidths=[w * TEXT_W for w in widths], repeatRows=1, splitByRow=1, splitInRow=1
-        )
+        table = LongTable(rows, colWidths=widths, repeatRows=1, splitByRow=1, splitInRow=1)
         table.setStyle(
             TableStyle(
                 [
@@ -371,41 +258,32 @@ class PlanPdf:
                     ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("GRID", (0, 0), (-1, -1), 0.3, LINE),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                    ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
                     ("TOPPADDING", (0, 0), (-1, -1), 3),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
                 ]
             )
         )
-        out: list[Flowable] = (
-            [Paragraph(text(block.caption), self.s["label"])] if block.caption else []
-        )
+        out: list[Flowable] = [self.para(block.caption, "label")] if block.caption else []
         return [*out, table, Spacer(1, 3 * mm)]
 
     def _signatures(self, block: d.Signatures) -> list[Flowable]:
         column = (TEXT_W - 10 * mm) / 2
+        labels = self.doc.labels
+        width = column + 5 * mm - FIELD_PAD  # no left padding
         cells = []
         for sig in block.blocks:
-            labels = self.doc.labels
-            cell = [
-                Paragraph(text(sig.heading), self.s["th"]),
+            cell: list[Flowable] = [
+                self.para(sig.heading, "th", width),
                 Spacer(1, 2 * mm),
                 SignatureDrawing(sig.strokes, column - 4 * mm, 22 * mm),
-                Paragraph(text(f"{labels.get('name', 'Name')}: {sig.name}"), self.s["td"]),
+                self.para(f"{labels.get('name', 'Name')}: {sig.name}", "td", width),
             ]
             if sig.role:
-                cell.append(
-                    Paragraph(text(f"{labels.get('role', 'Role')}: {sig.role}"), self.s["td"])
-                )
-            cell.append(
-                Paragraph(
-                    text(
-                        f"{labels.get('place_date', 'Place and date')}: {sig.place} {sig.date}".rstrip()
-                    ),
-                    self.s["td"],
-                )
-            )
+                cell.append(self.para(f"{labels.get('role', 'Role')}: {sig.role}", "td", width))
+            place_date = f"{labels.get('place_date', 'Place and date')}: {sig.place} {sig.date}"
+            cell.append(self.para(place_date.rstrip(), "td", width))
             cells.append(cell)
         table = Table([cells], colWidths=[column + 5 * mm] * len(cells))
         table.setStyle(
@@ -420,7 +298,7 @@ class PlanPdf:
         out: list[Flowable] = [KeepTogether([table])]
         if block.note:
             out.append(Spacer(1, 3 * mm))
-            out.append(Paragraph(text(block.note), self.s["small"]))
+            out.append(self.para(block.note, "small"))
         return out
 
     # -- output ---------------------------------------------------------------------------
@@ -439,23 +317,29 @@ class PlanPdf:
             subject=meta.subject,
             creator=f"Kitchentable {__version__}",
             producer=f"Kitchentable {__version__} (reportlab)",
-            lang=meta.language,
-            invariant=1,
+            lang=language_tag(meta.language),
+            # Not invariant: the file says when it was made (golden tests compare its text).
+            invariant=0,
             initialFontName=FONT,
         )
         first = Frame(
             MARGIN_X, BOTTOM, TEXT_W, PAGE_H - FIRST_TOP - BOTTOM, id="first", **NO_PADDING
         )
         later = Frame(MARGIN_X, BOTTOM, TEXT_W, PAGE_H - TOP - BOTTOM, id="later", **NO_PADDING)
+        document = self.doc
         template.addPageTemplates(
             [
-                PageTemplate("first", [first], onPage=lambda c, _doc: self._furniture(c, True)),
-                PageTemplate("later", [later], onPage=lambda c, _doc: self._furniture(c, False)),
+                PageTemplate(
+                    "first", [first], onPage=lambda c, _doc: pages.furniture(c, document, True)
+                ),
+                PageTemplate(
+                    "later", [later], onPage=lambda c, _doc: pages.furniture(c, document, False)
+                ),
             ]
         )
         page_label = self.doc.labels.get("page", "Page {x} of {y}")
 
-        class Numbered(_NumberedCanvas):
+        class Numbered(pages.NumberedCanvas):
             label = page_label
 
         template.build(self.story(), canvasmaker=Numbered)

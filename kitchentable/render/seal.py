@@ -23,7 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.constants import ESIC_EXTENSION_1
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -95,6 +97,19 @@ def _asn1_cert(pem: bytes) -> asn1_x509.Certificate:
     return certificate
 
 
+class _Pdf17Signer(signers.PdfSigner):
+    """pyHanko's signer, declaring only the PAdES (ESIC) extension to PDF 1.7.
+
+    pyHanko also declares ISO/TS 32002 for an ECDSA P-256 key, an extension to PDF 2.0 that
+    moves the catalog to /Version 2.0; the plan is PDF/A-2b, which is PDF 1.7, and ECDSA on
+    P-256 is allowed there by PAdES (ETSI EN 319 142-1) without any PDF 2.0 declaration."""
+
+    def register_extensions(self, pdf_out: BasePdfFileWriter, *, md_algorithm: str) -> None:
+        if self.signature_meta.subfilter == fields.SigSeedSubFilter.PADES:
+            pdf_out.ensure_output_version(version=(1, 7))
+            pdf_out.register_extension(ESIC_EXTENSION_1)
+
+
 def seal_pdf(pdf: bytes, identity: SealIdentity, *, reason: str, location: str, name: str) -> bytes:
     """Append a PAdES-B-B signature over the whole document (an incremental update)."""
     key = serialization.load_pem_private_key(identity.key_pem, password=None)
@@ -119,7 +134,15 @@ def seal_pdf(pdf: bytes, identity: SealIdentity, *, reason: str, location: str, 
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = signers.sign_pdf(writer, metadata, signer=signer)
+    # pyHanko writes its own name as the XMP pdf:Producer but appends it to an existing
+    # /Producer in the info dictionary; PDF/A wants the two equal, so let it write both.
+    try:
+        info = writer.trailer["/Info"]
+    except KeyError:
+        info = None
+    if info is not None and "/Producer" in info:
+        del info["/Producer"]
+    out = _Pdf17Signer(metadata, signer=signer).sign_pdf(writer)
     return bytes(out.getvalue())
 
 

@@ -1,21 +1,47 @@
-"""Answers as people read them: option labels, ja/nee, dd-mm-jjjj, units, masked BSN.
+"""Answers as people read them: option labels, ja/nee, dates in words, units, masked BSN.
 
 Owns formatting a stored answer for a document in one language, using the question it
-answers. Pure functions; the composer and the UI both use them.
+answers. Every date in a plan reads the same way, written out as Dutch (and English)
+letters from the government write it: "30 november 2026" ("30 November 2026"); also a date
+a form computes (add_days) or one inside a repeating group. Pure functions; the composer
+uses them.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from kitchentable.formengine.model import Question, QuestionType
+from kitchentable.i18n import N_, translator
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Month names through the catalogue (Dutch in lower case, as Dutch writes them).
+MONTHS = (
+    N_("January"),
+    N_("February"),
+    N_("March"),
+    N_("April"),
+    N_("May"),
+    N_("June"),
+    N_("July"),
+    N_("August"),
+    N_("September"),
+    N_("October"),
+    N_("November"),
+    N_("December"),
+)
 
 
-def format_date(value: object) -> str:
+def format_date(value: object, language: str = "nl") -> str:
+    """An ISO date (or a date) as "30 november 2026", held together by no-break spaces so a
+    narrow column never splits it; anything else as it is."""
     try:
-        return date.fromisoformat(str(value)).strftime("%d-%m-%Y")
+        day = value if isinstance(value, date) else date.fromisoformat(str(value))
     except ValueError:
         return str(value)
+    month = translator(language)(MONTHS[day.month - 1])
+    return f"{day.day}\u00a0{month}\u00a0{day.year}"
 
 
 def mask_bsn(bsn: str) -> str:
@@ -42,7 +68,7 @@ def format_value(question: Question, value: object, language: str) -> str:  # no
         case QuestionType.YESNO:
             return yes_no(value, language)
         case QuestionType.DATE:
-            return format_date(value)
+            return format_date(value, language)
         case QuestionType.CHOICE:
             option = question.option(str(value))
             return option.label.get(language) if option else str(value)
@@ -62,6 +88,8 @@ def format_value(question: Question, value: object, language: str) -> str:  # no
         ) and not isinstance(value, bool):
             unit = f" {question.unit.get(language)}" if question.unit else ""
             return _number(value, language) + unit
+        case QuestionType.COMPUTED if isinstance(value, str) and ISO_DATE.fullmatch(value):
+            return format_date(value, language)  # add_days(...)
         case QuestionType.BSN:
             return mask_bsn(str(value))
         case QuestionType.GROUP:
