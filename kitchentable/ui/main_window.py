@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kitchentable.i18n import _, language
+from kitchentable.config import ConsultantRole, Settings
+from kitchentable.i18n import _, language, ngettext
 from kitchentable.ui.about import AboutDialog
-from kitchentable.ui.autolock import IdleWatcher
+from kitchentable.ui.autolock import IdleWatcher, LockWarning
 from kitchentable.ui.caselist_page import CaseListPage
 from kitchentable.ui.conversation.page import ConversationPage
 from kitchentable.ui.errors import show_error
@@ -43,7 +44,6 @@ from kitchentable.ui.translations import apply_language
 from kitchentable.ui.unlock import UnlockScreen
 
 if TYPE_CHECKING:
-    from kitchentable.config import Settings
     from kitchentable.formengine.loader import FormRegistry
 
 
@@ -75,8 +75,9 @@ class MainWindow(QMainWindow):
         starting = QLabel(_("Starting…"), self.stack)
         starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(starting)
-        self.idle = IdleWatcher(idle_ms or 5 * 60_000, self)
+        self.idle = IdleWatcher(idle_ms or Settings.auto_lock_minutes * 60_000, self)
         self.idle.idle.connect(lambda: self.lock(automatic=True))
+        self.lock_warning = LockWarning(self.idle, self)
         self.sync = SyncController(self.session, self)
         self.sync.open_case = lambda: (
             self.conversation.opened.case.id if self.conversation else None
@@ -151,7 +152,16 @@ class MainWindow(QMainWindow):
         self.catalogue_action.triggered.connect(self.show_catalogue)
         sync_menu.addAction(self.catalogue_action)
         self._sync_changed()
-        view_menu = bar.addMenu(_("&Language"))
+        self._build_settings_menu()
+        help_menu = bar.addMenu(_("&Help"))
+        self.about_action = QAction(_("&About Kitchentable"), self)
+        self.about_action.triggered.connect(self.show_about)
+        self.about_action.setEnabled(self.cases is not None)
+        help_menu.addAction(self.about_action)
+
+    def _build_settings_menu(self) -> None:
+        settings_menu = self.menuBar().addMenu(_("S&ettings"))
+        language_menu = settings_menu.addMenu(_("&Language"))
         group = QActionGroup(self)
         for code, name in (("nl", "Nederlands"), ("en", "English")):
             action = QAction(name, self)
@@ -159,17 +169,54 @@ class MainWindow(QMainWindow):
             action.setChecked(language() == code)
             action.triggered.connect(lambda _c=False, c=code: self.switch_language(c))
             group.addAction(action)
-            view_menu.addAction(action)
-        help_menu = bar.addMenu(_("&Help"))
-        self.about_action = QAction(_("&About Kitchentable"), self)
-        self.about_action.triggered.connect(self.show_about)
-        self.about_action.setEnabled(self.cases is not None)
-        help_menu.addAction(self.about_action)
+            language_menu.addAction(action)
+        self.role_menu = settings_menu.addMenu(_("You &work under"))
+        self.role_menu.setToolTipsVisible(True)
+        roles = QActionGroup(self)
+        for role, name in (
+            (ConsultantRole.WMO, _("Wmo (support at home)")),
+            (ConsultantRole.JEUGD, _("Jeugdwet (youth and family)")),
+        ):
+            action = QAction(name, self)
+            action.setCheckable(True)
+            action.setData(role)
+            action.setToolTip(_("Chooses the form a new case starts with."))
+            action.triggered.connect(lambda _c=False, r=role: self.switch_role(r))
+            roles.addAction(action)
+            self.role_menu.addAction(action)
+        settings_menu.addSeparator()
+        self.lock_time_action = settings_menu.addAction("")
+        self.lock_time_action.setEnabled(False)  # information: the office and IT set it
+        self._show_settings()
 
     def _set_unlocked(self, unlocked: bool) -> None:
         self.lock_action.setEnabled(unlocked)
         self.about_action.setEnabled(unlocked)
+        self._show_settings()
         self._sync_changed()
+
+    def _show_settings(self) -> None:
+        """The settings menu shows the profile's role and auto-lock time once unlocked."""
+        unlocked = self.settings is not None and self.lock_action.isEnabled()
+        self.role_menu.setEnabled(unlocked)
+        for action in self.role_menu.actions():
+            action.setChecked(unlocked and action.data() == self.settings.consultant_role)
+        minutes = max(1, round(self.idle.idle_ms / 60_000))
+        self.lock_time_action.setVisible(unlocked)
+        self.lock_time_action.setText(
+            ngettext(
+                "Locks after {n} minute without use",
+                "Locks after {n} minutes without use",
+                minutes,
+            ).format(n=minutes)
+        )
+
+    def switch_role(self, role: ConsultantRole) -> None:
+        if self.settings is None or not self.lock_action.isEnabled():
+            return
+        self.settings = self.settings.updated(consultant_role=role)
+        self.session.op(self, lambda p: p.update_settings(consultant_role=role)).run_in_background()
+        self._show_settings()
 
     def _show(self, page: QWidget) -> None:
         if self.stack.indexOf(page) < 0:
@@ -319,7 +366,8 @@ class MainWindow(QMainWindow):
             return
 
         def show(forms: list[Any]) -> None:
-            dialog = NewCaseDialog(self.session, forms, self)
+            role = self.settings.consultant_role if self.settings else ConsultantRole.WMO
+            dialog = NewCaseDialog(self.session, forms, role, self)
             dialog.created.connect(self.open_case)
             dialog.open()
 
@@ -348,6 +396,7 @@ class MainWindow(QMainWindow):
             idle_ms = max(1, standing.auto_lock_minutes) * 60_000
             if idle_ms != self.idle.idle_ms:
                 self.idle.set_idle_ms(idle_ms)
+                self._show_settings()
         self.sync_status.setText(self.sync.status_text() if unlocked else "")
         if hasattr(self, "sync_now_action"):
             enrolled, active = self.sync.enrolled, self.sync.active
@@ -439,6 +488,7 @@ class MainWindow(QMainWindow):
         apply_language(code)
         self.setWindowTitle(_("Kitchentable"))
         self._build_menus()
+        self.lock_warning.retranslate()
 
     def switch_language(self, code: str) -> None:
         if code == language():

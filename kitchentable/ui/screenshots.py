@@ -4,7 +4,9 @@
 
 Creates a throw-away demo profile in a temporary folder, starts the real main window
 offscreen, unlocks it with the demo passphrase and saves PNGs (01-unlock, 02-cases,
-03-conversation, and with --all-sections one per section). Owns nothing the app uses; it
+03-conversation, and with --all-sections one per section, 05-lock-warning as it shows half
+a minute before the auto-lock, 06-new-case-problems: the new-case dialog after 'Create' with
+several wrong fields). Owns nothing the app uses; it
 never touches the consultant's own profile.
 """
 
@@ -17,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def _wait(app: object, condition: Callable[[], bool], seconds: float = 20.0) -> None:
@@ -52,6 +55,32 @@ def make_demo_profile(folder: Path) -> Path:
         with Profile.create(folder, DEMO_PASSPHRASE, settings=settings, origin="demo") as profile:
             profile.import_cases(document)
         return folder
+
+
+def _lock_warning(app: object, window: Any, file: Path) -> None:
+    """The warning as it shows 30 s before locking (a one-minute idle time: half a minute)."""
+    window.idle.set_idle_ms(60_000)
+    _wait(app, window.lock_warning.isVisible, seconds=45)
+    window.grab().save(str(file))
+    window.idle.poke()
+
+
+def _new_case_problems(app: object, window: Any, file: Path) -> None:
+    from kitchentable.ui.new_case import NewCaseDialog
+
+    window.show_cases()
+    window.new_case()
+    _wait(app, lambda: bool(window.findChildren(NewCaseDialog)))
+    dialog = window.findChildren(NewCaseDialog)[0]
+    dialog.melding_date.edit.setText("30-11-1789")
+    dialog.name.setText("")
+    dialog.birth_date.edit.setText("31-02-1950")
+    dialog.bsn.setText("123456789")
+    dialog.postcode.setText("96411")
+    dialog.check()
+    _wait(app, lambda: True)
+    dialog.grab().save(str(file))
+    dialog.reject()
 
 
 def main(argv: list[str]) -> int:
@@ -102,6 +131,8 @@ def main(argv: list[str]) -> int:
                 conversation.show_section(section_id)
                 _wait(app, lambda: True)
                 window.grab().save(str(out / f"04-section-{number:02d}-{section_id}.png"))
+        _lock_warning(app, window, out / "05-lock-warning.png")
+        _new_case_problems(app, window, out / "06-new-case-problems.png")
         window.close()
         _wait(app, lambda: True)
     print(f"screenshots in {out}")
