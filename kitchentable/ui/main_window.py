@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -47,6 +47,20 @@ if TYPE_CHECKING:
     from kitchentable.formengine.loader import FormRegistry
 
 
+# Room for the title bar, which the available geometry of a screen does not include.
+TITLE_BAR = 48
+
+
+def first_geometry(available: QRect) -> QRect:
+    """1200 x 800 where it fits, else as much of the screen as there is (a 1366 x 768 laptop
+    with a panel has about 700 pixels for the window), centred on it."""
+    size = QSize(min(1200, available.width() - 32), min(800, available.height() - TITLE_BAR))
+    geometry = QRect(QPoint(0, 0), size)
+    geometry.moveCenter(available.center())
+    geometry.moveTop(max(available.top() + TITLE_BAR - 8, geometry.top()))
+    return geometry
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -59,7 +73,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(_("Kitchentable"))
-        self.resize(1200, 800)
+        self.setGeometry(first_geometry(self.screen().availableGeometry()))
         self.session = Session(path, forms, demo)
         self.settings: Settings | None = None
         self.probe_result: Probe | None = None
