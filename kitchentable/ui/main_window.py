@@ -5,8 +5,9 @@ where the consultant was, close the vault, destroy every widget with plaintext, 
 unlock screen) and resuming (rebuild the pages and put the consultant back: case, section,
 field, cursor, and the text being typed), the language switch (the same remember-rebuild-
 resume path), closing without losing anything, the busy indicator, and wiring sync in:
-the status-bar line, the Synchronise menu, the check-in rule (no case opens while it holds)
-and a revoked laptop's return to the first-run screen. Never touches storage (the Session's
+the status-bar line, what the Synchronise menu offers (ui/menus.py builds the menus), the
+check-in rule (no case opens while it holds) and a revoked laptop's return to the first-run
+screen. Never touches storage (the Session's
 worker tasks do) and never lays out a page's contents.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -28,12 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from kitchentable.config import ConsultantRole, Settings
-from kitchentable.i18n import _, language, ngettext
+from kitchentable.i18n import _, language
 from kitchentable.ui.about import AboutDialog
 from kitchentable.ui.autolock import IdleWatcher, LockWarning
 from kitchentable.ui.caselist_page import CaseListPage
 from kitchentable.ui.conversation.page import ConversationPage
 from kitchentable.ui.errors import show_error
+from kitchentable.ui.menus import MainMenus, MenuActions
 from kitchentable.ui.new_case import NewCaseDialog
 from kitchentable.ui.plan.plan_page import PlanPage
 from kitchentable.ui.session import OpenedConversation, Probe, Session, profile_present
@@ -101,7 +103,21 @@ class MainWindow(QMainWindow):
         self.sync.blocked_changed.connect(self._blocked_changed)
         self.sync.revoked.connect(self._revoked)
         self._build_status_bar()
-        self._build_menus()
+        self.menus = MainMenus(
+            self,
+            MenuActions(
+                lock=lambda: self.lock(automatic=False),
+                quit=self.close,
+                sync_now=lambda: self.sync.sync(manual=True),
+                connect=lambda: open_connect(self.sync, self),
+                conflicts=lambda: open_conflicts(self.sync, self),
+                catalogue=self.show_catalogue,
+                language=self.switch_language,
+                role=self.switch_role,
+                about=self.show_about,
+            ),
+        )
+        self._sync_changed()
         # The unlock screen shows at once when the profile file is there; the probe (on the
         # worker, which also loads the core) then adds the demo hint or a pending delay.
         if profile_present(path):
@@ -135,102 +151,24 @@ class MainWindow(QMainWindow):
             self._busy_timer.stop()
             self.busy.hide()
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        bar.clear()
-        file_menu = bar.addMenu(_("&File"))
-        self.lock_action = QAction(_("&Lock"), self)
-        self.lock_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
-        self.lock_action.triggered.connect(lambda: self.lock(automatic=False))
-        self.lock_action.setEnabled(self.cases is not None)
-        file_menu.addAction(self.lock_action)
-        file_menu.addSeparator()
-        quit_action = QAction(_("&Quit"), self)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        sync_menu = bar.addMenu(_("S&ynchronise"))  # Alt+S is the case list's button
-        self.sync_now_action = QAction(_("&Synchronise now"), self)
-        self.sync_now_action.setShortcut(QKeySequence("F5"))
-        self.sync_now_action.triggered.connect(lambda: self.sync.sync(manual=True))
-        sync_menu.addAction(self.sync_now_action)
-        self.connect_action = QAction(_("&Connect to the office…"), self)
-        self.connect_action.triggered.connect(lambda: open_connect(self.sync, self))
-        sync_menu.addAction(self.connect_action)
-        self.conflicts_action = QAction(_("&Resolve conflicts…"), self)
-        self.conflicts_action.triggered.connect(lambda: open_conflicts(self.sync, self))
-        sync_menu.addAction(self.conflicts_action)
-        sync_menu.addSeparator()
-        self.catalogue_action = QAction(_("Sociale &kaart…"), self)
-        self.catalogue_action.setShortcut(QKeySequence("Ctrl+K"))
-        self.catalogue_action.triggered.connect(self.show_catalogue)
-        sync_menu.addAction(self.catalogue_action)
-        self._sync_changed()
-        self._build_settings_menu()
-        help_menu = bar.addMenu(_("&Help"))
-        self.about_action = QAction(_("&About Kitchentable"), self)
-        self.about_action.triggered.connect(self.show_about)
-        self.about_action.setEnabled(self.cases is not None)
-        help_menu.addAction(self.about_action)
-
-    def _build_settings_menu(self) -> None:
-        settings_menu = self.menuBar().addMenu(_("S&ettings"))
-        language_menu = settings_menu.addMenu(_("&Language"))
-        group = QActionGroup(self)
-        for code, name in (("nl", "Nederlands"), ("en", "English")):
-            action = QAction(name, self)
-            action.setCheckable(True)
-            action.setChecked(language() == code)
-            action.triggered.connect(lambda _c=False, c=code: self.switch_language(c))
-            group.addAction(action)
-            language_menu.addAction(action)
-        self.role_menu = settings_menu.addMenu(_("You &work under"))
-        self.role_menu.setToolTipsVisible(True)
-        roles = QActionGroup(self)
-        for role, name in (
-            (ConsultantRole.WMO, _("Wmo (support at home)")),
-            (ConsultantRole.JEUGD, _("Jeugdwet (youth and family)")),
-        ):
-            action = QAction(name, self)
-            action.setCheckable(True)
-            action.setData(role)
-            action.setToolTip(_("Chooses the form a new case starts with."))
-            action.triggered.connect(lambda _c=False, r=role: self.switch_role(r))
-            roles.addAction(action)
-            self.role_menu.addAction(action)
-        settings_menu.addSeparator()
-        self.lock_time_action = settings_menu.addAction("")
-        self.lock_time_action.setEnabled(False)  # information: the office and IT set it
-        self._show_settings()
-
     def _set_unlocked(self, unlocked: bool) -> None:
-        self.lock_action.setEnabled(unlocked)
-        self.about_action.setEnabled(unlocked)
-        self._show_settings()
+        self.menus.show_unlocked(unlocked, self.settings, self.idle.idle_ms)
         self._sync_changed()
-
-    def _show_settings(self) -> None:
-        """The settings menu shows the profile's role and auto-lock time once unlocked."""
-        unlocked = self.settings is not None and self.lock_action.isEnabled()
-        self.role_menu.setEnabled(unlocked)
-        for action in self.role_menu.actions():
-            action.setChecked(unlocked and action.data() == self.settings.consultant_role)
-        minutes = max(1, round(self.idle.idle_ms / 60_000))
-        self.lock_time_action.setVisible(unlocked)
-        self.lock_time_action.setText(
-            ngettext(
-                "Locks after {n} minute without use",
-                "Locks after {n} minutes without use",
-                minutes,
-            ).format(n=minutes)
-        )
 
     def switch_role(self, role: ConsultantRole) -> None:
-        if self.settings is None or not self.lock_action.isEnabled():
+        if self.settings is None or not self.menus.unlocked:
             return
         self.settings = self.settings.updated(consultant_role=role)
         self.session.op(self, lambda p: p.update_settings(consultant_role=role)).run_in_background()
-        self._show_settings()
+        self.menus.show_unlocked(True, self.settings, self.idle.idle_ms)
+
+    @property
+    def lock_action(self) -> QAction:
+        return self.menus.lock_action
+
+    @property
+    def about_action(self) -> QAction:
+        return self.menus.about_action
 
     def _show(self, page: QWidget) -> None:
         if self.stack.indexOf(page) < 0:
@@ -410,17 +348,15 @@ class MainWindow(QMainWindow):
             idle_ms = max(1, standing.auto_lock_minutes) * 60_000
             if idle_ms != self.idle.idle_ms:
                 self.idle.set_idle_ms(idle_ms)
-                self._show_settings()
+                self.menus.show_unlocked(self.menus.unlocked, self.settings, idle_ms)
         self.sync_status.setText(self.sync.status_text() if unlocked else "")
-        if hasattr(self, "sync_now_action"):
-            enrolled, active = self.sync.enrolled, self.sync.active
-            self.sync_now_action.setEnabled(active and enrolled and not self.sync.running)
-            self.connect_action.setEnabled(active and not enrolled)
-            self.conflicts_action.setEnabled(
-                active
-                and not self.sync.blocked
-                and bool(self.sync.view.standing and self.sync.view.standing.status.conflicts)
-            )
+        self.menus.show_sync(
+            active=self.sync.active,
+            enrolled=self.sync.enrolled,
+            running=self.sync.running,
+            conflicts=not self.sync.blocked
+            and bool(self.sync.view.standing and self.sync.view.standing.status.conflicts),
+        )
 
     def _reload_cases(self) -> None:
         if self.cases is not None:
@@ -501,7 +437,7 @@ class MainWindow(QMainWindow):
     def _apply_language(self, code: str) -> None:
         apply_language(code)
         self.setWindowTitle(_("Kitchentable"))
-        self._build_menus()
+        self.menus.build()
         self.lock_warning.retranslate()
 
     def switch_language(self, code: str) -> None:

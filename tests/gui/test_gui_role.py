@@ -76,12 +76,12 @@ def test_the_settings_menu_shows_and_changes_the_role(
     qtbot, open_window, profile_path: Path, case_ids, gui_forms
 ) -> None:
     window = open_window(profile_path)
-    assert not window.role_menu.isEnabled(), "locked: nothing to show"
+    assert not window.menus.role_menu.isEnabled(), "locked: nothing to show"
     unlock(qtbot, window)
-    checked = [a.data() for a in window.role_menu.actions() if a.isChecked()]
+    checked = [a.data() for a in window.menus.role_menu.actions() if a.isChecked()]
     assert checked == [ConsultantRole.WMO]
-    assert window.lock_time_action.isVisible()
-    jeugd = next(a for a in window.role_menu.actions() if a.data() == ConsultantRole.JEUGD)
+    assert window.menus.lock_time_action.isVisible()
+    jeugd = next(a for a in window.menus.role_menu.actions() if a.data() == ConsultantRole.JEUGD)
     jeugd.trigger()
     qtbot.waitUntil(
         lambda: profile_settings(profile_path).consultant_role is ConsultantRole.JEUGD,
@@ -93,7 +93,7 @@ def test_the_settings_menu_shows_and_changes_the_role(
     assert dialog.form_choice.currentData() == "jeugd-gezinsplan"
     dialog.reject()
     window.lock_action.trigger()
-    assert not window.role_menu.isEnabled()
+    assert not window.menus.role_menu.isEnabled()
     unlock(qtbot, window)
-    checked = [a.data() for a in window.role_menu.actions() if a.isChecked()]
+    checked = [a.data() for a in window.menus.role_menu.actions() if a.isChecked()]
     assert checked == [ConsultantRole.JEUGD]
