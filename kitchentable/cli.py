@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kitchentable import __version__, demo
+from kitchentable import __version__
 from kitchentable.config import Settings
 from kitchentable.errors import FormErrors, KitchentableError
 from kitchentable.i18n import _, set_language
@@ -524,7 +524,10 @@ def _sync_commands(
     p.add_argument("--keep", nargs=2, metavar=("ID", "mine|theirs"), help=_("resolve one conflict"))
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit per outcome
+def main(  # noqa: PLR0911 - one exit per outcome
+    argv: Sequence[str] | None = None, app: Callable[[argparse.Namespace], int] | None = None
+) -> int:
+    """Run a command; without one, `app(args)` starts the desktop app (help when there is none)."""
     set_language()
     logfile = setup_logging()
     parser = build_parser()
@@ -538,10 +541,11 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit 
             from kitchentable.presets import installation_presets
 
             installation_presets()  # a broken presets.json: its sentence, exit 1 (the app shows a dialog)
-        if args.demo and not getattr(args, "func", None):
-            return demo.run(args)
         if not getattr(args, "func", None):
-            return demo.run_app(args)
+            if app is None:
+                parser.print_help()
+                return EXIT_USAGE
+            return app(args)  # the desktop app (kitchentable.__main__.launch)
         return int(args.func(args))
     except KitchentableError as exc:
         log.info("command failed: %s", exc.code)

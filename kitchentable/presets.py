@@ -10,8 +10,9 @@ found wins:
    /Library/Application Support/Kitchentable/presets.json (macOS; a signed app bundle cannot
    be changed after signing), /etc/kitchentable/presets.json (Linux).
 
-Keys (all optional): office_url, auto_lock_minutes, language, branding (a municipality.json,
-relative to presets.json), and a free-text comment. An unknown key is an error, not a
+Keys (all optional): office_url, auto_lock_minutes, language, consultant_role (wmo | jeugd:
+the default form of a new case), branding (a municipality.json, relative to presets.json),
+and a free-text comment. An unknown key is an error, not a
 silent no-op, so a typo cannot quietly leave a laptop at the default.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kitchentable.config import Settings
+from kitchentable.config import ConsultantRole, Settings
 from kitchentable.errors import KitchentableError
 from kitchentable.i18n import LANGUAGES
 from kitchentable.paths import APP_NAME
@@ -56,6 +57,7 @@ class Presets:
     office_url: str | None = None
     auto_lock_minutes: int | None = None
     language: str | None = None
+    consultant_role: ConsultantRole | None = None
     branding: Path | None = None  # a municipality.json; its logo is relative to it
     source: Path | None = None  # the file these came from, None when there is none
 
@@ -73,13 +75,16 @@ class Presets:
             changes["auto_lock_minutes"] = self.auto_lock_minutes
         if self.language is not None:
             changes["language"] = self.language
+        if self.consultant_role is not None:
+            changes["consultant_role"] = self.consultant_role
         return settings.updated(**changes) if changes else settings
 
     def enforce(self, settings: Settings) -> Settings:
         """The settings of an existing profile under these presets (at every unlock).
 
         The office URL is the installation's, always. Auto-lock is a ceiling: a consultant
-        may choose a shorter time, never a longer one. The language stays the consultant's.
+        may choose a shorter time, never a longer one. The language and the consultant's
+        role (Wmo or Jeugd) stay the consultant's.
         """
         changes: dict[str, Any] = {}
         if self.office_url is not None and settings.office_url != self.office_url:
@@ -157,7 +162,14 @@ def read_presets(path: Path) -> Presets:
 
 
 def _validate(path: Path, data: dict[str, Any]) -> Presets:
-    known = {"office_url", "auto_lock_minutes", "language", "branding", "comment"}
+    known = {
+        "office_url",
+        "auto_lock_minutes",
+        "language",
+        "consultant_role",
+        "branding",
+        "comment",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise PresetsError(
@@ -168,6 +180,7 @@ def _validate(path: Path, data: dict[str, Any]) -> Presets:
         office_url=_office_url(path, data.get("office_url")),
         auto_lock_minutes=_auto_lock(path, data.get("auto_lock_minutes")),
         language=_language(path, data.get("language")),
+        consultant_role=_consultant_role(path, data.get("consultant_role")),
         branding=_branding(path, data.get("branding")),
         source=path,
     )
@@ -209,6 +222,17 @@ def _language(path: Path, value: object) -> str | None:
             file=path, problem=f"language must be one of {', '.join(LANGUAGES)}, not {value!r}"
         )
     return str(value)
+
+
+def _consultant_role(path: Path, value: object) -> ConsultantRole | None:
+    if value is None:
+        return None
+    roles = [role.value for role in ConsultantRole]
+    if value not in roles:
+        raise PresetsError(
+            file=path, problem=f"consultant_role must be one of {', '.join(roles)}, not {value!r}"
+        )
+    return ConsultantRole(str(value))
 
 
 def _branding(path: Path, value: object) -> Path | None:

@@ -6,7 +6,8 @@
 #   packaging/build-linux.sh --archive   # ... and pack dist/kitchentable-VERSION-linux-ARCH.tar.gz
 #
 # KITCHENTABLE_DIST and KITCHENTABLE_BUILD move the output and work folders (tests use them).
-# PyInstaller goes into the project's .venv only: it is a build tool, not an app dependency.
+# PyInstaller goes into the project's .venv only (from requirements.lock, with its hash): it
+# is a build tool, not an app dependency.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/dev/bootstrap.sh"
 
@@ -43,10 +44,10 @@ fi
 DIST="${KITCHENTABLE_DIST:-$ROOT/dist}"
 WORK="${KITCHENTABLE_BUILD:-$ROOT/build/pyinstaller}"
 
-# The same venv (and extras) as packaging/dev/run-tests, so CI installs the project once.
-ensure_venv "test"
+# The same venv as packaging/dev/run-tests (requirements.lock holds PyInstaller too), so CI
+# installs everything once.
+ensure_venv
 cd "$ROOT"
-"$VENV/bin/python" -m pip install -q -r packaging/requirements-build.txt
 
 echo "Building the bundle into $DIST/kitchentable" >&2
 started=$(date +%s)

@@ -5,8 +5,9 @@ where the consultant was, close the vault, destroy every widget with plaintext, 
 unlock screen) and resuming (rebuild the pages and put the consultant back: case, section,
 field, cursor, and the text being typed), the language switch (the same remember-rebuild-
 resume path), closing without losing anything, the busy indicator, and wiring sync in:
-the status-bar line, the Synchronise menu, the check-in rule (no case opens while it holds)
-and a revoked laptop's return to the first-run screen. Never touches storage (the Session's
+the status-bar line, what the Synchronise menu offers (ui/menus.py builds the menus), the
+check-in rule (no case opens while it holds) and a revoked laptop's return to the first-run
+screen. Never touches storage (the Session's
 worker tasks do) and never lays out a page's contents.
 """
 
@@ -15,8 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -27,12 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kitchentable.config import ConsultantRole, Settings
 from kitchentable.i18n import _, language
 from kitchentable.ui.about import AboutDialog
-from kitchentable.ui.autolock import IdleWatcher
+from kitchentable.ui.autolock import IdleWatcher, LockWarning
 from kitchentable.ui.caselist_page import CaseListPage
 from kitchentable.ui.conversation.page import ConversationPage
 from kitchentable.ui.errors import show_error
+from kitchentable.ui.menus import MainMenus, MenuActions
 from kitchentable.ui.new_case import NewCaseDialog
 from kitchentable.ui.plan.plan_page import PlanPage
 from kitchentable.ui.session import OpenedConversation, Probe, Session, profile_present
@@ -43,8 +46,21 @@ from kitchentable.ui.translations import apply_language
 from kitchentable.ui.unlock import UnlockScreen
 
 if TYPE_CHECKING:
-    from kitchentable.config import Settings
     from kitchentable.formengine.loader import FormRegistry
+
+
+# Room for the title bar, which the available geometry of a screen does not include.
+TITLE_BAR = 48
+
+
+def first_geometry(available: QRect) -> QRect:
+    """1200 x 800 where it fits, else as much of the screen as there is (a 1366 x 768 laptop
+    with a panel has about 700 pixels for the window), centred on it."""
+    size = QSize(min(1200, available.width() - 32), min(800, available.height() - TITLE_BAR))
+    geometry = QRect(QPoint(0, 0), size)
+    geometry.moveCenter(available.center())
+    geometry.moveTop(max(available.top() + TITLE_BAR - 8, geometry.top()))
+    return geometry
 
 
 class MainWindow(QMainWindow):
@@ -59,7 +75,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(_("Kitchentable"))
-        self.resize(1200, 800)
+        self.setGeometry(first_geometry(self.screen().availableGeometry()))
         self.session = Session(path, forms, demo)
         self.settings: Settings | None = None
         self.probe_result: Probe | None = None
@@ -75,8 +91,9 @@ class MainWindow(QMainWindow):
         starting = QLabel(_("Starting…"), self.stack)
         starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(starting)
-        self.idle = IdleWatcher(idle_ms or 5 * 60_000, self)
+        self.idle = IdleWatcher(idle_ms or Settings.auto_lock_minutes * 60_000, self)
         self.idle.idle.connect(lambda: self.lock(automatic=True))
+        self.lock_warning = LockWarning(self.idle, self)
         self.sync = SyncController(self.session, self)
         self.sync.open_case = lambda: (
             self.conversation.opened.case.id if self.conversation else None
@@ -86,7 +103,21 @@ class MainWindow(QMainWindow):
         self.sync.blocked_changed.connect(self._blocked_changed)
         self.sync.revoked.connect(self._revoked)
         self._build_status_bar()
-        self._build_menus()
+        self.menus = MainMenus(
+            self,
+            MenuActions(
+                lock=lambda: self.lock(automatic=False),
+                quit=self.close,
+                sync_now=lambda: self.sync.sync(manual=True),
+                connect=lambda: open_connect(self.sync, self),
+                conflicts=lambda: open_conflicts(self.sync, self),
+                catalogue=self.show_catalogue,
+                language=self.switch_language,
+                role=self.switch_role,
+                about=self.show_about,
+            ),
+        )
+        self._sync_changed()
         # The unlock screen shows at once when the profile file is there; the probe (on the
         # worker, which also loads the core) then adds the demo hint or a pending delay.
         if profile_present(path):
@@ -120,56 +151,24 @@ class MainWindow(QMainWindow):
             self._busy_timer.stop()
             self.busy.hide()
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        bar.clear()
-        file_menu = bar.addMenu(_("&File"))
-        self.lock_action = QAction(_("&Lock"), self)
-        self.lock_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
-        self.lock_action.triggered.connect(lambda: self.lock(automatic=False))
-        self.lock_action.setEnabled(self.cases is not None)
-        file_menu.addAction(self.lock_action)
-        file_menu.addSeparator()
-        quit_action = QAction(_("&Quit"), self)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        sync_menu = bar.addMenu(_("S&ynchronise"))  # Alt+S is the case list's button
-        self.sync_now_action = QAction(_("&Synchronise now"), self)
-        self.sync_now_action.setShortcut(QKeySequence("F5"))
-        self.sync_now_action.triggered.connect(lambda: self.sync.sync(manual=True))
-        sync_menu.addAction(self.sync_now_action)
-        self.connect_action = QAction(_("&Connect to the office…"), self)
-        self.connect_action.triggered.connect(lambda: open_connect(self.sync, self))
-        sync_menu.addAction(self.connect_action)
-        self.conflicts_action = QAction(_("&Resolve conflicts…"), self)
-        self.conflicts_action.triggered.connect(lambda: open_conflicts(self.sync, self))
-        sync_menu.addAction(self.conflicts_action)
-        sync_menu.addSeparator()
-        self.catalogue_action = QAction(_("Sociale &kaart…"), self)
-        self.catalogue_action.setShortcut(QKeySequence("Ctrl+K"))
-        self.catalogue_action.triggered.connect(self.show_catalogue)
-        sync_menu.addAction(self.catalogue_action)
-        self._sync_changed()
-        view_menu = bar.addMenu(_("&Language"))
-        group = QActionGroup(self)
-        for code, name in (("nl", "Nederlands"), ("en", "English")):
-            action = QAction(name, self)
-            action.setCheckable(True)
-            action.setChecked(language() == code)
-            action.triggered.connect(lambda _c=False, c=code: self.switch_language(c))
-            group.addAction(action)
-            view_menu.addAction(action)
-        help_menu = bar.addMenu(_("&Help"))
-        self.about_action = QAction(_("&About Kitchentable"), self)
-        self.about_action.triggered.connect(self.show_about)
-        self.about_action.setEnabled(self.cases is not None)
-        help_menu.addAction(self.about_action)
-
     def _set_unlocked(self, unlocked: bool) -> None:
-        self.lock_action.setEnabled(unlocked)
-        self.about_action.setEnabled(unlocked)
+        self.menus.show_unlocked(unlocked, self.settings, self.idle.idle_ms)
         self._sync_changed()
+
+    def switch_role(self, role: ConsultantRole) -> None:
+        if self.settings is None or not self.menus.unlocked:
+            return
+        self.settings = self.settings.updated(consultant_role=role)
+        self.session.op(self, lambda p: p.update_settings(consultant_role=role)).run_in_background()
+        self.menus.show_unlocked(True, self.settings, self.idle.idle_ms)
+
+    @property
+    def lock_action(self) -> QAction:
+        return self.menus.lock_action
+
+    @property
+    def about_action(self) -> QAction:
+        return self.menus.about_action
 
     def _show(self, page: QWidget) -> None:
         if self.stack.indexOf(page) < 0:
@@ -319,7 +318,8 @@ class MainWindow(QMainWindow):
             return
 
         def show(forms: list[Any]) -> None:
-            dialog = NewCaseDialog(self.session, forms, self)
+            role = self.settings.consultant_role if self.settings else ConsultantRole.WMO
+            dialog = NewCaseDialog(self.session, forms, role, self)
             dialog.created.connect(self.open_case)
             dialog.open()
 
@@ -348,16 +348,15 @@ class MainWindow(QMainWindow):
             idle_ms = max(1, standing.auto_lock_minutes) * 60_000
             if idle_ms != self.idle.idle_ms:
                 self.idle.set_idle_ms(idle_ms)
+                self.menus.show_unlocked(self.menus.unlocked, self.settings, idle_ms)
         self.sync_status.setText(self.sync.status_text() if unlocked else "")
-        if hasattr(self, "sync_now_action"):
-            enrolled, active = self.sync.enrolled, self.sync.active
-            self.sync_now_action.setEnabled(active and enrolled and not self.sync.running)
-            self.connect_action.setEnabled(active and not enrolled)
-            self.conflicts_action.setEnabled(
-                active
-                and not self.sync.blocked
-                and bool(self.sync.view.standing and self.sync.view.standing.status.conflicts)
-            )
+        self.menus.show_sync(
+            active=self.sync.active,
+            enrolled=self.sync.enrolled,
+            running=self.sync.running,
+            conflicts=not self.sync.blocked
+            and bool(self.sync.view.standing and self.sync.view.standing.status.conflicts),
+        )
 
     def _reload_cases(self) -> None:
         if self.cases is not None:
@@ -438,7 +437,8 @@ class MainWindow(QMainWindow):
     def _apply_language(self, code: str) -> None:
         apply_language(code)
         self.setWindowTitle(_("Kitchentable"))
-        self._build_menus()
+        self.menus.build()
+        self.lock_warning.retranslate()
 
     def switch_language(self, code: str) -> None:
         if code == language():

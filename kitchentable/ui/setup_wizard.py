@@ -1,7 +1,9 @@
 """First run: a short wizard that creates the consultant's profile (vault) on this laptop.
 
-Owns the three steps (who you are, a passphrase with a strength hint, a summary that says
-office enrolment can follow later) and creating the profile through a worker task. The
+Owns the three steps (who you are and whether you work under the Wmo or the Jeugdwet, a
+passphrase with a strength hint, a summary that says office enrolment can follow later) and
+creating the profile through a worker task. IT's preset role is chosen beforehand; what the
+consultant picks here wins over it. The
 core decides what is too weak (WeakPassphrase); the hint here only helps choose well. Never
 stores the passphrase anywhere but in the Argon2id-wrapped key the core writes.
 """
@@ -23,7 +25,9 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from kitchentable.config import ConsultantRole
 from kitchentable.i18n import _, language
+from kitchentable.presets import installation_presets
 from kitchentable.ui.errors import message_for
 from kitchentable.ui.session import Session
 
@@ -56,9 +60,19 @@ class _AboutYou(QWizardPage):
         self.consultant = QLineEdit(self)
         self.consultant.setAccessibleName(_("Your name"))
         form.addRow(_("Your &name"), self.consultant)
-        self.role = QLineEdit(_("Wmo consultant"), self)  # the default role of a new profile
+        self.kind = QComboBox(self)
+        self.kind.setAccessibleName(_("You work under"))
+        self.kind.setToolTip(_("Chooses the form a new case starts with. You can change it later."))
+        self.kind.addItem(_("Wmo (support at home)"), ConsultantRole.WMO)
+        self.kind.addItem(_("Jeugdwet (youth and family)"), ConsultantRole.JEUGD)
+        preset = installation_presets().consultant_role or ConsultantRole.WMO
+        self.kind.setCurrentIndex(self.kind.findData(preset))
+        form.addRow(_("You &work under"), self.kind)
+        self.role = QLineEdit(role_title(preset), self)
         self.role.setAccessibleName(_("Your role"))
         form.addRow(_("&Role"), self.role)
+        self._title = role_title(preset)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
         self.team = QLineEdit(self)
         self.team.setAccessibleName(_("Team"))
         self.team.setPlaceholderText(_("e.g. Wijkteam Noord"))
@@ -70,6 +84,19 @@ class _AboutYou(QWizardPage):
         self.language.setCurrentIndex(0 if language() == "nl" else 1)
         form.addRow(_("&Language"), self.language)
         self.registerField("consultant*", self.consultant)
+
+    def chosen_role(self) -> ConsultantRole:
+        return ConsultantRole(self.kind.currentData())
+
+    def _kind_changed(self) -> None:
+        """The job title follows the choice until the consultant typed one of their own."""
+        if self.role.text().strip() in ("", self._title):
+            self._title = role_title(self.chosen_role())
+            self.role.setText(self._title)
+
+
+def role_title(role: ConsultantRole) -> str:
+    return _("Youth consultant") if role is ConsultantRole.JEUGD else _("Wmo consultant")
 
 
 class _Passphrase(QWizardPage):
@@ -176,7 +203,8 @@ class SetupWizard(QWizard):
 
         return Settings(
             consultant=self.about.consultant.text().strip(),
-            role=self.about.role.text().strip() or _("Wmo consultant"),
+            role=self.about.role.text().strip() or role_title(self.about.chosen_role()),
+            consultant_role=self.about.chosen_role(),
             team=self.about.team.text().strip(),
             language=self.about.language.currentData(),
         )
@@ -190,6 +218,13 @@ class SetupWizard(QWizard):
         ).failure(self._failed).run_in_background()
 
     def _created(self, settings: Settings) -> None:
+        chosen = self.about.chosen_role()
+        if settings.consultant_role is not chosen:
+            # IT's preset replaced the choice as a default does; the consultant's choice wins.
+            self.session.op(self, lambda p: p.update_settings(consultant_role=chosen)).success(
+                lambda _none: self._created(settings.updated(consultant_role=chosen))
+            ).failure(self._failed).run_in_background()
+            return
         self.ready.busy.hide()
         self.created.emit(settings)
 

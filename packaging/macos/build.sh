@@ -29,8 +29,9 @@ VENV="$ROOT/.venv"
 if [ ! -x "$VENV/bin/python" ]; then
     "$(find_python)" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e "$ROOT" -r packaging/requirements-build.txt
+# The locked versions with their hashes (requirements.lock), then the project itself.
+"$VENV/bin/python" -m pip install -q --require-hashes -r requirements.lock
+"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT"
 
 "$VENV/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/kitchentable.spec

@@ -17,8 +17,10 @@ if (-not (Test-Path $Python)) {
     py -3.12 -m venv $Venv
     if ($LASTEXITCODE -ne 0) { throw "Python 3.12 not found: install it from python.org (64-bit)." }
 }
-& $Python -m pip install -q --upgrade pip
-& $Python -m pip install -q -e $Root -r (Join-Path $Root "packaging\requirements-build.txt")
+# The locked versions with their hashes (requirements.lock), then the project itself.
+& $Python -m pip install -q --require-hashes -r (Join-Path $Root "requirements.lock")
+if ($LASTEXITCODE -ne 0) { throw "pip install failed" }
+& $Python -m pip install -q --no-deps --no-build-isolation -e $Root
 if ($LASTEXITCODE -ne 0) { throw "pip install failed" }
 
 & $Python -m PyInstaller --noconfirm --clean --log-level WARN `

@@ -90,7 +90,7 @@ def test_a_new_case_is_checked_created_and_opened(
     qtbot.keyClicks(dialog.name, "Sanne de Boer")
     qtbot.keyClicks(dialog.bsn, "123456789")
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
-    assert dialog.problem.text() == _(
+    assert dialog.fields["bsn"].error.text() == "BSN: " + _(
         "This is not a valid BSN: it must be 9 digits and pass the 11-check."
     )
     dialog.bsn.clear()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kitchentable import presets as presets_module
-from kitchentable.config import Settings
+from kitchentable.config import ConsultantRole, Settings
 from kitchentable.errors import KitchentableError
 from kitchentable.presets import (
     ENV,
@@ -131,6 +131,7 @@ def test_a_complete_file_is_read(tmp_path: Path) -> None:
             "office_url": "https://kitchentable.proefdorp.example/",
             "auto_lock_minutes": 10,
             "language": "nl",
+            "consultant_role": "jeugd",
             "branding": "huisstijl/municipality.json",
         },
     )
@@ -138,8 +139,15 @@ def test_a_complete_file_is_read(tmp_path: Path) -> None:
     assert found.office_url == "https://kitchentable.proefdorp.example"
     assert found.auto_lock_minutes == 10
     assert found.language == "nl"
+    assert found.consultant_role == ConsultantRole.JEUGD
     assert found.branding == branding
-    assert found.keys() == ["office_url", "auto_lock_minutes", "language", "branding"]
+    assert found.keys() == [
+        "office_url",
+        "auto_lock_minutes",
+        "language",
+        "consultant_role",
+        "branding",
+    ]
 
 
 def test_notepads_byte_order_mark_is_accepted(tmp_path: Path) -> None:
@@ -165,6 +173,7 @@ def test_broken_json_names_the_file_and_line(tmp_path: Path) -> None:
         ({"auto_lock_minutes": 600}, "auto_lock_minutes must be a whole number"),
         ({"auto_lock_minutes": True}, "auto_lock_minutes must be a whole number"),
         ({"language": "de"}, "language must be one of nl, en"),
+        ({"consultant_role": "Wmo"}, "consultant_role must be one of wmo, jeugd, not 'Wmo'"),
         ({"office_url": "http://office.example"}, "office_url must be an https:// address"),
         ({"office_url": "office.example"}, "office_url must be an https:// address"),
         ({"office_url": 42}, "office_url must be text"),
@@ -205,7 +214,12 @@ def test_the_error_is_one_for_people(tmp_path: Path) -> None:
 
 # -- how they apply -----------------------------------------------------------------------
 
-PRESETS = Presets(office_url="https://office.example", auto_lock_minutes=3, language="en")
+PRESETS = Presets(
+    office_url="https://office.example",
+    auto_lock_minutes=3,
+    language="en",
+    consultant_role=ConsultantRole.JEUGD,
+)
 
 
 def test_a_new_profile_starts_with_every_preset() -> None:
@@ -213,6 +227,7 @@ def test_a_new_profile_starts_with_every_preset() -> None:
     assert settings.office_url == "https://office.example"
     assert settings.auto_lock_minutes == 3
     assert settings.language == "en"
+    assert settings.consultant_role == ConsultantRole.JEUGD
     assert settings.consultant == "A. Consulent"
 
 
@@ -222,6 +237,7 @@ def test_an_existing_profile_follows_the_office_url_and_the_auto_lock_ceiling() 
     assert enforced.office_url == "https://office.example"
     assert enforced.auto_lock_minutes == 3
     assert enforced.language == "nl", "the language stays the consultant's choice"
+    assert enforced.consultant_role == ConsultantRole.WMO, "so does the role"
 
 
 def test_a_consultant_may_lock_sooner_than_it_requires() -> None:
@@ -242,3 +258,4 @@ def test_a_profile_created_with_presets_stores_them(tmp_path: Path) -> None:
     with Profile.unlock(tmp_path / "p", "correct horse battery") as profile:
         assert profile.settings.office_url == "https://office.example"
         assert profile.settings.auto_lock_minutes == 3
+        assert profile.settings.consultant_role == ConsultantRole.JEUGD
