@@ -186,9 +186,19 @@ def _m002_sync(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m003_positions(db: sqlite_utils.Database) -> None:
+    # Where the consultant was in each case's conversation (storage.positions): which
+    # question is itself a fact about the inhabitant, so it lives only inside the seal.
+    db.execute(
+        "CREATE TABLE positions (case_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
+        "data BLOB NOT NULL)"
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_sync", _m002_sync),
+    ("003_positions", _m003_positions),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -183,7 +183,7 @@ def test_outbox_keeps_order_and_sequence(profile: Profile) -> None:
 def test_schema_migrations_are_recorded(profile: Profile) -> None:
     assert profile.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     names = [r[0] for r in profile.db.execute("SELECT name FROM _migrations")]
-    assert names == ["001_initial", "002_sync"]
+    assert names == ["001_initial", "002_sync", "003_positions"]
     assert profile.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert profile.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert integrity_ok(profile.db)
