@@ -37,6 +37,7 @@ from kitchentable.ui.new_case import NewCaseDialog
 from kitchentable.ui.plan.plan_page import PlanPage
 from kitchentable.ui.session import OpenedConversation, Probe, Session, profile_present
 from kitchentable.ui.setup_wizard import SetupWizard
+from kitchentable.ui.shortcuts_dialog import HELP_KEYS, ShortcutsDialog
 from kitchentable.ui.sync_panel import SyncController, SyncPanel, open_conflicts, open_connect
 from kitchentable.ui.tasks import task_manager
 from kitchentable.ui.translations import apply_language
@@ -161,6 +162,10 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             view_menu.addAction(action)
         help_menu = bar.addMenu(_("&Help"))
+        shortcuts_action = QAction(_("&Keyboard shortcuts"), self)
+        shortcuts_action.setShortcut(QKeySequence(HELP_KEYS))
+        shortcuts_action.triggered.connect(lambda: ShortcutsDialog(self).open())
+        help_menu.addAction(shortcuts_action)
         self.about_action = QAction(_("&About Kitchentable"), self)
         self.about_action.triggered.connect(self.show_about)
         self.about_action.setEnabled(self.cases is not None)
@@ -281,7 +286,7 @@ class MainWindow(QMainWindow):
         if where:
             self.conversation.restore(where)
         else:
-            self.conversation.show_section(self.conversation.current or "", focus_first=True)
+            self.conversation.resume()  # the last section and field, kept in the vault
 
     def open_plan(self, opened: OpenedConversation) -> None:
         """The report: preview, reaction, signatures. Back returns to the conversation."""

@@ -239,6 +239,21 @@ def test_tab_runs_through_a_group_to_add_and_never_reaches_back(qtbot: QtBot, op
     qtbot.waitUntil(lambda: window.conversation is None, timeout=WAIT_MS)
 
 
+def test_keyboard_shortcuts_are_listed_under_help_and_in_tooltips(qtbot: QtBot, open_case) -> None:
+    from kitchentable.ui.shortcuts_dialog import ShortcutsDialog, shortcut_rows
+
+    window = open_case()
+    page = window.conversation
+    keys = {row[1]: row[2] for row in shortcut_rows(window)}
+    assert {"Ctrl+L", "F1", "Ctrl+Shift+L", "Alt+V", "Alt+G"} <= keys.keys()
+    assert "Ctrl+L" in page.back_button.toolTip()
+    assert "Ctrl+PgDown" in page.next_button.toolTip()
+    dialog = ShortcutsDialog(window)
+    qtbot.addWidget(dialog)
+    texts = {dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
+    assert "Ctrl+PgDown / Alt+Right" in texts
+
+
 # -- 4. less typing ---------------------------------------------------------------------------
 
 
@@ -336,3 +351,28 @@ def test_marks_are_honest_and_an_open_topic_leads_to_the_question_that_closes_it
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)  # "Ja"
     qtbot.mouseClick(_row(page, "verteld_datum").field.today_button, LEFT)
     assert page.topics.open_topic_ids() == [] and kind("info") != "open"
+
+
+def test_reopening_and_restarting_return_to_the_last_section_and_field(
+    qtbot: QtBot, open_case, profile_path: Path
+) -> None:
+    window = open_case()
+    page = window.conversation
+    page.show_section("mensen")
+    carer = _row(page, "mantelzorger").field.edit
+    qtbot.mouseClick(carer, LEFT)
+    page.back_button.click()  # leaving the case keeps where one was
+    qtbot.waitUntil(lambda: window.conversation is None, timeout=WAIT_MS)
+    window.cases.select_case(page.case.id)
+    qtbot.keyClick(window.cases.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.conversation is not None, timeout=WAIT_MS)
+    page = window.conversation
+    assert page.current == "mensen"
+    assert QApplication.focusWidget() is _row(page, "mantelzorger").field.edit
+
+    window.close()  # a restart: a new window on the same vault
+    page = open_case().conversation
+    assert page.current == "mensen"
+    assert QApplication.focusWidget() is _row(page, "mantelzorger").field.edit
+    raw = b"".join(p.read_bytes() for p in profile_path.glob("kitchentable.db*"))
+    assert b"mantelzorger" not in raw and b"mensen" not in raw  # sealed like the answers
