@@ -7,7 +7,7 @@ that have a shortcut (so a menu change shows here at once) and the conversation'
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -48,7 +48,7 @@ def shortcut_rows(window: QWidget) -> list[tuple[str, str, str]]:
         rows.append((_("Menu"), keys, action.text().replace("&", "").rstrip("…")))
     rows.sort(key=lambda r: r[2])
     for keys, what in CONVERSATION_KEYS:
-        rows.append((_("Conversation"), keys, _(what)))
+        rows.append((_("Conversation"), _(keys), _(what)))  # "Space" has a Dutch name
     return rows
 
 
@@ -79,9 +79,12 @@ class ShortcutsDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.resizeRowsToContents()
         layout.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(self.fontMetrics().horizontalAdvance("M") * 48, 460)
+        self.resize(self.fontMetrics().horizontalAdvance("M") * 64, 520)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.table.resizeRowsToContents()  # now that the columns have their width

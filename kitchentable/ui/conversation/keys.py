@@ -20,7 +20,7 @@ CONVERSATION_KEYS: list[tuple[str, str]] = [
     (" / ".join(NEXT_SECTION), N_("Next section")),
     (" / ".join(PREVIOUS_SECTION), N_("Previous section")),
     ("Tab / Shift+Tab", N_("Next / previous field (also through a group's entries and Add)")),
-    ("Space", N_("Choose the option that has the focus")),
+    (N_("Space"), N_("Choose the option that has the focus")),
     ("↑ / ↓", N_("Another option of the same question, another level of a scale")),
     (TODAY_KEYS, N_("In a date field: today's date")),
     (CONVERSATION_DATE_KEYS, N_("In a date field: the date of the conversation")),
