@@ -1,25 +1,42 @@
 """The safe expression language of forms (`visible_if`, `valid_if`, `required`, `expression`).
 
-Owns parsing and evaluating expressions. Python's `ast` parses the text; a whitelist walk
+Owns parsing and checking expressions. Python's `ast` parses the text; a whitelist walk
 accepts only literals, names, boolean logic, comparisons, arithmetic, conditional
-expressions and calls to the small function table below, by plain name. Everything else
-(attribute access, subscripts, calls to anything else, lambdas, comprehensions, walrus,
-f-strings, starred arguments) is refused when the form loads. Evaluation interprets the
-tree itself: there is no `eval`, `exec` or `compile` anywhere in this module.
+expressions and calls to the function table (formengine.operations), by plain name.
+Everything else (attribute access, subscripts, calls to anything else, lambdas,
+comprehensions, walrus, f-strings, starred arguments) is refused when the form loads. A
+checked tree is then turned into closures once (formengine.closures); there is no `eval`,
+`exec` or `compile` anywhere in the form engine.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
-import operator
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kitchentable.formengine.closures import Closure, closure_for
+from kitchentable.formengine.operations import (
+    BINARY,
+    COMPARE,
+    FUNCTIONS,
+    MAX_STRING,
+    RESERVED_NAMES,
+    EvaluationError,
+)
+
+__all__ = [
+    "FUNCTIONS",
+    "MAX_STRING",
+    "RESERVED_NAMES",
+    "EvaluationError",
+    "Expression",
+    "ExpressionError",
+]
 
 MAX_LENGTH = 2000
 MAX_NODES = 200  # a form expression is a line, not a program
-MAX_STRING = 10_000  # results of + on strings/lists are capped so a form cannot blow up memory
 
 
 class ExpressionError(Exception):
@@ -31,95 +48,19 @@ class ExpressionError(Exception):
         self.offset = offset
 
 
-class EvaluationError(Exception):
-    """The expression is valid but cannot be evaluated on these answers (e.g. None > 3)."""
-
-
-def _as_date(value: object) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value)
-    raise EvaluationError(f"not a date: {type(value).__name__}")
-
-
-def _count(value: object) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, list | tuple):
-        return len(value)
-    raise EvaluationError("count() needs a list or group")
-
-
-def _age(value: object, today: object) -> int:
-    born, now = _as_date(value), _as_date(today)
-    return now.year - born.year - ((now.month, now.day) < (born.month, born.day))
-
-
-def _days_between(first: object, second: object) -> int:
-    return (_as_date(second) - _as_date(first)).days
-
-
-def _add_days(value: object, days: object) -> str:
-    if not isinstance(days, int) or isinstance(days, bool):
-        raise EvaluationError("add_days() needs a whole number of days")
-    return (_as_date(value) + dt.timedelta(days=days)).isoformat()
-
-
-def _total(group: object, field: object) -> float | int:
-    if group is None:
-        return 0
-    if not isinstance(group, list) or not isinstance(field, str):
-        raise EvaluationError("total() needs a group and a field name")
-    result: float | int = 0
-    for item in group:
-        value = item.get(field) if isinstance(item, dict) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            result += value
-    return result
-
-
-def _empty(value: object) -> bool:
-    return value is None or value in ("", [], {})
-
-
-# name -> (function, number of arguments, needs today)
-FUNCTIONS: dict[str, tuple[Callable[..., Any], int, bool]] = {
-    "count": (_count, 1, False),
-    "age": (_age, 1, True),
-    "days_between": (_days_between, 2, False),
-    "add_days": (_add_days, 2, False),
-    "total": (_total, 2, False),
-    "empty": (_empty, 1, False),
-}
-RESERVED_NAMES = frozenset({"today"})
-
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-}
-_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-}
 _ALLOWED_CONSTANTS = (str, int, float, bool, type(None))
 
 
 @dataclass(frozen=True)
 class Expression:
-    """A parsed, checked expression. `names` are the question ids it reads."""
+    """A parsed, checked expression. `names` are the question ids it reads; `run` is the
+    expression compiled once into closures (formengine.closures), taking the names to read
+    and today's date as ISO text."""
 
     source: str
     tree: ast.Expression
     names: frozenset[str]
+    run: Closure = field(compare=False, repr=False)
 
     @classmethod
     def parse(cls, source: str) -> Expression:
@@ -143,17 +84,11 @@ class Expression:
         names: set[str] = set()
         for node in nodes:
             _check_node(node, names, id(node) in called)
-        return cls(source=source, tree=tree, names=frozenset(names))
+        return cls(source=source, tree=tree, names=frozenset(names), run=closure_for(tree))
 
     def evaluate(self, env: Mapping[str, object], today: dt.date | None = None) -> object:
         """Evaluate on answers; unknown names are unanswered (None)."""
-        context = _Context(env, (today or dt.date.today()).isoformat())
-        try:
-            return context.value(self.tree.body)
-        except EvaluationError:
-            raise
-        except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
-            raise EvaluationError(str(exc)) from exc
+        return self.run(env, (today or dt.date.today()).isoformat())
 
 
 _PASSIVE = (
@@ -166,8 +101,8 @@ _PASSIVE = (
     ast.IfExp,
     ast.List,
     ast.Tuple,
-    *_BINARY,
-    *_COMPARE,
+    *BINARY,
+    *COMPARE,
 )
 _UNARY = (ast.Not, ast.USub, ast.UAdd)
 
@@ -181,7 +116,7 @@ def _check_node(node: ast.AST, names: set[str], called: bool) -> None:  # noqa: 
     match node:
         case ast.UnaryOp(op=op) if isinstance(op, _UNARY):
             return
-        case ast.BinOp(op=op) if type(op) in _BINARY:
+        case ast.BinOp(op=op) if type(op) in BINARY:
             return
         case ast.BinOp() | ast.UnaryOp():
             raise ExpressionError("this operator is not allowed in a form expression", offset)
@@ -227,92 +162,3 @@ def _check_name(name: str, names: set[str], called: bool, offset: int) -> None:
         )
     if name not in RESERVED_NAMES:
         names.add(name)
-
-
-class _Context:
-    """Interprets a checked tree. Only node kinds `_check_node` accepted can reach it."""
-
-    def __init__(self, env: Mapping[str, object], today: str) -> None:
-        self.env = env
-        self.today = today
-
-    def value(self, node: ast.expr) -> Any:  # noqa: PLR0911, PLR0912 - one case per node kind
-        match node:
-            case ast.Constant(value=value):
-                return value
-            case ast.Name(id="today"):
-                return self.today
-            case ast.Name(id=name):
-                return self.env.get(name)
-            case ast.BoolOp(op=ast.And(), values=operands):
-                return self._and(operands)
-            case ast.BoolOp(op=ast.Or(), values=operands):
-                return self._or(operands)
-            case ast.UnaryOp(op=ast.Not(), operand=operand):
-                return not self.value(operand)
-            case ast.UnaryOp(op=ast.USub(), operand=operand):
-                return -_number(self.value(operand))
-            case ast.UnaryOp(op=ast.UAdd(), operand=operand):
-                return +_number(self.value(operand))
-            case ast.BinOp(left=left, op=binop, right=right):
-                return _binary(binop, self.value(left), self.value(right))
-            case ast.Compare(left=left, ops=ops, comparators=comparators):
-                return self._compare(left, ops, comparators)
-            case ast.IfExp(test=test, body=body, orelse=orelse):
-                return self.value(body) if self.value(test) else self.value(orelse)
-            case ast.List(elts=elts) | ast.Tuple(elts=elts):
-                return [self.value(e) for e in elts]
-            case ast.Call(func=ast.Name(id=fname), args=args):
-                function, _, needs_today = FUNCTIONS[fname]
-                values: list[object] = [self.value(a) for a in args]
-                if needs_today:
-                    values.append(self.today)
-                return function(*values)
-        raise EvaluationError(f"cannot evaluate {type(node).__name__}")  # unreachable after parse
-
-    def _and(self, operands: list[ast.expr]) -> Any:
-        result: Any = True
-        for operand in operands:
-            result = self.value(operand)
-            if not result:
-                return result
-        return result
-
-    def _or(self, operands: list[ast.expr]) -> Any:
-        result: Any = False
-        for operand in operands:
-            result = self.value(operand)
-            if result:
-                return result
-        return result
-
-    def _compare(self, left: ast.expr, ops: list[ast.cmpop], comparators: list[ast.expr]) -> bool:
-        current = self.value(left)
-        for cmpop, comparator in zip(ops, comparators, strict=True):
-            other = self.value(comparator)
-            if not _COMPARE[type(cmpop)](current, other):
-                return False
-            current = other
-        return True
-
-
-def _binary(binop: ast.operator, left: object, right: object) -> Any:
-    if isinstance(binop, ast.Mult):
-        # Check the size first: 'a' * 10**9 must never be built just to be refused.
-        for sequence, times in ((left, right), (right, left)):
-            if (
-                isinstance(sequence, str | list)
-                and isinstance(times, int)
-                and len(sequence) * times > MAX_STRING
-            ):
-                raise EvaluationError("result too long")
-    value = _BINARY[type(binop)](left, right)
-    if isinstance(value, str | list) and len(value) > MAX_STRING:
-        raise EvaluationError("result too long")
-    return value
-
-
-def _number(value: object) -> int | float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    raise EvaluationError("a number is needed")

@@ -52,10 +52,37 @@ class Option:
 
 @dataclass(frozen=True)
 class LegalTopic:
+    """A duty the law puts on the conversation. Without `met_if` it is open until a visible
+    tagged question is answered and no visible required tagged one is empty; with `met_if`
+    it is met exactly when that expression holds."""
+
     id: str
     article: str
     label: Text
     required: bool = True
+    met_if: Expression | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A form-level rule across answers: `valid_if` holds when they agree; otherwise
+    `message` shows at each of `questions` and counts as an error."""
+
+    id: str
+    valid_if: Expression
+    message: Text
+    questions: tuple[str, ...]
+    line: int
+
+
+class Prefill(StrEnum):
+    """Where a question's first answer comes from when a conversation first opens."""
+
+    CONVERSATION_DATE = "conversation_date"  # the day the conversation is first opened
+    CONSULTANT = "consultant"  # the consultant's name (profile settings)
+    CONSULTANT_AND_ROLE = "consultant_and_role"  # "name, role"
+    TEAM = "team"  # the consultant's team (profile settings)
+    CASE_KIND = "case_kind"  # eerste | herindicatie | spoed, as the office assigned the case
 
 
 @dataclass(frozen=True)
@@ -84,6 +111,10 @@ class Question:
     min_items: int | None = None
     max_items: int | None = None
     questions: tuple[Question, ...] = ()
+    prefill: Prefill | None = None
+    person: bool = False  # a person's name: offered again wherever a person is asked
+    keep_last: bool = False  # with max_length: more typed keeps the last characters
+    birth_date: bool = False  # a two-digit year is read as a date not after today
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -113,6 +144,7 @@ class Form:
     source: str = ""
     sha256: str = ""
     description: Text | None = None
+    rules: tuple[Rule, ...] = ()
     _index: dict[str, tuple[Section, Question]] = field(
         default_factory=dict, compare=False, repr=False
     )

@@ -20,6 +20,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A + only opens an international number; digits are 0-9 (\d would also take other scripts).
 _PHONE_CHARS = re.compile(r"\+?[0-9 ()-]+")
 _BSN = re.compile(r"[0-9]{8,9}")
+_DATE_TEXT = re.compile(r"[0-9]+(?:[\s./-]+[0-9]+){0,2}")
+_DATE_PARTS = re.compile(r"[\s./-]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
 
 
@@ -69,19 +71,73 @@ def normalise_email(value: str) -> str:
     return text
 
 
-def normalise_date(value: object) -> str:
+def normalise_date(value: object, *, today: dt.date | None = None, past: bool = False) -> str:
+    """A date as ISO text, from a date or from what people type: 30-11-2026, 30/11/2026,
+    30 11 2026, 30-11-26, 30-11, 30112026, 2026-11-30.
+
+    A two-digit year is read in the hundred years from 80 years before `today` to 20 after
+    (a visit, a melding, an evaluation: near now); with `past` (a birth date) in the hundred
+    years up to `today`. Without a year, the nearest such day to `today` (with `past`, the
+    latest one not after it).
+    """
     if isinstance(value, dt.datetime):  # a datetime is a date too, but its isoformat has a time
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        text = value.strip()
-        for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
-            try:
-                return dt.datetime.strptime(text, pattern).date().isoformat()
-            except ValueError:
-                continue
+        found = _typed_date(value.strip(), today or dt.date.today(), past)
+        if found is not None:
+            return found.isoformat()
     raise ValueError(_("This is not a date. Write it as dd-mm-yyyy."))
+
+
+def _typed_date(text: str, today: dt.date, past: bool) -> dt.date | None:
+    parts = _DATE_PARTS.split(text) if _DATE_TEXT.fullmatch(text) else []
+    if len(parts) == 1:  # digits only: ddmmyyyy, ddmmyy or ddmm
+        digits = parts[0]
+        parts = [digits[:2], digits[2:4], digits[4:]] if len(digits) in (6, 8) else []
+        parts = [digits[:2], digits[2:]] if len(digits) == 4 else parts
+    if len(parts) == 3 and len(parts[0]) == 4:  # 2026-11-30, 2026/11/30
+        parts = [parts[2], parts[1], parts[0]]
+    if len(parts) not in (2, 3) or any(len(p) > 2 for p in parts[:2]):
+        return None
+    day, month = int(parts[0]), int(parts[1])
+    if len(parts) == 2:
+        years = [today.year - 1, today.year, today.year + 1]
+        return _pick(day, month, years, today, past, nearest=True)
+    year = parts[2]
+    if len(year) == 4:
+        return _date_or_none(int(year), month, day)
+    if len(year) != 2:
+        return None
+    century = today.year // 100 * 100
+    years = [century - 100 + int(year), century + int(year), century + 100 + int(year)]
+    return _pick(day, month, years, today, past, nearest=False)
+
+
+def _pick(
+    day: int, month: int, years: list[int], today: dt.date, past: bool, nearest: bool
+) -> dt.date | None:
+    candidates = [d for y in years if (d := _date_or_none(y, month, day)) is not None]
+    if past:
+        earlier = [d for d in candidates if d <= today]
+        return max(earlier) if earlier else None
+    if nearest:
+        return min(candidates, key=lambda d: (abs((d - today).days), d), default=None)
+    low, high = _years_from(today, -80), _years_from(today, 20)
+    return next((d for d in candidates if low <= d < high), None)
+
+
+def _years_from(today: dt.date, years: int) -> dt.date:
+    day = today.day if (today.month, today.day) != (2, 29) else 28
+    return today.replace(year=today.year + years, day=day)
+
+
+def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def normalise_number(value: object, decimals: int | None = None) -> int | float:

@@ -209,10 +209,20 @@ def _m003_bound_seals(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE access_log ADD COLUMN format INTEGER NOT NULL DEFAULT 1")
 
 
+def _m004_positions(db: sqlite_utils.Database) -> None:
+    # Where the consultant was in each case's conversation (storage.positions): which
+    # question is itself a fact about the inhabitant, so it lives only inside the seal.
+    db.execute(
+        "CREATE TABLE positions (case_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
+        "data BLOB NOT NULL)"
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_sync", _m002_sync),
     ("003_bound_seals", _m003_bound_seals),
+    ("004_positions", _m004_positions),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

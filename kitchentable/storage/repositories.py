@@ -421,7 +421,7 @@ class Repository:
             self.db.execute("DELETE FROM answers WHERE conversation_id = ?", [conversation_id])
         for table in ("conversations", "plans", "documents", "persons", "search_index"):
             self.db.execute(f"DELETE FROM {table} WHERE case_id = ?", [case_id])  # noqa: S608
-        for table in ("sync_cases", "sync_conflicts"):
+        for table in ("sync_cases", "sync_conflicts", "positions"):
             self.db.execute(f"DELETE FROM {table} WHERE case_id = ?", [case_id])  # noqa: S608
         self.db.execute("DELETE FROM cases WHERE id = ?", [case_id])
 

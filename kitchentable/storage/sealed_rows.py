@@ -106,6 +106,8 @@ SEALED: tuple[Sealed, ...] = (
     Sealed("sync_state", "key", "data", "SELECT key, 1, data, NULL FROM sync_state"),
     Sealed("sync_cases", "case_id", "data", "SELECT case_id, 1, data, NULL FROM sync_cases"),
     Sealed("sync_conflicts", "id", "data", "SELECT id, 1, data, NULL FROM sync_conflicts"),
+    # keyed by its case: a position copied to another case's row does not open
+    Sealed("positions", "case_id", "data", "SELECT case_id, version, data, NULL FROM positions"),
 )
 # Values in the `vault` table that are sealed (JSON with a base64 'key' or a sealed blob).
 SEALED_VAULT_KEYS = ("seal_identity", "log_head")

@@ -40,6 +40,7 @@ from kitchentable.ui.new_case import NewCaseDialog
 from kitchentable.ui.plan.plan_page import PlanPage
 from kitchentable.ui.session import OpenedConversation, Probe, Session, profile_present
 from kitchentable.ui.setup_wizard import SetupWizard
+from kitchentable.ui.shortcuts_dialog import ShortcutsDialog
 from kitchentable.ui.sync_panel import SyncController, SyncPanel, open_conflicts, open_connect
 from kitchentable.ui.tasks import task_manager
 from kitchentable.ui.translations import apply_language
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
                 language=self.switch_language,
                 role=self.switch_role,
                 about=self.show_about,
+                shortcuts=lambda: ShortcutsDialog(self).open(),
             ),
         )
         self._sync_changed()
@@ -280,7 +282,7 @@ class MainWindow(QMainWindow):
         if where:
             self.conversation.restore(where)
         else:
-            self.conversation.show_section(self.conversation.current or "", focus_first=True)
+            self.conversation.resume()  # the last section and field, kept in the vault
 
     def open_plan(self, opened: OpenedConversation) -> None:
         """The report: preview, reaction, signatures. Back returns to the conversation."""

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from kitchentable.config import ConsultantRole, Settings
 from kitchentable.i18n import _, language, ngettext
+from kitchentable.ui.shortcuts_dialog import HELP_KEYS
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class MenuActions:
     language: Callable[[str], None]
     role: Callable[[ConsultantRole], None]
     about: Callable[[], None]
+    shortcuts: Callable[[], None]
 
 
 class MainMenus:
@@ -39,6 +42,7 @@ class MainMenus:
         self.unlocked = False
         self._settings: Settings | None = None
         self._idle_ms = 0
+        self._made: list[QObject] = []
         self.build()
 
     def _action(self, text: str, slot: Callable[[], None], shortcut: str = "") -> QAction:
@@ -52,6 +56,9 @@ class MainMenus:
         """(Re)create every menu in the current language."""
         bar = self.window.menuBar()
         bar.clear()
+        for made in self._made:  # the window owns these; a rebuild replaces them
+            made.deleteLater()
+        self._made = []
         file_menu = bar.addMenu(_("&File"))
         self.lock_action = self._action(_("&Lock"), self.actions.lock, "Ctrl+Shift+L")
         file_menu.addAction(self.lock_action)
@@ -68,6 +75,9 @@ class MainMenus:
         sync_menu.addAction(self.catalogue_action)
         self._build_settings()
         help_menu = bar.addMenu(_("&Help"))
+        help_menu.addAction(
+            self._action(_("&Keyboard shortcuts"), self.actions.shortcuts, HELP_KEYS)
+        )
         self.about_action = self._action(_("&About Kitchentable"), self.actions.about)
         help_menu.addAction(self.about_action)
         self.show_unlocked(self.unlocked, self._settings, self._idle_ms)
@@ -82,7 +92,12 @@ class MainMenus:
             action.setChecked(language() == code)
             languages.addAction(action)
             language_menu.addAction(action)
-        self.role_menu = settings_menu.addMenu(_("You &work under"))
+        # The submenu and the action this class keeps are made with the window as parent, not
+        # returned by addMenu(title)/addAction(text): those wrappers were seen invalidated by
+        # PySide ("Internal C++ object already deleted") while the menu itself still lived.
+        self.role_menu = QMenu(_("You &work under"), self.window)
+        settings_menu.addMenu(self.role_menu)
+        self._made.append(self.role_menu)
         self.role_menu.setToolTipsVisible(True)
         roles = QActionGroup(self.window)
         for role, name in (
@@ -96,7 +111,9 @@ class MainMenus:
             roles.addAction(action)
             self.role_menu.addAction(action)
         settings_menu.addSeparator()
-        self.lock_time_action = settings_menu.addAction("")
+        self.lock_time_action = QAction("", self.window)
+        settings_menu.addAction(self.lock_time_action)
+        self._made.append(self.lock_time_action)
         self.lock_time_action.setEnabled(False)  # information: the office and IT set it
 
     def show_unlocked(self, unlocked: bool, settings: Settings | None, idle_ms: int) -> None:

@@ -9,7 +9,7 @@ Never touches a widget and never keeps a passphrase.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -60,6 +60,7 @@ class OpenedConversation:
     case: Case
     form: Form
     state: ConversationState
+    position: dict[str, Any] = field(default_factory=dict)  # where the consultant was
 
 
 class Session:
@@ -157,10 +158,22 @@ class Session:
     def open_conversation(self, parent: QObject | None, case_id: str) -> Op:
         def work(profile: Profile) -> OpenedConversation:
             from kitchentable.formengine.session import ConversationState
+            from kitchentable.services.conversations import resume_conversation
 
-            conversation = profile.open_conversation(case_id)
+            resumed = resume_conversation(profile, case_id)  # prefilled the first time
+            conversation = resumed.conversation
             snapshot = ConversationState(conversation.form, dict(conversation.state.answers))
-            return OpenedConversation(conversation, conversation.case, conversation.form, snapshot)
+            return OpenedConversation(
+                conversation, conversation.case, conversation.form, snapshot, resumed.position
+            )
+
+        return self.op(parent, work)
+
+    def remember_position(self, parent: QObject | None, case_id: str, where: dict[str, Any]) -> Op:
+        def work(profile: Profile) -> None:
+            from kitchentable.services.conversations import remember_position
+
+            remember_position(profile, case_id, where)
 
         return self.op(parent, work)
 

@@ -183,7 +183,7 @@ def test_outbox_keeps_order_and_sequence(profile: Profile) -> None:
 def test_schema_migrations_are_recorded(profile: Profile) -> None:
     assert profile.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     names = [r[0] for r in profile.db.execute("SELECT name FROM _migrations")]
-    assert names == ["001_initial", "002_sync", "003_bound_seals"]
+    assert names == ["001_initial", "002_sync", "003_bound_seals", "004_positions"]
     assert profile.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert profile.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert integrity_ok(profile.db)
@@ -203,6 +203,7 @@ def test_a_profile_from_before_sync_is_migrated_on_unlock(tmp_path: Path, forms)
         "DROP TABLE sync_cases",
         "DROP TABLE outbox_wire",
         "DROP TABLE sync_conflicts",
+        "DROP TABLE positions",
         "DELETE FROM _migrations WHERE name != '001_initial'",
         "PRAGMA user_version = 1",
     ):

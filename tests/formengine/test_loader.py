@@ -505,3 +505,101 @@ def test_forms_check_passes_a_good_form() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert str(ALL_TYPES) in result.stdout
+
+
+# -- met_if, rules, prefill, person, keep_last (issue 10) ----------------------------------
+
+MET_IF_TOPIC = (
+    "  - id: wmo.c\n"  # 6
+    "    article: Wmo 2015 art. 2.3.2 lid 3\n"  # 7
+    "    label: {nl: Cliëntondersteuning, en: Client support}\n"  # 8
+    "    met_if: \"naam == 'ja' and not empty(datum)\"\n"  # 9
+)
+
+
+def test_topic_with_met_if_needs_no_tagged_question_and_names_known_questions(
+    tmp_path: Path,
+) -> None:
+    text = HEAD.replace("legal_topics:\n", "legal_topics:\n" + MET_IF_TOPIC) + NAAM
+    assert only_problem(tmp_path, text) == (
+        9,
+        "the expression refers to an unknown question 'datum'",
+    )
+    good = text.replace("not empty(datum)", "not empty(naam)")
+    (tmp_path / "good.yaml").write_text(good, encoding="utf-8")
+    form = load_form(tmp_path / "good.yaml")
+    topic = form.topic("wmo.c")
+    assert topic is not None and topic.met_if is not None
+    assert topic.met_if.names == {"naam"}
+
+
+RULES = (
+    "rules:\n"  # 15
+    "  - id: samen\n"  # 16
+    '    valid_if: "empty(naam) or leeftijd > 17"\n'  # 17
+    "    message: {nl: Te jong., en: Too young.}\n"  # 18
+    "    questions: [naam, adres]\n"  # 19
+)
+
+
+def test_rule_names_unknown_questions_on_their_lines(tmp_path: Path) -> None:
+    found = problems(tmp_path, HEAD + NAAM + RULES)
+    assert found == [
+        (17, "the expression refers to an unknown question 'leeftijd'"),
+        (
+            19,
+            "the rule names an unknown question 'adres' (only top-level questions can show "
+            "a rule's message)",
+        ),
+    ]
+
+
+def test_rule_loads_with_its_message_and_questions(tmp_path: Path) -> None:
+    text = HEAD + NAAM + RULES.replace("leeftijd > 17", "naam != 'x'").replace(", adres", "")
+    (tmp_path / "form.yaml").write_text(text, encoding="utf-8")
+    (rule,) = load_form(tmp_path / "form.yaml").rules
+    assert (rule.id, rule.questions, rule.line, str(rule.message.en)) == (
+        "samen",
+        ("naam",),
+        16,
+        "Too young.",
+    )
+
+
+def test_rule_without_message_is_refused_by_the_schema(tmp_path: Path) -> None:
+    text = HEAD + NAAM + RULES.replace("    message: {nl: Te jong., en: Too young.}\n", "")
+    line, message = only_problem(tmp_path, text.replace("leeftijd > 17", "True"))
+    assert line == 16 and "message" in message
+
+
+def test_prefill_person_and_keep_last_fit_only_their_questions(tmp_path: Path) -> None:
+    text = HEAD + (
+        "      - id: naam\n"  # 11
+        "        type: number\n"  # 12
+        "        label: {nl: Naam, en: Name}\n"  # 13
+        "        legal_topic: wmo.a\n"  # 14
+        "        prefill: conversation_date\n"  # 15
+        "        person: true\n"  # 16
+        "        keep_last: true\n"  # 17
+    )
+    assert problems(tmp_path, text) == [
+        (15, "prefill 'conversation_date' fits a date question"),
+        (16, "person marks a text question (a name)"),
+        (17, "keep_last needs a text question with max_length"),
+    ]
+
+
+def test_unknown_prefill_source_is_refused(tmp_path: Path) -> None:
+    line, message = only_problem(tmp_path, HEAD + NAAM + "        prefill: weather\n")
+    assert line == 15 and "weather" in message
+
+
+def test_a_date_passed_to_age_or_named_as_a_birth_date_reads_short_years_in_the_past() -> None:
+    form = load_form(ALL_TYPES)
+    born = form.question("geboortedatum")
+    assert born is not None and born.birth_date
+    jeugd = load_form(ROOT / "forms" / "jeugd-gezinsplan.yaml")
+    assert [q.id for q in jeugd.questions() if q.birth_date] == ["geboortedatum_jeugdige"]
+    group = jeugd.question("gezinsleden")
+    assert group is not None
+    assert [f.id for f in group.questions if f.birth_date] == ["gezinslid_geboortedatum"]

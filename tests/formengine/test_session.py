@@ -589,3 +589,26 @@ sections:
     assert state.answers["partner_uren"] == 20  # kept: switching back restores it
     state.set("samen", True)
     assert state.value("totaal") == 20 and state.value("partner_zwaar") is True
+
+
+def test_keep_last_keeps_the_last_characters_of_a_document_number() -> None:
+    form = small_form(
+        "{id: laatste, type: text, label: {nl: L, en: L}, max_length: 4, keep_last: true}"
+    )
+    laatste = form.question("laatste")
+    assert laatste is not None
+    assert coerce(laatste, "IXR12345") == "2345"
+    assert coerce(laatste, "ab") == "ab"
+    conversation = ConversationState(form, {}, today=TODAY)
+    assert conversation.set("laatste", "NW8K7P2Q") == "7P2Q"
+
+
+def test_short_dates_are_read_with_the_conversations_today() -> None:
+    form = small_form(
+        "{id: datum, type: date, label: {nl: D, en: D}}",
+        "{id: geboortedatum, type: date, label: {nl: G, en: G}}",
+    )
+    conversation = ConversationState(form, {}, today=date(2026, 11, 1))
+    assert conversation.set("datum", "30-11-26") == "2026-11-30"
+    assert conversation.set("geboortedatum", "30-11-26") == "1926-11-30"
+    assert conversation.set("datum", "30-11") == "2026-11-30"

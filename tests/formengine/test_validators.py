@@ -163,11 +163,52 @@ def test_dates_are_stored_as_iso(typed: object, stored: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "typed", ["gisteren", "2026-02-30", "31-04-2026", "2026/03/15", "15-03-26", "", 20260315, None]
+    "typed",
+    ["gisteren", "2026-02-30", "31-04-2026", "15-03-2", "15-03-202", "1-2-3-4", "", 20260315, None],
 )
 def test_nonsense_date_is_refused(typed: object) -> None:
     with pytest.raises(ValueError, match="not a date"):
         normalise_date(typed)
+
+
+NOV_1 = dt.date(2026, 11, 1)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("30-11-26", "2026-11-30"),
+        ("30-11", "2026-11-30"),
+        ("30 11 2026", "2026-11-30"),
+        ("30/11/2026", "2026-11-30"),
+        ("30.11.26", "2026-11-30"),
+        ("30112026", "2026-11-30"),
+        ("301126", "2026-11-30"),
+        ("2026/11/30", "2026-11-30"),
+        ("15-03-26", "2026-03-15"),
+        ("30-11-80", "1980-11-30"),  # 80 years back is still near: a melding of long ago
+        ("30-11-45", "2045-11-30"),  # up to 20 years ahead: an evaluation, an end date
+        ("30-11-47", "1947-11-30"),
+        ("3-1", "2027-01-03"),  # without a year: the nearest such day
+        ("29-2-28", "2028-02-29"),
+    ],
+)
+def test_short_dates_are_read_near_today(typed: str, stored: str) -> None:
+    assert normalise_date(typed, today=NOV_1) == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("30-11-26", "1926-11-30"),  # not yet 30 November 2026: a birth date is in the past
+        ("01-11-26", "2026-11-01"),  # born today
+        ("15-03-50", "1950-03-15"),
+        ("15-03-12", "2012-03-15"),
+        ("30-11", "2025-11-30"),
+    ],
+)
+def test_short_birth_dates_are_read_in_the_past(typed: str, stored: str) -> None:
+    assert normalise_date(typed, today=NOV_1, past=True) == stored
 
 
 # -- numbers --------------------------------------------------------------------------------

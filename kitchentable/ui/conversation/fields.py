@@ -1,41 +1,45 @@
-"""A widget per question type, built from the form (one class per kind of input).
+"""The base of every answer widget, and the text widgets: one line, several lines, computed.
 
 Owns showing a stored value and reporting what the consultant enters: `edited` while typing
 (the page saves after a short pause) and `committed` when an answer is final (focus leaves a
 text field, a choice is clicked: the page saves at once). Raw input is reported as is; the
-page coerces it with the form engine. Never saves, validates or evaluates rules itself.
+page coerces it with the form engine. A name question (`person`) offers the names given
+elsewhere in the conversation; a `keep_last` question keeps the last characters typed.
+Never saves, validates or evaluates rules itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QAction, QFocusEvent
 from PySide6.QtWidgets import (
-    QAbstractButton,
-    QButtonGroup,
-    QCalendarWidget,
-    QCheckBox,
-    QComboBox,
+    QCompleter,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QPlainTextEdit,
-    QPushButton,
-    QRadioButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
-    QWidgetAction,
 )
 
 from kitchentable.formengine.model import Question, QuestionType
 from kitchentable.i18n import _, language
 
-RADIO_LIMIT = 6  # more options than this become a drop-down list
+
+@dataclass
+class FieldContext:
+    """What a field may ask the conversation around it while the consultant types."""
+
+    today: Callable[[], date] = date.today
+    conversation_date: Callable[[], str | None] = lambda: None  # ISO, or None if not given
+    people: Callable[[], list[str]] = field(default=list)  # names given in person questions
 
 
 class AnswerField(QWidget):
@@ -44,9 +48,12 @@ class AnswerField(QWidget):
     edited = Signal(object)
     committed = Signal(object)
 
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, question: Question, parent: QWidget | None = None, context: FieldContext | None = None
+    ) -> None:
         super().__init__(parent)
         self.question = question
+        self.context = context or FieldContext()
         self._loading = False
 
     def value(self) -> Any:
@@ -58,6 +65,9 @@ class AnswerField(QWidget):
             self._show(stored)
         finally:
             self._loading = False
+
+    def show_normalised(self, stored: Any) -> None:
+        """After a final answer: show it as stored (30-11-26 becomes 30-11-2026)."""
 
     def _show(self, stored: Any) -> None:
         raise NotImplementedError
@@ -82,38 +92,106 @@ class AnswerField(QWidget):
         target.setAccessibleDescription(description)
 
 
+def show_number(stored: Any) -> str:
+    if stored is None:
+        return ""
+    if isinstance(stored, float) and language() == "nl":
+        return str(stored).replace(".", ",")
+    return str(stored)
+
+
 class LineField(AnswerField):
     """One line of text: text, number, BSN, postcode, phone, e-mail (and the date's field)."""
 
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
+    def __init__(
+        self, question: Question, parent: QWidget | None = None, context: FieldContext | None = None
+    ) -> None:
+        super().__init__(question, parent, context)
         self.edit = QLineEdit(self)
         self.row = QHBoxLayout(self)
         self.row.setContentsMargins(0, 0, 0, 0)
         self.row.addWidget(self.edit, 1)
         if question.placeholder:
             self.edit.setPlaceholderText(str(question.placeholder))
-        if question.max_length:
+        if question.max_length and not question.keep_last:
             self.edit.setMaxLength(question.max_length)
         if question.type in (QuestionType.NUMBER, QuestionType.POSTCODE, QuestionType.BSN):
             self.edit.setMaximumWidth(self.fontMetrics().horizontalAdvance("0") * 18 + 24)
+        if question.keep_last and question.max_length:
+            self.edit.setMaximumWidth(
+                self.fontMetrics().horizontalAdvance("W") * question.max_length + 40
+            )
         if question.unit:
             self.row.addWidget(QLabel(str(question.unit), self))
-        if question.type != QuestionType.TEXT:
+        if question.person:
+            self._offer_people()
+        if question.type != QuestionType.TEXT or question.keep_last:
             self.row.addStretch(0)
-        self.edit.textEdited.connect(lambda text: self._emit(self.edited, text))
+        self.edit.textEdited.connect(self._typed)
         self.edit.editingFinished.connect(lambda: self._emit(self.committed, self.edit.text()))
+
+    def _typed(self, text: str) -> None:
+        limit = self.question.max_length
+        if self.question.keep_last and limit and len(text) > limit:
+            text = text[-limit:]  # "the last four characters": the rest of a pasted number goes
+            self.edit.setText(text)
+        self._emit(self.edited, text)
+
+    def _offer_people(self) -> None:
+        """A name asked again (carer, network member) is picked from the names given."""
+        self.names = QStringListModel(self)
+        completer = QCompleter(self.names, self.edit)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.edit.setCompleter(completer)
+        completer.activated.connect(lambda _text: self._emit(self.committed, self.edit.text()))
+        self.pick = QToolButton(self)
+        self.pick.setObjectName("pickPerson")
+        self.pick.setText(_("Pick…"))
+        self.pick.setToolTip(_("Pick a person already named in this conversation"))
+        self.pick.setAccessibleName(_("Pick a person already named in this conversation"))
+        self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.pick.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # by keyboard: type, the list offers
+        self.pick.setMenu(QMenu(self.pick))
+        self.pick.menu().aboutToShow.connect(self._fill_people)
+        self.row.addWidget(self.pick)
+        self.edit.installEventFilter(self)
+
+    def people(self) -> list[str]:
+        own = self.edit.text().strip().casefold()
+        return [n for n in self.context.people() if n.strip().casefold() != own]
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        if watched is self.edit and event.type() == QFocusEvent.Type.FocusIn:
+            self.names.setStringList(self.people())
+        return False
+
+    def _fill_people(self) -> None:
+        menu = self.pick.menu()
+        menu.clear()
+        names = self.people()
+        if not names:
+            menu.addAction(_("No one named yet")).setEnabled(False)
+        for name in names:
+            action = QAction(name, menu)
+            action.triggered.connect(lambda _c=False, n=name: self._picked(n))
+            menu.addAction(action)
+
+    def _picked(self, name: str) -> None:
+        self.edit.setText(name)
+        self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._emit(self.committed, name)
 
     def value(self) -> str:
         return self.edit.text()
 
     def _show(self, stored: Any) -> None:
-        if stored is None:
-            self.edit.setText("")
-        elif isinstance(stored, float) and language() == "nl":
-            self.edit.setText(str(stored).replace(".", ","))
-        else:
-            self.edit.setText(str(stored))
+        self.edit.setText(show_number(stored))
+
+    def show_normalised(self, stored: Any) -> None:
+        shown = show_number(stored)
+        if self.question.type != QuestionType.TEXT and shown != self.edit.text():
+            self.set_value(stored)
 
     def focus_target(self) -> QWidget:
         return self.edit
@@ -130,45 +208,6 @@ class LineField(AnswerField):
             self.edit.setCursorPosition(int(state["cursor"]))
 
 
-class DateField(LineField):
-    """A date typed as dd-mm-jjjj, or picked from a calendar."""
-
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
-        self.edit.setPlaceholderText(_("dd-mm-yyyy"))
-        self.edit.setMaximumWidth(self.fontMetrics().horizontalAdvance("0") * 14 + 24)
-        self.pick = QToolButton(self)
-        self.pick.setText(_("Calendar"))
-        self.pick.setAccessibleName(_("Pick a date from the calendar"))
-        self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.pick)
-        self.calendar = QCalendarWidget(menu)
-        self.calendar.setGridVisible(False)
-        action = QWidgetAction(menu)
-        action.setDefaultWidget(self.calendar)
-        menu.addAction(action)
-        self.pick.setMenu(menu)
-        self.calendar.clicked.connect(self._picked)
-        self.calendar.activated.connect(self._picked)
-        self.row.insertWidget(1, self.pick)
-
-    def _picked(self, day: QDate) -> None:
-        self.pick.menu().hide()
-        text = day.toString("dd-MM-yyyy")
-        self.edit.setText(text)
-        self._emit(self.committed, text)
-
-    def _show(self, stored: Any) -> None:
-        if isinstance(stored, str) and len(stored) == 10:
-            try:
-                self.edit.setText(date.fromisoformat(stored).strftime("%d-%m-%Y"))
-                self.calendar.setSelectedDate(QDate.fromString(stored, "yyyy-MM-dd"))
-                return
-            except ValueError:
-                pass
-        super()._show(stored)
-
-
 class _PlainText(QPlainTextEdit):
     left = Signal()
 
@@ -178,8 +217,10 @@ class _PlainText(QPlainTextEdit):
 
 
 class LongTextField(AnswerField):
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
+    def __init__(
+        self, question: Question, parent: QWidget | None = None, context: FieldContext | None = None
+    ) -> None:
+        super().__init__(question, parent, context)
         self.edit = _PlainText(self)
         self.edit.setTabChangesFocus(True)  # Tab moves on; the consultant types no tab stops
         self.edit.setMinimumHeight(self.fontMetrics().lineSpacing() * 4 + 16)
@@ -212,144 +253,13 @@ class LongTextField(AnswerField):
             self.edit.setTextCursor(cursor)
 
 
-class ButtonsField(AnswerField):
-    """Radio buttons (yes/no, one choice, a scale level) with a way to clear the answer."""
-
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
-        self.group = QButtonGroup(self)
-        self.group.setExclusive(True)
-        self.values: list[Any] = []
-        self.clear = QPushButton(_("Clear answer"), self)
-        self.clear.setObjectName("clearAnswer")
-        self.clear.setFlat(True)
-        self.clear.clicked.connect(self._cleared)
-        self.group.idClicked.connect(self._clicked)
-
-    def add_button(self, button: QAbstractButton, value: Any) -> None:
-        self.group.addButton(button, len(self.values))
-        self.values.append(value)
-
-    def _clicked(self, index: int) -> None:
-        self.clear.setVisible(True)
-        self._emit(self.committed, self.values[index])
-
-    def _cleared(self) -> None:
-        self._show(None)
-        self.group.buttons()[0].setFocus()
-        self._emit(self.committed, None)
-
-    def value(self) -> Any:
-        index = self.group.checkedId()
-        return self.values[index] if index >= 0 else None
-
-    def _show(self, stored: Any) -> None:
-        self.group.setExclusive(False)
-        for index, button in enumerate(self.group.buttons()):
-            button.setChecked(stored is not None and self.values[index] == stored)
-        self.group.setExclusive(True)
-        self.clear.setVisible(stored is not None)
-
-    def focus_target(self) -> QWidget:
-        checked = self.group.checkedButton()
-        return checked or self.group.buttons()[0]
-
-    def set_accessible(self, name: str, description: str) -> None:
-        for button in self.group.buttons():
-            button.setAccessibleDescription(f"{name}. {description}".strip(". "))
-        self.clear.setAccessibleName(_("Clear the answer to: {question}").format(question=name))
-
-
-class YesNoField(ButtonsField):
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for text, value in ((_("Yes"), True), (_("No"), False)):
-            button = QRadioButton(text, self)
-            self.add_button(button, value)
-            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.clear, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addStretch(1)
-        self.clear.setVisible(False)
-
-
-class ChoiceField(ButtonsField):
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for option in question.options:
-            button = QRadioButton(str(option.label), self)
-            if option.help:
-                button.setToolTip(str(option.help))
-            self.add_button(button, option.value)
-            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.clear, 0, Qt.AlignmentFlag.AlignLeft)
-        self.clear.setVisible(False)
-
-
-class ComboField(AnswerField):
-    """One choice out of many options: a drop-down list with an empty first entry."""
-
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
-        self.combo = QComboBox(self)
-        self.combo.addItem(_("(not answered)"), None)
-        for option in question.options:
-            self.combo.addItem(str(option.label), option.value)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.combo)
-        layout.addStretch(1)
-        self.combo.activated.connect(lambda _i: self._emit(self.committed, self.value()))
-
-    def value(self) -> Any:
-        return self.combo.currentData()
-
-    def _show(self, stored: Any) -> None:
-        index = self.combo.findData(stored) if stored is not None else 0
-        self.combo.setCurrentIndex(max(index, 0))
-
-    def focus_target(self) -> QWidget:
-        return self.combo
-
-
-class MultiChoiceField(AnswerField):
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.boxes: list[tuple[QCheckBox, str]] = []
-        for option in question.options:
-            box = QCheckBox(str(option.label), self)
-            if option.help:
-                box.setToolTip(str(option.help))
-            box.toggled.connect(lambda _c: self._emit(self.committed, self.value()))
-            layout.addWidget(box, 0, Qt.AlignmentFlag.AlignLeft)
-            self.boxes.append((box, option.value))
-
-    def value(self) -> list[str]:
-        return [value for box, value in self.boxes if box.isChecked()]
-
-    def _show(self, stored: Any) -> None:
-        chosen = set(stored or [])
-        for box, value in self.boxes:
-            box.setChecked(value in chosen)
-
-    def focus_target(self) -> QWidget:
-        return self.boxes[0][0]
-
-    def set_accessible(self, name: str, description: str) -> None:
-        for box, _value in self.boxes:
-            box.setAccessibleDescription(f"{name}. {description}".strip(". "))
-
-
 class ComputedField(AnswerField):
     """A value the form calculates; shown, never typed."""
 
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
+    def __init__(
+        self, question: Question, parent: QWidget | None = None, context: FieldContext | None = None
+    ) -> None:
+        super().__init__(question, parent, context)
         self.label = QLabel(self)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.label.setFocusPolicy(Qt.FocusPolicy.TabFocus)
@@ -367,21 +277,3 @@ class ComputedField(AnswerField):
 
     def focus_target(self) -> QWidget:
         return self.label
-
-
-def make_field(question: Question, parent: QWidget | None = None) -> AnswerField:
-    """The widget for one question of the form (one line of text unless the type says more)."""
-    from kitchentable.ui.conversation.group import GroupField
-    from kitchentable.ui.conversation.scale import ScaleField
-
-    kinds: dict[QuestionType, type[AnswerField]] = {
-        QuestionType.LONGTEXT: LongTextField,
-        QuestionType.DATE: DateField,
-        QuestionType.YESNO: YesNoField,
-        QuestionType.CHOICE: (ComboField if len(question.options) > RADIO_LIMIT else ChoiceField),
-        QuestionType.MULTICHOICE: MultiChoiceField,
-        QuestionType.SCALE: ScaleField,
-        QuestionType.GROUP: GroupField,
-        QuestionType.COMPUTED: ComputedField,
-    }
-    return kinds.get(question.type, LineField)(question, parent)

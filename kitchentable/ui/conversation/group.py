@@ -3,7 +3,8 @@
 Owns the list of items as stored values and the widgets of each item's fields. A field's raw
 input is coerced here, per field, so one invalid field shows its message under that field
 and keeps the other fields' answers; the group then reports the whole list as its value.
-Never saves; the page saves the list the group reports.
+Tab runs through every item's fields and then to "Add". Never saves; the page saves the list
+the group reports.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from kitchentable.errors import InvalidAnswer
 from kitchentable.formengine.model import Question
 from kitchentable.formengine.session import ConversationState, coerce
 from kitchentable.i18n import _
-from kitchentable.ui.conversation.fields import AnswerField, make_field
+from kitchentable.ui.conversation.fields import AnswerField, FieldContext
+from kitchentable.ui.conversation.kinds import make_field
 
 
 class _Item(QFrame):
@@ -54,7 +56,7 @@ class _Item(QFrame):
             row_layout.setContentsMargins(0, 0, 0, 0)
             row_layout.setSpacing(2)
             caption = QLabel(str(question.label), row)
-            field = make_field(question, row)
+            field = make_field(question, row, group.context)
             caption.setBuddy(field.focus_target())
             field.set_accessible(
                 f"{question.label} ({label} {index + 1})", str(question.help or "")
@@ -73,8 +75,10 @@ class _Item(QFrame):
 
 
 class GroupField(AnswerField):
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
+    def __init__(
+        self, question: Question, parent: QWidget | None = None, context: FieldContext | None = None
+    ) -> None:
+        super().__init__(question, parent, context)
         self.items: list[dict[str, Any]] = []
         self.blocks: list[_Item] = []
         self.invalid: dict[tuple[int, str], str] = {}
@@ -106,6 +110,7 @@ class GroupField(AnswerField):
         for index, item in enumerate(self.items):
             block = _Item(self, index)
             self.layout_.insertWidget(self.layout_.count() - 1, block)
+            block.show()  # now, not when the layout gets round to it: Tab must find it at once
             for field_id, field in block.fields.items():
                 field.set_value(item.get(field_id))
                 field.edited.connect(
@@ -117,6 +122,10 @@ class GroupField(AnswerField):
             block.remove.clicked.connect(lambda _c=False, i=index: self._remove(i))
             self.blocks.append(block)
         self.empty.setVisible(not self.items)
+        if self.blocks:
+            # Items are created after "Add", so Qt puts them after it in the Tab chain; put
+            # "Add" back after the last item's last widget.
+            QWidget.setTabOrder(_last_in_chain(self.blocks[-1]), self.add)
         maximum = self.question.max_items
         self.add.setEnabled(maximum is None or len(self.items) < maximum)
         if self._state is not None:
@@ -144,7 +153,7 @@ class GroupField(AnswerField):
         assert field is not None
         self.touched.add((index, field_id))
         try:
-            stored = coerce(field, raw)
+            stored = coerce(field, raw, self.context.today())
         except InvalidAnswer as exc:
             self.invalid[(index, field_id)] = str(exc.params.get("message", exc))
             if self._state is not None:
@@ -155,6 +164,8 @@ class GroupField(AnswerField):
             self.items[index].pop(field_id, None)
         else:
             self.items[index][field_id] = stored
+        if final:
+            self.blocks[index].fields[field_id].show_normalised(stored)
         self._emit(self.committed if final else self.edited, self.value())
 
     # -- rules ---------------------------------------------------------------------------------
@@ -200,3 +211,13 @@ class GroupField(AnswerField):
             self.blocks[index].fields[field_id].restore_focus(state.get("inner", {}))
         else:
             super().restore_focus(state)
+
+
+def _last_in_chain(block: QWidget) -> QWidget:
+    """The last widget inside `block` that Tab stops at (Qt ignores setTabOrder for others)."""
+    last, following = block, block.nextInFocusChain()
+    while block.isAncestorOf(following):
+        if following.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            last = following
+        following = following.nextInFocusChain()
+    return last

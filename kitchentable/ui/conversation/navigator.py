@@ -1,12 +1,17 @@
-"""The section navigator: every visible section with its progress and a mark when topics are open.
+"""The section navigator: every visible section with its progress and an honest mark.
 
-Owns the list on the left of the conversation and the marks drawn in it (open required
-questions or legal topics: an amber dot; complete: a green tick; otherwise a grey ring).
-Emits `chosen(section_id)`; never switches pages or reads storage itself.
+Owns the list on the left of the conversation and the marks drawn in it: an amber dot when
+the section's own visible required questions are open, one of its answers is wrong, or a
+legal topic is open whose closing questions are all in this section; a green tick when it is
+complete; otherwise a grey ring. Refreshes only the sections a change report names. Emits
+`chosen(section_id)` when the current row moves (arrow keys) and `opened(section_id)` on a
+click or Enter (the page then puts the focus on the section's first field). No type-ahead:
+a letter typed here never jumps to another section. Never switches pages or reads storage.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
@@ -54,6 +59,7 @@ def mark_icon(kind: str) -> QIcon:
 
 class SectionNavigator(QListWidget):
     chosen = Signal(str)
+    opened = Signal(str)
 
     def __init__(self, form: Form, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,10 +71,18 @@ class SectionNavigator(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setResizeMode(QListView.ResizeMode.Adjust)  # re-wrap long titles when resized
         self.form = form
-        for section in form.sections:
+        self.refreshes = 0  # sections redrawn, for tests that typing redraws none
+        self.rows: dict[str, int] = {}
+        for row, section in enumerate(form.sections):
             item = QListWidgetItem(str(section.title), self)
             item.setData(SECTION_ROLE, section.id)
+            self.rows[section.id] = row
         self.currentItemChanged.connect(self._current_changed)
+        self.itemClicked.connect(lambda item: self.opened.emit(item.data(SECTION_ROLE)))
+        self.itemActivated.connect(lambda item: self.opened.emit(item.data(SECTION_ROLE)))
+
+    def keyboardSearch(self, search: str) -> None:
+        """No type-ahead: text typed while the list has the focus must not jump sections."""
 
     def _current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
         if current is not None:
@@ -82,23 +96,30 @@ class SectionNavigator(QListWidget):
                 self.setCurrentRow(row)
                 self.blockSignals(False)
 
-    def refresh(self, state: ConversationState) -> None:
-        errors = state.errors()
-        for row, section in enumerate(self.form.sections):
-            item = self.item(row)
+    def refresh(self, state: ConversationState, section_ids: Iterable[str] | None = None) -> None:
+        """Every section, or only these."""
+        sections = (
+            self.form.sections
+            if section_ids is None
+            else [s for s in self.form.sections if s.id in set(section_ids)]
+        )
+        for section in sections:
+            self.refreshes += 1
+            item = self.item(self.rows[section.id])
             visible = state.section_visible(section)
-            item.setHidden(not visible)
+            if item.isHidden() == visible:
+                item.setHidden(not visible)
             if not visible:
                 continue
             progress = state.progress(section)
-            ids = {q.id for q in section.questions}
-            has_errors = any(key.split("[")[0] in ids for key in errors)
-            topics_open = state.section_topics_open(section)
+            topics_open = state.topics_to_close_in(section)
             counts = _("{answered} of {total} answered").format(
                 answered=progress.answered, total=progress.total
             )
-            if progress.required_open or topics_open or has_errors:
-                kind, status = "open", _("required questions or legal topics open")
+            if progress.required_open or progress.errors:
+                kind, status = "open", _("required questions open or answers to check")
+            elif topics_open:
+                kind, status = "open", _("legal topic still open")
             elif progress.answered == progress.total:
                 kind, status = "done", _("complete")
             else:

@@ -2,15 +2,17 @@
 
 Owns the UI-side ConversationState (a copy made on the worker when the case opened; from
 then on only this page changes it, with the values it sends to be saved), turning raw input
-into stored values with the form engine, live skip logic and messages, free navigation
-between sections (buttons, Ctrl+PgDown / Ctrl+PgUp, Alt+Right / Alt+Left), and where the
-consultant is (for auto-lock and language switches). Section pages are built when first
-shown, so opening a long form stays quick. Never touches storage (AutoSaver sends saves).
+into stored values with the form engine, and applying each answer's change report to exactly
+the widgets it names: a typed letter touches its own row and nothing else unless the engine
+says more changed. Also free navigation between sections (buttons and the keys in
+conversation.keys), going to the questions that close a legal topic, and where the
+consultant is (for auto-lock, language switches, and per case in the vault so reopening
+returns there). Section pages are built when first shown, so opening a long form stays
+quick. Never touches storage (AutoSaver and Session ops do).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -27,24 +29,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kitchentable.domain.case import BsnSource, CaseStatus
+from kitchentable.domain.case import CaseStatus
 from kitchentable.errors import InvalidAnswer
-from kitchentable.formengine.model import Question
+from kitchentable.formengine.changes import Changes
+from kitchentable.formengine.model import Prefill, Question
 from kitchentable.formengine.session import coerce
 from kitchentable.i18n import _
-from kitchentable.ui.caselist import URGENT_DAYS
+from kitchentable.ui.conversation import keys
 from kitchentable.ui.conversation.autosave import DEBOUNCE_MS, AutoSaver
+from kitchentable.ui.conversation.fields import FieldContext
+from kitchentable.ui.conversation.header import ConversationHeader
 from kitchentable.ui.conversation.navigator import SectionNavigator
+from kitchentable.ui.conversation.people import named_people
 from kitchentable.ui.conversation.section_page import SectionPage
 from kitchentable.ui.conversation.topics import TopicsChecklist
 from kitchentable.ui.session import OpenedConversation, Session
-
-
-def _date_nl(iso: str) -> str:
-    try:
-        return date.fromisoformat(iso).strftime("%d-%m-%Y")
-    except ValueError:
-        return iso
 
 
 class ConversationPage(QWidget):
@@ -56,6 +55,7 @@ class ConversationPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("conversationPage")
+        self.session = session
         self.opened = opened
         self.form = opened.form
         self.state = opened.state
@@ -64,9 +64,14 @@ class ConversationPage(QWidget):
         self.invalid: dict[str, str] = {}
         self.pages: dict[str, SectionPage] = {}
         self.current: str | None = None
+        self.context = FieldContext(
+            today=lambda: self.state.today,
+            conversation_date=self._conversation_date,
+            people=lambda: named_people(self.form, self.state.answers),
+        )
         self.saver = AutoSaver(session, opened.worker_side, self)
         self._build()
-        self.saver.state_changed.connect(self._show_save_state)
+        self.saver.state_changed.connect(self.saved_label.show_state)
         self.navigator.refresh(self.state)
         self.topics.refresh(self.state)
         first = self.navigator.visible_ids()
@@ -77,26 +82,15 @@ class ConversationPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self._header())
+        self.header = ConversationHeader(self.case, self)
+        self.back_button = self.header.back_button
+        self.back_button.clicked.connect(self.back.emit)
+        self.name_label = self.header.name_label
+        self.details_label = self.header.details_label
+        self.saved_label = self.header.saved_label
+        layout.addWidget(self.header)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        side = QWidget(splitter)
-        side.setObjectName("sidePanel")
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(12, 12, 8, 12)
-        form_title = QLabel(str(self.form.title), side)
-        form_title.setObjectName("formTitle")
-        form_title.setWordWrap(True)
-        form_title.setToolTip(_("Form version {version}").format(version=self.form.version))
-        side_layout.addWidget(form_title)
-        heading = QLabel(_("Sections"), side)
-        heading.setObjectName("panelHeading")
-        side_layout.addWidget(heading)
-        self.navigator = SectionNavigator(self.form, side)
-        self.navigator.chosen.connect(self.show_section)
-        side_layout.addWidget(self.navigator, 3)
-        self.topics = TopicsChecklist(self.form, side)
-        self.topics.jump.connect(lambda s: self.show_section(s, focus_first=True))
-        side_layout.addWidget(self.topics, 2)
+        side = self._side(splitter)
         main = QWidget(splitter)
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 0, 0, 0)
@@ -123,74 +117,35 @@ class ConversationPage(QWidget):
         splitter.setSizes([260, 740])
         splitter.setChildrenCollapsible(False)
         layout.addWidget(splitter, 1)
-        for keys, step in (
-            ("Ctrl+PgDown", 1),
-            ("Alt+Right", 1),
-            ("Ctrl+PgUp", -1),
-            ("Alt+Left", -1),
-        ):
-            shortcut = QShortcut(QKeySequence(keys), self)
+        for sequence, step in [(k, 1) for k in keys.NEXT_SECTION] + [
+            (k, -1) for k in keys.PREVIOUS_SECTION
+        ]:
+            shortcut = QShortcut(QKeySequence(sequence), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(lambda s=step: self.step(s))
 
-    def _header(self) -> QWidget:
-        header = QFrame(self)
-        header.setObjectName("conversationHeader")
-        row = QHBoxLayout(header)
-        row.setContentsMargins(12, 8, 16, 8)
-        self.back_button = QPushButton(_("← Cases"), header)
-        self.back_button.setObjectName("backButton")
-        self.back_button.setAccessibleName(_("Back to the case list"))
-        self.back_button.setToolTip(_("Back to the case list (Ctrl+L)"))
-        self.back_button.setShortcut(QKeySequence("Ctrl+L"))
-        self.back_button.clicked.connect(self.back.emit)
-        row.addWidget(self.back_button)
-        who = QVBoxLayout()
-        who.setSpacing(0)
-        person = self.case.person
-        self.name_label = QLabel(person.name, header)
-        self.name_label.setObjectName("personName")
-        who.addWidget(self.name_label)
-        self.details_label = QLabel(self._details(), header)
-        self.details_label.setObjectName("muted")
-        self.details_label.setWordWrap(True)
-        who.addWidget(self.details_label)
-        row.addLayout(who, 1)
-        self.saved_label = QLabel(_("All answers are saved"), header)
-        self.saved_label.setObjectName("savedIndicator")
-        self.saved_label.setProperty("kind", "saved")
-        self.saved_label.setAccessibleName(_("Save status"))
-        self.term_label = QLabel(self._term(), header)
-        self.term_label.setObjectName("term")
-        self.term_label.setProperty("urgent", self.case.days_left() <= URGENT_DAYS)
-        self.term_label.setToolTip(
-            _("Wmo 2015 art. 2.3.2: the investigation takes at most six weeks")
-        )
-        row.addWidget(self.term_label, 0, Qt.AlignmentFlag.AlignVCenter)
-        row.addWidget(self.saved_label, 0, Qt.AlignmentFlag.AlignVCenter)
-        return header
-
-    def _details(self) -> str:
-        case, person = self.case, self.case.person
-        parts = [_("Melding {number}").format(number=case.external_id)]
-        if person.bsn:
-            source = (
-                _("verified by the office")
-                if person.bsn_source == BsnSource.OFFICE
-                else _("typed here, not verified")
-            )
-            parts.append(_("BSN {bsn} ({source})").format(bsn=person.bsn, source=source))
-        if person.birth_date:
-            parts.append(_("born {date}").format(date=_date_nl(person.birth_date)))
-        return "  ·  ".join(parts)
-
-    def _term(self) -> str:
-        deadline = _date_nl(self.case.deadline.isoformat())
-        days = self.case.days_left()
-        # Phrased without a plural form: the catalogue test checks singular messages only.
-        if days >= 0:
-            return _("Term ends {date} · days left: {n}").format(date=deadline, n=days)
-        return _("Term ended {date} · days overdue: {n}").format(date=deadline, n=-days)
+    def _side(self, splitter: QSplitter) -> QWidget:
+        """The left panel: the form's title, the sections and the legal topics."""
+        side = QWidget(splitter)
+        side.setObjectName("sidePanel")
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(12, 12, 8, 12)
+        form_title = QLabel(str(self.form.title), side)
+        form_title.setObjectName("formTitle")
+        form_title.setWordWrap(True)
+        form_title.setToolTip(_("Form version {version}").format(version=self.form.version))
+        side_layout.addWidget(form_title)
+        heading = QLabel(_("Sections"), side)
+        heading.setObjectName("panelHeading")
+        side_layout.addWidget(heading)
+        self.navigator = SectionNavigator(self.form, side)
+        self.navigator.chosen.connect(self.show_section)
+        self.navigator.opened.connect(lambda s: self.show_section(s, focus_first=True))
+        side_layout.addWidget(self.navigator, 3)
+        self.topics = TopicsChecklist(self.form, side)
+        self.topics.jump.connect(self.go_to_topic)
+        side_layout.addWidget(self.topics, 2)
+        return side
 
     def _footer(self, parent: QWidget) -> QWidget:
         footer = QFrame(parent)
@@ -198,14 +153,19 @@ class ConversationPage(QWidget):
         row = QHBoxLayout(footer)
         row.setContentsMargins(24, 8, 24, 8)
         self.previous_button = QPushButton(_("Previous section"), footer)
-        self.previous_button.setToolTip(_("Previous section (Ctrl+PgUp)"))
+        self.previous_button.setToolTip(
+            _("Previous section ({keys})").format(keys=keys.PREVIOUS_SECTION[0])
+        )
         self.previous_button.clicked.connect(lambda: self.step(-1))
         self.next_button = QPushButton(_("Next section"), footer)
         self.next_button.setObjectName("primary")
-        self.next_button.setToolTip(_("Next section (Ctrl+PgDown)"))
+        self.next_button.setToolTip(_("Next section ({keys})").format(keys=keys.NEXT_SECTION[0]))
         self.next_button.clicked.connect(lambda: self.step(1))
         self.plan_button = QPushButton(_("Report and signing"), footer)
-        self.plan_button.setToolTip(_("Make the report, read it together, sign and print"))
+        self.plan_button.setToolTip(
+            _("Make the report, read it together, sign and print ({keys})").format(keys=keys.REPORT)
+        )
+        self.plan_button.setShortcut(QKeySequence(keys.REPORT))
         self.plan_button.setAccessibleName(_("Report and signing"))
         self.plan_button.clicked.connect(self._request_plan)
         row.addWidget(self.previous_button)
@@ -224,7 +184,7 @@ class ConversationPage(QWidget):
         if page is None:
             section = self.form.section(section_id)
             assert section is not None
-            page = SectionPage(self.form, section, self._on_input, self.stack)
+            page = SectionPage(self.form, section, self._on_input, self.context, self.stack)
             page.load(self.state)
             page.refresh(self.state, self.touched, self.invalid)
             if self.read_only and page.widget() is not None:
@@ -237,17 +197,20 @@ class ConversationPage(QWidget):
         page = self.page(section_id)
         if self.current != section_id:
             self.current = section_id
-            page.refresh(self.state, self.touched, self.invalid)
             self.stack.setCurrentWidget(page)
             self.navigator.select(section_id)
-        ids = self.navigator.visible_ids()
-        index = ids.index(section_id) if section_id in ids else 0
-        self.previous_button.setEnabled(index > 0)
-        self.next_button.setEnabled(index < len(ids) - 1)
+            self._remember()
+        self._update_steps()
         if focus_first:
             target = page.first_input()
             if target is not None:
                 target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _update_steps(self) -> None:
+        ids = self.navigator.visible_ids()
+        index = ids.index(self.current) if self.current in ids else 0
+        self.previous_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < len(ids) - 1)
 
     def step(self, delta: int) -> None:
         ids = self.navigator.visible_ids()
@@ -258,39 +221,78 @@ class ConversationPage(QWidget):
         if ids[target] != self.current:
             self.show_section(ids[target], focus_first=True)
 
+    def go_to_topic(self, topic_id: str) -> None:
+        """Show the first visible question that would close a legal topic, focused."""
+        topic = self.form.topic(topic_id)
+        if topic is None:
+            return
+        for question_id in self.state.closing_questions(topic):
+            question = self.form.question(question_id)
+            section = self.form.section_of(question_id)
+            if question is None or section is None or not self.state.visible(question):
+                continue
+            self.show_section(section.id)
+            row = self.pages[section.id].rows[question_id]
+            row.field.focus_target().setFocus(Qt.FocusReason.OtherFocusReason)
+            self.pages[section.id].ensureWidgetVisible(row)
+            return
+
     # -- answers -------------------------------------------------------------------------------
     def _on_input(self, question: Question, raw: Any, final: bool) -> None:
         qid = question.id
         self.touched.add(qid)
         try:
-            stored = coerce(question, raw)
+            stored = coerce(question, raw, self.state.today)
         except InvalidAnswer as exc:
             self.invalid[qid] = str(exc.params.get("message", exc))
-            self.refresh()
+            self._apply(Changes(), qid)
             return
         self.invalid.pop(qid, None)
+        changes = Changes(stored=stored)
         if stored != self.state.answers.get(qid):
-            self.state.set(qid, stored)
+            changes = self.state.apply(qid, stored)
             self.saver.schedule(qid, stored, 0 if final else DEBOUNCE_MS)
         elif final and self.saver.has_pending():
             self.saver.flush()
-        self.refresh()
+        if final:
+            row = self.pages[self.current].rows.get(qid) if self.current else None
+            if row is not None:
+                row.field.show_normalised(stored)
+        self._apply(changes, qid)
+
+    def _apply(self, changes: Changes, edited: str) -> None:
+        """Touch what the report names (and the edited row: its own message)."""
+        rows = changes.questions | changes.groups | {edited}
+        for page in self.pages.values():
+            page.refresh_rows(self.state, rows, self.touched, self.invalid)
+        if changes.sections or changes.topics:
+            self.navigator.refresh(self.state)  # a topic's mark may move between sections
+        elif changes.progress:
+            self.navigator.refresh(self.state, changes.progress)
+        if changes.topics:
+            self.topics.refresh(self.state)
+        if changes.sections:
+            self._update_steps()
 
     def refresh(self) -> None:
-        if self.current is not None:
-            self.pages[self.current].refresh(self.state, self.touched, self.invalid)
+        """Everything again (after a language switch or a lock; never per keystroke)."""
+        for page in self.pages.values():
+            page.refresh(self.state, self.touched, self.invalid)
         self.navigator.refresh(self.state)
         self.topics.refresh(self.state)
-        self.show_section(self.current or self.form.sections[0].id)
+        self._update_steps()
 
-    def _show_save_state(self, kind: str, text: str) -> None:
-        self.saved_label.setText(text)
-        self.saved_label.setProperty("kind", kind)
-        self.saved_label.style().unpolish(self.saved_label)
-        self.saved_label.style().polish(self.saved_label)
+    def _conversation_date(self) -> str | None:
+        for question in self.form.questions():
+            if question.prefill == Prefill.CONVERSATION_DATE:
+                value = self.state.value(question.id)
+                if isinstance(value, str):
+                    return value
+        return None
 
     def flush(self) -> None:
         self.saver.flush()
+        self._remember()
 
     # -- where the consultant is -----------------------------------------------------------------
     def position(self) -> dict[str, Any]:
@@ -305,15 +307,34 @@ class ConversationPage(QWidget):
                     where["scroll"] = page.verticalScrollBar().value()
         return where
 
+    def _remember(self) -> None:
+        """Keep the position in the vault, so reopening the case returns here."""
+        if self.current is not None and not self.read_only:
+            self.session.remember_position(None, self.case.id, self.position()).run_in_background()
+
+    def resume(self) -> None:
+        """After opening: where the consultant was last time, or the first field."""
+        where = self.opened.position
+        if where.get("section_id"):
+            self.restore(where)
+        else:
+            self.show_section(self.current or "", focus_first=True)
+
     def restore(self, where: dict[str, Any]) -> None:
         section_id = where.get("section_id")
-        if section_id and self.form.section(section_id) is not None:
-            self.show_section(section_id)
+        section = self.form.section(section_id) if isinstance(section_id, str) else None
+        if section is not None and self.state.section_visible(section):
+            self.show_section(section.id)
         else:
             self.show_section(self.current or "", focus_first=True)
         page = self.pages.get(self.current or "")
         row = page.rows.get(where.get("question_id", "")) if page else None
-        if page is not None and row is not None:
-            page.verticalScrollBar().setValue(int(where.get("scroll", 0)))
-            row.field.restore_focus(where.get("focus", {}))
-            page.ensureWidgetVisible(row.field.focus_target())
+        if page is None or row is None or not row.isVisibleTo(page):
+            if page is not None and QApplication.focusWidget() is None:
+                target = page.first_input()
+                if target is not None:
+                    target.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        page.verticalScrollBar().setValue(int(where.get("scroll", 0)))
+        row.field.restore_focus(where.get("focus", {}))
+        page.ensureWidgetVisible(row.field.focus_target())

@@ -1,8 +1,9 @@
 """The checklist of legal topics still open (Wmo 2015 art. 2.3.2): what the law asks to cover.
 
 Owns listing every required topic of the form with a mark (open or covered) and letting
-the consultant jump to the first section that asks about an open topic. Never decides when
-a topic is covered (the form engine's `open_topics` does).
+the consultant jump to a topic (`jump(topic_id)`: the page goes to the question that would
+close it). Redrawn only when a change report says a topic opened or closed. Never decides
+when a topic is covered (the form engine's `open_topics` does).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ OPEN_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class TopicsChecklist(QWidget):
-    jump = Signal(str)  # a section id
+    jump = Signal(str)  # a legal topic id
 
     def __init__(self, form: Form, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.form = form
+        self.refreshes = 0  # for tests that typing redraws nothing here
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.heading = QLabel(self)
@@ -49,6 +51,7 @@ class TopicsChecklist(QWidget):
         self.list.itemClicked.connect(self._activated)
 
     def refresh(self, state: ConversationState) -> None:
+        self.refreshes += 1
         open_ids = {t.id for t in state.open_topics()}
         for row, topic in enumerate(self.topics):
             item = self.list.item(row)
@@ -72,8 +75,4 @@ class TopicsChecklist(QWidget):
         ]
 
     def _activated(self, item: QListWidgetItem) -> None:
-        topic_id = item.data(TOPIC_ROLE)
-        for section in self.form.sections:
-            if any(topic_id in q.legal_topics for q in section.questions):
-                self.jump.emit(section.id)
-                return
+        self.jump.emit(item.data(TOPIC_ROLE))
