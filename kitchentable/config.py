@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 class Settings:
     consultant: str = ""  # the consultant's display name: actor in the access log, plan signer
     role: str = "Wmo-consulent"
+    # Which law the consultant works under by default: "wmo" | "jeugd". The plan prints the
+    # role of the document's own kind, so a gezinsplan never names a Wmo role.
+    consultant_role: str = "wmo"
     team: str = ""
     language: str = "nl"
     auto_lock_minutes: int = 5
