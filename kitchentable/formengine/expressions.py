@@ -79,6 +79,19 @@ def _total(group: object, field: object) -> float | int:
     return result
 
 
+def _values(group: object, field: object) -> list[object]:
+    """The answers to one field across a group's items (empty ones left out), in order."""
+    if group is None:
+        return []
+    if not isinstance(group, list) or not isinstance(field, str):
+        raise EvaluationError("values() needs a group and a field name")
+    return [
+        item[field]
+        for item in group
+        if isinstance(item, dict) and item.get(field) not in (None, "", [], {})
+    ]
+
+
 def _empty(value: object) -> bool:
     return value is None or value in ("", [], {})
 
@@ -90,6 +103,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, bool]] = {
     "days_between": (_days_between, 2, False),
     "add_days": (_add_days, 2, False),
     "total": (_total, 2, False),
+    "values": (_values, 2, False),
     "empty": (_empty, 1, False),
 }
 RESERVED_NAMES = frozenset({"today"})

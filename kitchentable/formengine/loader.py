@@ -32,6 +32,7 @@ from kitchentable.formengine.model import (
     Form,
     LegalTopic,
     Option,
+    PrintTarget,
     Question,
     QuestionType,
     Section,
@@ -136,6 +137,7 @@ class _Builder:
             kind=data["kind"],
             title=_text(data["title"]),
             description=_text(data.get("description")),
+            address=data.get("address", "u"),
             legal_topics=tuple(topics),
             sections=tuple(sections),
             source=self.source,
@@ -281,6 +283,8 @@ class _Builder:
             min_items=raw.get("min_items"),
             max_items=raw.get("max_items"),
             questions=children,
+            print=PrintTarget(raw["print"]) if "print" in raw else None,
+            print_label=_text(raw.get("print_label")),
         )
 
 
