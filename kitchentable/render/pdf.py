@@ -34,6 +34,7 @@ from reportlab.platypus import (
     KeepTogether,
     LongTable,
     NextPageTemplate,
+    PageBreak,
     PageTemplate,
     Paragraph,
     Spacer,
@@ -274,6 +275,8 @@ class PlanPdf:
         for section in self.doc.sections:
             heading = Paragraph(text(section.title), self.s["h2"])
             body = [f for block in section.blocks for f in self._block(block)]
+            if section.new_page:
+                story.append(PageBreak())
             if section.keep_together:
                 story.append(KeepTogether([heading, *body]))
             else:
@@ -398,6 +401,8 @@ class PlanPdf:
                 cell.append(
                     Paragraph(text(f"{labels.get('role', 'Role')}: {sig.role}"), self.s["td"])
                 )
+            if sig.note:
+                cell.append(Paragraph(text(sig.note), self.s["td"]))
             cell.append(
                 Paragraph(
                     text(
@@ -407,7 +412,11 @@ class PlanPdf:
                 )
             )
             cells.append(cell)
-        table = Table([cells], colWidths=[column + 5 * mm] * len(cells))
+        # Two signers a row: a gezinsplan has the young person, each parent and the consultant.
+        rows = [
+            cells[i : i + 2] + [""] * (2 - len(cells[i : i + 2])) for i in range(0, len(cells), 2)
+        ]
+        table = Table(rows, colWidths=[column + 5 * mm] * 2)
         table.setStyle(
             TableStyle(
                 [
