@@ -422,8 +422,13 @@ def _signatures(
                 heading=heading,
                 name=signature.name if signature and signature.name else name,
                 role=signature.capacity if signature and signature.capacity else capacity,
-                place=signature.place if signature and signature.place else plan.place,
-                date=format_date(signature.date) if signature and signature.date else "",
+                # An absent signer signed nowhere and on no date.
+                place=""
+                if absent
+                else (signature.place if signature and signature.place else plan.place),
+                date=format_date(signature.date)
+                if signature and signature.date and not absent
+                else "",
                 strokes=signature.strokes if signature and signature.signed else None,
                 note=say("Not present at the signing: {reason}").format(
                     reason=signature.absent_reason.strip()
