@@ -134,6 +134,7 @@ sections:
       - {{id: c, type: yesno, label: {{nl: C, en: C}}, plan: checks.c}}
       - {{id: d, type: longtext, label: {{nl: D, en: D}}, plan: safety.d}}
       - {{id: e, type: text, label: {{nl: E, en: E}}, plan: request.e, print_label: {{nl: Uw E, en: Your E}}}}
+      - {{id: f, type: date, label: {{nl: F, en: F}}, plan: header.f}}
 """
 
 
@@ -146,6 +147,7 @@ def test_the_print_key_routes_each_answer_and_has_sensible_defaults() -> None:
         "c": PrintTarget.ANNEX,  # a procedural check
         "d": PrintTarget.FILE,  # safety never reaches paper unless a form says so
         "e": PrintTarget.MAIN,
+        "f": PrintTarget.ANNEX,  # the header box on page 1 already says it
     }
     assert form.address == "je" and form.question("e").printed_label("nl") == "Uw E"
 
