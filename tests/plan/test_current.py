@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kitchentable.errors import FormErrors
-from kitchentable.formengine.loader import parse_form_text
+from kitchentable.formengine.loader import FormRegistry, parse_form_text
 from kitchentable.formengine.model import PrintTarget
 from kitchentable.services import Profile
 from tests.conftest import PASSPHRASE
@@ -156,3 +157,15 @@ def test_a_wrong_print_target_is_a_form_error_with_its_line() -> None:
     with pytest.raises(FormErrors) as caught:
         parse_form_text(FORM.format(address="u", target="nowhere"), "f.yaml")
     assert any(e.line == 12 and "nowhere" in e.message for e in caught.value.errors)
+
+
+def test_the_wmo_safety_levels_no_longer_lump_abuse_with_falls() -> None:
+    form = FormRegistry.from_directory().get("wmo-keukentafelgesprek")
+    levels = " ".join(level.nl for level in form.question("zelfredzaamheid_veiligheid").levels)
+    assert "vallen" in levels and not re.search(r"misbruik|verwaarlozing|mishandeling", levels)
+    signals = form.question("veiligheid_signalen")
+    assert signals is not None and signals.required is True
+    assert signals.print_target == PrintTarget.FILE
+    meldcode = [q for q in form.questions() if q.plan and q.plan.startswith("safety.")]
+    assert len(meldcode) >= 14 and all(q.print_target == PrintTarget.FILE for q in meldcode)
+    assert form.question("mantelzorg_belasting").print_target == PrintTarget.FILE
