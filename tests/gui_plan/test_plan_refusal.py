@@ -122,3 +122,34 @@ def test_a_gezinsplan_has_a_pad_per_parent_and_one_may_be_absent(
         plan = check.plans.current(JEUGD)
         assert check.case(JEUGD).status == CaseStatus.SIGNED
         assert plan is not None and plan.signature("parent-2").absent_reason == "Woont in Assen"
+
+
+def test_the_case_list_shows_an_agreed_extension_and_an_overrun(qapp) -> None:
+    from dataclasses import replace
+    from datetime import date, timedelta
+
+    from kitchentable.services import CaseSummary
+    from kitchentable.ui.caselist import DAYS_LEFT, CaseTableModel
+
+    melding = date(2026, 9, 1)
+    late = CaseSummary(
+        "a",
+        "M-1",
+        "A",
+        "",
+        "",
+        CaseStatus.IN_CONVERSATION,
+        melding,
+        melding + timedelta(weeks=6),
+        "2026-11-01T10:00:00+00:00",
+        "local",
+    )
+    extended = replace(late, id="b", deadline=date(2026, 11, 20))
+    model = CaseTableModel(today=date(2026, 11, 1))
+    model.set_rows([late, extended])
+    late_cell, extended_cell = (model.index(row, DAYS_LEFT) for row in range(2))
+    assert late_cell.data() == "19 overdue"
+    assert extended_cell.data() == "19 · extended"
+    assert extended_cell.data(Qt.ItemDataRole.ToolTipRole) == (
+        "Term extended by agreement until 20-11-2026"
+    )
