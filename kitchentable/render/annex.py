@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from kitchentable.domain.case import Case, deadline_for
 from kitchentable.domain.consent import valid_purposes
 from kitchentable.domain.plan import Level, Result, SupportPlan
 from kitchentable.formengine.model import Form, PrintTarget, QuestionType
 from kitchentable.render import document as d
 from kitchentable.render.entries import Entries
-from kitchentable.render.plan_builder import consenters, role_fields
+from kitchentable.render.plan_builder import TERM_EXTENDED_UNTIL, consenters, role_fields
 from kitchentable.render.values import format_date, format_value, yes_no
 
 ANNEX = PrintTarget.ANNEX
@@ -244,3 +246,18 @@ def _scores(entries: Entries, form: Form, lang: str, _: Callable[[str], str]) ->
             (0.3, 0.15, 0.55),
         )
     ]
+
+
+def term_of(case: Case, plan: SupportPlan, today: date) -> Term:
+    six_weeks = deadline_for(case.melding_date)
+    extended = plan.entries.get(TERM_EXTENDED_UNTIL)
+    end = date.fromisoformat(extended) if extended else case.deadline
+    # A signed plan is judged on the day it was signed; a draft on today.
+    signed = [s.date for s in plan.signatures if s.date]
+    moment = date.fromisoformat(max(signed)) if signed and plan.fully_signed else today
+    return Term(
+        melding=format_date(case.melding_date.isoformat()),
+        six_weeks=format_date(six_weeks.isoformat()),
+        extended_until=format_date(extended) if extended else "",
+        overrun_days=max(0, (moment - end).days),
+    )

@@ -17,31 +17,28 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from kitchentable.domain.case import BsnSource, Case, deadline_for
-from kitchentable.domain.plan import Result, SignerRole, SupportPlan
+from kitchentable.domain.case import BsnSource, Case
+from kitchentable.domain.plan import Result, SupportPlan
 from kitchentable.formengine.model import Form, PrintTarget
 from kitchentable.i18n import translator
 from kitchentable.render import document as d
-from kitchentable.render.annex import Term, annex, result_value
+from kitchentable.render.annex import Term, annex, result_value, term_of
 from kitchentable.render.entries import Entries
-from kitchentable.render.plan_builder import APPLICATION, TERM_EXTENDED_UNTIL
+from kitchentable.render.plan_builder import APPLICATION
+from kitchentable.render.signing import reaction_blocks, signature_blocks
 from kitchentable.render.values import format_date, format_value, mask_bsn
 from kitchentable.render.wording import (
     NextSteps,
     Say,
     delivery_words,
-    glossary,
+    explain_terms,
     intro,
     level_words,
     next_steps,
-    reaction_given,
-    reaction_question,
-    signature_note,
 )
 
 MAIN = PrintTarget.MAIN
 DECISION_TERM = timedelta(weeks=2)  # Wmo 2015 art. 2.3.5 lid 2
-WRITING_LINE = "_" * 60
 
 
 def load_branding(
@@ -70,21 +67,6 @@ def load_branding(
     )
 
 
-def _term(case: Case, plan: SupportPlan, today: date) -> Term:
-    six_weeks = deadline_for(case.melding_date)
-    extended = plan.entries.get(TERM_EXTENDED_UNTIL)
-    end = date.fromisoformat(extended) if extended else case.deadline
-    # A signed plan is judged on the day it was signed; a draft on today.
-    signed = [s.date for s in plan.signatures if s.date]
-    moment = date.fromisoformat(max(signed)) if signed and plan.fully_signed else today
-    return Term(
-        melding=format_date(case.melding_date.isoformat()),
-        six_weeks=format_date(six_weeks.isoformat()),
-        extended_until=format_date(extended) if extended else "",
-        overrun_days=max(0, (moment - end).days),
-    )
-
-
 def compose(
     plan: SupportPlan,
     form: Form,
@@ -100,7 +82,7 @@ def compose(
     _ = translator(lang)
     say = Say(lang, form.address)
     entries = Entries(form, plan.entries, lang)
-    term = _term(case, plan, today or date.today())
+    term = term_of(case, plan, today or date.today())
     youth = str(plan.entries.get("youth.name", "")) or case.person.name
     conversation = plan.entries.get("header.conversation_date")
     # Told by fixed texts ("what happens now"), not as label and value.
@@ -180,12 +162,12 @@ def compose(
         if kind == "jeugd"
         else say("Your reaction and signatures"),
         [
-            *_reaction(plan, kind, draft, say),
-            _signatures(plan, case, consultant, consultant_role, say, kind),
+            *reaction_blocks(plan, kind, say),
+            signature_blocks(plan, case, consultant, consultant_role, say, kind),
         ],
         keep=True,
     )
-    _explain_terms(main, say)
+    explain_terms(main, say)
     title = say("Family plan") if kind == "jeugd" else _("Report and support plan")
     return d.Document(
         meta=d.DocumentMeta(
@@ -368,104 +350,3 @@ def _now(
         email=branding.email,
     )
     return [d.Paragraphs(tuple(next_steps(say, steps)))]
-
-
-def _reaction(plan: SupportPlan, kind: str, draft: bool, say: Say) -> list[d.Block]:
-    """A reaction not given is never printed as "none": a draft leaves room to write it."""
-    reaction = plan.reaction
-    if reaction.agrees is None:
-        return [
-            d.Fields(((reaction_question(say, kind), say("☐ Yes      ☐ No")),)),
-            d.Paragraphs(
-                (WRITING_LINE, WRITING_LINE, WRITING_LINE),
-                label=say("Your family's remarks or additions:")
-                if kind == "jeugd"
-                else say("Your remarks or additions:"),
-            ),
-        ]
-    blocks: list[d.Block] = [d.Paragraphs((reaction_given(say, kind, reaction.agrees),))]
-    if reaction.remarks.strip():
-        blocks.append(
-            d.Paragraphs(
-                (reaction.remarks.strip(),),
-                label=say("Your family's remarks and additions")
-                if kind == "jeugd"
-                else say("Your remarks and additions"),
-            )
-        )
-    return blocks
-
-
-def _signatures(
-    plan: SupportPlan, case: Case, consultant: str, role: str, say: Say, kind: str
-) -> d.Signatures:
-    blocks = []
-    for signer in plan.required_signers:
-        signature = plan.signature(signer.key)
-        heading, name, capacity = {
-            SignerRole.INHABITANT: (say("You, or your representative"), case.person.name, ""),
-            SignerRole.YOUTH: (say("Young person"), signer.name, ""),
-            SignerRole.PARENT: (
-                say("Parent with parental authority"),
-                signer.name,
-                say("parent with parental authority"),
-            ),
-            SignerRole.CONSULTANT: (
-                say("Youth consultant") if kind == "jeugd" else say("Consultant"),
-                consultant,
-                role,
-            ),
-        }[signer.role]
-        absent = signature is not None and signature.absent
-        blocks.append(
-            d.SignatureBlock(
-                heading=heading,
-                name=signature.name if signature and signature.name else name,
-                role=signature.capacity if signature and signature.capacity else capacity,
-                # An absent signer signed nowhere and on no date.
-                place=""
-                if absent
-                else (signature.place if signature and signature.place else plan.place),
-                date=format_date(signature.date)
-                if signature and signature.date and not absent
-                else "",
-                strokes=signature.strokes if signature and signature.signed else None,
-                note=say("Not present at the signing: {reason}").format(
-                    reason=signature.absent_reason.strip()
-                )
-                if absent and signature
-                else "",
-            )
-        )
-    return d.Signatures(tuple(blocks), note=signature_note(say, kind))
-
-
-def _explain_terms(sections: list[d.Section], say: Say) -> None:
-    """At the end of the main-text section that first uses a term, a short explanation."""
-    explained: set[str] = set()
-    terms = glossary(say)
-    for index, section in enumerate(sections):
-        text = " ".join(x for block in section.blocks for x in _texts(block))
-        notes: list[d.Block] = []
-        for term in terms:
-            if term.name not in explained and term.pattern.search(text):
-                explained.add(term.name)
-                notes.append(
-                    d.Paragraphs(
-                        (term.explanation,),
-                        label=say("What does {term} mean?").format(term=term.name),
-                    )
-                )
-        if notes and not section.keep_together:
-            sections[index] = d.Section(section.title, (*section.blocks, *notes))
-
-
-def _texts(block: d.Block) -> list[str]:
-    match block:
-        case d.Paragraphs(texts=texts, label=label):
-            return [label, *texts]
-        case d.Fields(rows=rows):
-            return [x for row in rows for x in row]
-        case d.Table(headers=headers, rows=rows, caption=caption):
-            return [caption, *headers, *(x for row in rows for x in row)]
-    return []

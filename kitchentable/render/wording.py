@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from kitchentable.domain.plan import JeugdLevel, Level, PyramidLevel
 from kitchentable.i18n import READER_CONTEXT, translation
+from kitchentable.render import document as d
 
 
 class Say:
@@ -289,3 +290,34 @@ def next_steps(say: Say, n: NextSteps) -> list[str]:
             )
         )
     return out
+
+
+def explain_terms(sections: list[d.Section], say: Say) -> None:
+    """At the end of the main-text section that first uses a term, a short explanation."""
+    explained: set[str] = set()
+    terms = glossary(say)
+    for index, section in enumerate(sections):
+        text = " ".join(x for block in section.blocks for x in _texts(block))
+        notes: list[d.Block] = []
+        for term in terms:
+            if term.name not in explained and term.pattern.search(text):
+                explained.add(term.name)
+                notes.append(
+                    d.Paragraphs(
+                        (term.explanation,),
+                        label=say("What does {term} mean?").format(term=term.name),
+                    )
+                )
+        if notes and not section.keep_together:
+            sections[index] = d.Section(section.title, (*section.blocks, *notes))
+
+
+def _texts(block: d.Block) -> list[str]:
+    match block:
+        case d.Paragraphs(texts=texts, label=label):
+            return [label, *texts]
+        case d.Fields(rows=rows):
+            return [x for row in rows for x in row]
+        case d.Table(headers=headers, rows=rows, caption=caption):
+            return [caption, *headers, *(x for row in rows for x in row)]
+    return []

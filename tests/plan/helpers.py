@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from kitchentable.demo import demo_document
 from kitchentable.domain.plan import Signature, SignerRole
 from kitchentable.services import Profile
+from tests.conftest import PASSPHRASE
 
 WMO, JEUGD = "M-2026-0412", "J-2026-0007"
 STROKE = (((0.1, 0.6, 0.4), (0.25, 0.3, 0.6), (0.4, 0.7, 0.8), (0.6, 0.2, 0.6), (0.9, 0.5, 0.3)),)
@@ -64,3 +67,25 @@ def pdf_text(pdf: bytes, tmp: Path, name: str = "plan.pdf") -> str:
 
 def flat(text: str) -> str:
     return " ".join(text.split())
+
+
+def cli_env(profile_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KITCHENTABLE_PROFILE": str(profile_path),
+        "KITCHENTABLE_PASSPHRASE": PASSPHRASE,
+        "KITCHENTABLE_LANG": "en",
+    }
+
+
+def kt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line as a real process; never a traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kitchentable", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result

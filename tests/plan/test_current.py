@@ -4,10 +4,8 @@ document and is never rebuilt; an old conversation keeps rendering with its own 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,18 +15,13 @@ from kitchentable.formengine.loader import FormRegistry, parse_form_text
 from kitchentable.formengine.model import PrintTarget
 from kitchentable.services import Profile
 from tests.conftest import PASSPHRASE
-from tests.plan.helpers import WMO, demo_case, flat, pdf_text, signatures
+from tests.plan.helpers import WMO, cli_env, demo_case, flat, pdf_text, signatures
+from tests.plan.helpers import kt as run
 
 
 def kt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "kitchentable", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    result = run(env, *args)
+    assert result.returncode == 0, result.stderr
     return result
 
 
@@ -38,12 +31,7 @@ def env(profile: Profile, profile_path: Path) -> dict[str, str]:
     profile.import_cases(demo_case(WMO))
     profile.plans.draft(WMO)  # a stored draft that later answers make stale
     profile.close()
-    return {
-        **os.environ,
-        "KITCHENTABLE_PROFILE": str(profile_path),
-        "KITCHENTABLE_PASSPHRASE": PASSPHRASE,
-        "KITCHENTABLE_LANG": "en",
-    }
+    return cli_env(profile_path)
 
 
 def test_export_after_changed_answers_shows_the_new_content_and_not_the_old(

@@ -5,9 +5,6 @@ app is in tests/gui_plan.)"""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from kitchentable.errors import SealRefused
 from kitchentable.services import Profile
 from kitchentable.services.plans import SEALED_PLAN
 from tests.conftest import PASSPHRASE
-from tests.plan.helpers import JEUGD, WMO, demo_case, signatures
+from tests.plan.helpers import JEUGD, WMO, cli_env, demo_case, kt, signatures
 
 # (duty question, its date or document question, the topic's label in English)
 WMO_DUTIES = [
@@ -184,29 +181,12 @@ def test_a_parent_may_be_absent_with_a_reason_but_the_consultant_must_sign(
 
 
 # -- the command line ----------------------------------------------------------------------
-def kt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "kitchentable", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
 def test_the_command_line_refuses_to_sign_with_every_reason_then_signs(
     consultant: Profile, profile_path: Path, tmp_path: Path
 ) -> None:
     consultant.import_cases(demo_case(WMO, {"clientondersteuning_gewezen": False}))
     consultant.close()
-    env = {
-        **os.environ,
-        "KITCHENTABLE_PROFILE": str(profile_path),
-        "KITCHENTABLE_PASSPHRASE": PASSPHRASE,
-        "KITCHENTABLE_LANG": "en",
-    }
+    env = cli_env(profile_path)
     status = kt(env, "plan", WMO)
     assert status.returncode == 1
     assert "free, independent client support (Wmo 2015 art. 2.3.2 lid 3)" in status.stdout
@@ -265,12 +245,7 @@ def test_a_signing_file_with_a_broken_signature_signs_nothing(
 ) -> None:
     consultant.import_cases(demo_case(WMO))
     consultant.close()
-    env = {
-        **os.environ,
-        "KITCHENTABLE_PROFILE": str(profile_path),
-        "KITCHENTABLE_PASSPHRASE": PASSPHRASE,
-        "KITCHENTABLE_LANG": "en",
-    }
+    env = cli_env(profile_path)
     file = tmp_path / "bad.json"
     file.write_text(
         json.dumps({"reaction": {"agrees": True}, "place": "X", "signatures": [{"role": "mayor"}]}),
