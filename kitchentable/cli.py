@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kitchentable import __version__
+from kitchentable.cli_plan import commands as plan_commands
 from kitchentable.config import Settings
 from kitchentable.errors import FormErrors, KitchentableError
 from kitchentable.i18n import _, set_language
@@ -492,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("also replace the data key and re-encrypt everything (old backups stay closed)"),
     )
     _sync_commands(add)
+    plan_commands(add, _open)
     p = add("log", cmd_log, _("show the access log and verify it"))
     p.add_argument("case", nargs="?")
     forms = sub.add_parser("forms", help=_("check and list conversation forms"))

@@ -7,6 +7,8 @@ never contain personal data: only ids, file names, counts and field names.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from kitchentable.i18n import N_, _
 
 
@@ -177,3 +179,33 @@ class PlanNotReady(KitchentableError):
             "The plan cannot be signed yet: these topics the law requires are still open: {topics}. "
             "Complete them in the conversation first."
         ).format(topics=self.params.get("topics", ""))
+
+
+@dataclass(frozen=True)
+class SealBlocker:
+    """One reason a plan cannot be sealed yet, with where to fix it.
+
+    `kind`: topic, question, consent (in the conversation: `section` and `question` say where),
+    or reaction, place, signature (on the plan page: `question` is empty). `text` is one
+    sentence for people, in the language the check ran in; it may quote a question's label,
+    never an answer.
+    """
+
+    kind: str
+    text: str
+    section: str = ""
+    question: str = ""
+
+
+class SealRefused(KitchentableError):
+    """The plan cannot be sealed yet; `blockers` names each thing to do first."""
+
+    code = "seal_refused"
+
+    def __init__(self, blockers: list[SealBlocker]) -> None:
+        super().__init__(count=len(blockers))
+        self.blockers = blockers
+
+    def __str__(self) -> str:
+        head = _("The plan cannot be signed and sealed yet. First:")
+        return "\n".join([head, *(f"  - {b.text}" for b in self.blockers)])

@@ -17,6 +17,9 @@ from kitchentable.paths import resources_dir
 DOMAIN = "kitchentable"
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
+# A plan's reader is addressed with "u", or with "je" (a young person). Texts marked `say(...)`
+# are in the catalogue twice: as is, and with this context for the informal register.
+READER_CONTEXT = "je"
 
 _current: _gettext.NullTranslations = _gettext.NullTranslations()
 _language = "en"
@@ -38,6 +41,13 @@ def set_language(language: str | None = None) -> str:
         _current = _gettext.translation(DOMAIN, locale_dir(), languages=[chosen], fallback=True)
     _language = chosen
     return chosen
+
+
+def translation(language: str) -> _gettext.NullTranslations:
+    """The catalogue of one language (gettext and pgettext), independent of the current one."""
+    if language == "en":
+        return _gettext.NullTranslations()
+    return _gettext.translation(DOMAIN, locale_dir(), languages=[language], fallback=True)
 
 
 def translator(language: str) -> Callable[[str], str]:

@@ -15,10 +15,13 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from kitchentable.i18n import DOMAIN, LANGUAGES
+from kitchentable.i18n import DOMAIN, LANGUAGES, READER_CONTEXT
 from kitchentable.paths import resource_root
 
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+# `say(...)` marks a text addressed to the plan's reader: it is in the catalogue twice, as is
+# (the "u" register) and with the context "je" (the informal register, for young people).
+READER_KEYWORDS = {"say": None}
 
 
 def i18n_dir() -> Path:
@@ -33,9 +36,15 @@ def extract() -> Catalog:
     catalog = Catalog(project="Kitchentable", domain=DOMAIN)
     source = resource_root() / "kitchentable"
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(source), method_map=[("**.py", "python")], keywords=KEYWORDS
+        str(source), method_map=[("**.py", "python")], keywords={**KEYWORDS, **READER_KEYWORDS}
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for filename, lineno, message, comments, _context in extract_from_dir(
+        str(source), method_map=[("**.py", "python")], keywords=READER_KEYWORDS
+    ):
+        catalog.add(
+            message, None, [(filename, lineno)], auto_comments=comments, context=READER_CONTEXT
+        )
     with open(i18n_dir() / f"{DOMAIN}.pot", "wb") as handle:
         write_po(handle, catalog, omit_header=True, sort_output=True, no_location=True)
     return catalog

@@ -137,7 +137,7 @@ def _check_node(node: ast.AST, names: set[str], called: bool) -> None:  # noqa: 
             raise ExpressionError("attribute access (a.b) is not allowed", offset)
         case ast.Call():
             raise ExpressionError(
-                "calls are not allowed, except count, age, days_between, add_days, total, empty",
+                "calls are not allowed, except count, age, days_between, add_days, total, values, empty",
                 offset,
             )
         case ast.Subscript():
@@ -157,7 +157,7 @@ def _check_name(name: str, names: set[str], called: bool, offset: int) -> None:
         return
     if called:
         raise ExpressionError(
-            "calls are not allowed, except count, age, days_between, add_days, total, empty",
+            "calls are not allowed, except count, age, days_between, add_days, total, values, empty",
             offset,
         )
     if name not in RESERVED_NAMES:

@@ -29,6 +29,26 @@ class QuestionType(StrEnum):
     COMPUTED = "computed"
 
 
+class PrintTarget(StrEnum):
+    """Where an answer goes in the plan (form key `print`)."""
+
+    MAIN = "main"  # the letter-like plan the inhabitant reads
+    ANNEX = "annex"  # the annex "Verantwoording", for the file and the quality officer
+    FILE = "file"  # stored (sealed, sent to the office) but never printed
+
+
+# Defaults by the first part of a question's `plan` path: the procedure and the advice's
+# details go to the annex; safety signals never reach a printed copy unless a form says so.
+_DEFAULT_TARGETS = {
+    "header": PrintTarget.ANNEX,  # the header box on page 1 already says when and where
+    "checks": PrintTarget.ANNEX,
+    "consents": PrintTarget.ANNEX,
+    "advice": PrintTarget.ANNEX,
+    "term": PrintTarget.ANNEX,
+    "safety": PrintTarget.FILE,
+}
+
+
 @dataclass(frozen=True)
 class Text:
     """A text a person reads, in Dutch and English."""
@@ -115,6 +135,21 @@ class Question:
     person: bool = False  # a person's name: offered again wherever a person is asked
     keep_last: bool = False  # with max_length: more typed keeps the last characters
     birth_date: bool = False  # a two-digit year is read as a date not after today
+    print: PrintTarget | None = None  # None: the default for its plan path (print_target)
+    print_label: Text | None = None  # the label in the printed plan, addressed to its reader
+
+    @property
+    def print_target(self) -> PrintTarget:
+        """Explicit `print`, else: scores and computed values to the annex, else by plan path."""
+        if self.print is not None:
+            return self.print
+        if self.type in (QuestionType.SCALE, QuestionType.COMPUTED):
+            return PrintTarget.ANNEX
+        head = (self.plan or "").split(".", 1)[0]
+        return _DEFAULT_TARGETS.get(head, PrintTarget.MAIN)
+
+    def printed_label(self, language: str) -> str:
+        return (self.print_label or self.label).get(language)
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -145,6 +180,7 @@ class Form:
     sha256: str = ""
     description: Text | None = None
     rules: tuple[Rule, ...] = ()
+    address: str = "u"  # how the printed plan addresses its reader: "u", or "je" (young people)
     _index: dict[str, tuple[Section, Question]] = field(
         default_factory=dict, compare=False, repr=False
     )

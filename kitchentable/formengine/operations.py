@@ -1,6 +1,6 @@
 """What a form expression can do when it runs: the function table, the operators and limits.
 
-Owns the six functions (count, age, days_between, add_days, total, empty), the arithmetic
+Owns the seven functions (count, age, days_between, add_days, total, values, empty), the arithmetic
 and comparison operators with their size limits, and `EvaluationError` (an expression that
 is valid but cannot be evaluated on these answers). Never parses text (formengine.expressions)
 and never walks a tree (formengine.closures).
@@ -67,6 +67,19 @@ def _total(group: object, field: object) -> float | int:
     return result
 
 
+def _values(group: object, field: object) -> list[object]:
+    """The answers to one field across a group's items (empty ones left out), in order."""
+    if group is None:
+        return []
+    if not isinstance(group, list) or not isinstance(field, str):
+        raise EvaluationError("values() needs a group and a field name")
+    return [
+        item[field]
+        for item in group
+        if isinstance(item, dict) and item.get(field) not in (None, "", [], {})
+    ]
+
+
 def _empty(value: object) -> bool:
     return value is None or value in ("", [], {})
 
@@ -78,6 +91,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, bool]] = {
     "days_between": (_days_between, 2, False),
     "add_days": (_add_days, 2, False),
     "total": (_total, 2, False),
+    "values": (_values, 2, False),
     "empty": (_empty, 1, False),
 }
 RESERVED_NAMES = frozenset({"today"})

@@ -1,86 +1,44 @@
-"""Composing the report and support plan: which sections, in which order, with which words.
+"""Composing the plan: one document for two audiences (DOMAIN.md section 4).
 
-Owns the document's structure as DOMAIN.md section 4 lays it out: header facts, who was
-present, procedural checks, the request, situation and problems per relevant domain (scores
-as a table), desired results, possibilities a–f, the weighing per pyramid step with its
-motivations, advice, agreements and evaluation date, consents, the inhabitant's reaction,
-the optional application, and signatures with the mandate note. Labels of answers come
-from the form version the conversation used; the document's own words from the gettext
-catalogue in the plan's language. Never draws (render.pdf) and never reads storage.
+Owns the document's order. The main text is a letter-like plan in plain Dutch addressed to
+its reader ("u", or "je" for a young person): about this report · your question · your
+situation · what you and the people around you do · what is needed, per result in words ·
+agreements · what happens now · your reaction and the signatures, kept together. A Jeugdwet
+gezinsplan has its own title, headings and words (jeugdige, ouders met gezag, jeugdconsulent)
+and a signature for the young person and each parent with gezag. The annex *Verantwoording*
+(render.annex) follows on a new page. Which answer goes where is the form's `print` key
+(render.entries); answers marked `file` are never printed. Labels come from the form version
+the conversation used; fixed words from the catalogue in the plan's language. Never draws
+(render.pdf) and never reads storage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from kitchentable.domain.case import BsnSource, Case
-from kitchentable.domain.plan import PyramidLevel, SignerRole, SupportPlan
-from kitchentable.formengine.model import Form, Question, QuestionType
+from kitchentable.domain.plan import Result, SupportPlan
+from kitchentable.formengine.model import Form, PrintTarget
 from kitchentable.i18n import translator
 from kitchentable.render import document as d
-from kitchentable.render.values import format_date, format_value, mask_bsn, yes_no
+from kitchentable.render.annex import Term, annex, result_value, term_of
+from kitchentable.render.entries import Entries
+from kitchentable.render.plan_builder import APPLICATION
+from kitchentable.render.signing import reaction_blocks, signature_blocks
+from kitchentable.render.values import format_date, format_value, mask_bsn
+from kitchentable.render.wording import (
+    NextSteps,
+    Say,
+    delivery_words,
+    explain_terms,
+    intro,
+    level_words,
+    next_steps,
+)
 
-POSSIBILITY_TOPICS = ("a", "b", "c", "d", "e", "f")
-
-
-@dataclass
-class _Entries:
-    """Plan entries with their questions, consumed section by section; leftovers come last."""
-
-    form: Form
-    values: dict[str, Any]
-    language: str
-    used: set[str] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
-        self.questions = {q.plan: q for q in self.form.questions() if q.plan}
-
-    def ordered(self) -> list[tuple[str, Question, Any]]:
-        return [(p, q, self.values[p]) for p, q in self.questions.items() if p in self.values]
-
-    def take(self, predicate: Callable[[str, Question], bool]) -> list[tuple[str, Question, Any]]:
-        found = [(p, q, v) for p, q, v in self.ordered() if p not in self.used and predicate(p, q)]
-        self.used.update(p for p, _, _ in found)
-        return found
-
-    def prefix(self, *prefixes: str) -> list[tuple[str, Question, Any]]:
-        return self.take(lambda p, _q: any(p == x or p.startswith(x + ".") for x in prefixes))
-
-    def blocks(self, items: list[tuple[str, Question, Any]]) -> list[d.Block]:
-        rows: list[tuple[str, str]] = []
-        blocks: list[d.Block] = []
-        for _path, question, value in items:
-            if question.type == QuestionType.GROUP and isinstance(value, list):
-                if rows:
-                    blocks.append(d.Fields(tuple(rows)))
-                    rows = []
-                blocks.append(group_table(question, value, self.language))
-            else:
-                rows.append(
-                    (
-                        question.label.get(self.language),
-                        format_value(question, value, self.language),
-                    )
-                )
-        if rows:
-            blocks.append(d.Fields(tuple(rows)))
-        return blocks
-
-
-def group_table(question: Question, items: list[dict[str, Any]], language: str) -> d.Table:
-    fields = [
-        f for f in question.questions if any(item.get(f.id) not in (None, "", []) for item in items)
-    ]
-    fields = fields or list(question.questions[:1])
-    return d.Table(
-        headers=tuple(f.label.get(language) for f in fields),
-        rows=tuple(
-            tuple(format_value(f, item.get(f.id), language) for f in fields) for item in items
-        ),
-        caption=question.label.get(language),
-    )
+MAIN = PrintTarget.MAIN
+DECISION_TERM = timedelta(weeks=2)  # Wmo 2015 art. 2.3.5 lid 2
 
 
 def load_branding(
@@ -92,6 +50,7 @@ def load_branding(
     contact = tuple(
         x for x in (data.get("phone", ""), data.get("email", ""), data.get("website", "")) if x
     )
+    support = data.get("client_support") or {}
     logo = data.get("logo")
     return d.Branding(
         municipality=data.get("municipality", ""),
@@ -100,6 +59,11 @@ def load_branding(
         contact=contact,
         logo_path=f"{logo_folder}/{logo}" if logo and logo_folder else None,
         color=data.get("color", "#1f5f8b"),
+        email=data.get("email", ""),
+        phone=data.get("phone", ""),
+        client_support=tuple(
+            str(support[k]) for k in ("name", "phone", "website") if support.get(k)
+        ),
     )
 
 
@@ -112,94 +76,105 @@ def compose(
     consultant: str,
     consultant_role: str,
     draft: bool,
+    today: date | None = None,
 ) -> d.Document:
-    lang = plan.language
+    lang, kind = plan.language, form.kind
     _ = translator(lang)
-    entries = _Entries(form, plan.entries, lang)
-    header = {p.split(".", 1)[1]: (q, v) for p, q, v in entries.prefix("header")}
-    kind = format_value(*header["kind"], lang) if "kind" in header else case.kind
-    conversation = ", ".join(
-        x
-        for x in (
-            format_value(*header[k], lang) for k in ("conversation_date", "place") if k in header
-        )
-        if x
-    )
-    person = case.person
-    bsn = mask_bsn(person.bsn)
-    if bsn:
-        bsn += " " + (
-            _("(from the office)") if person.bsn_source == BsnSource.OFFICE else _("(not verified)")
-        )
-    facts = [
-        (_("Melding"), case.external_id),
-        (_("Kind"), kind),
-        (_("Melding date"), format_date(case.melding_date.isoformat(), lang)),
-        (_("Deadline (6 weeks)"), format_date(case.deadline.isoformat(), lang)),
-        (_("Conversation"), conversation),
-        (_("Inhabitant"), person.name),
-        (_("Date of birth"), format_date(person.birth_date, lang) if person.birth_date else ""),
-        (_("BSN"), bsn),
-        (_("Address"), person.address.one_line()),
-        (_("Consultant"), ", ".join(x for x in (consultant, consultant_role) if x)),
-    ]
-    sections: list[d.Section] = []
+    say = Say(lang, form.address)
+    entries = Entries(form, plan.entries, lang)
+    term = term_of(case, plan, today or date.today())
+    youth = str(plan.entries.get("youth.name", "")) or case.person.name
+    conversation = plan.entries.get("header.conversation_date")
+    # Told by fixed texts ("what happens now"), not as label and value.
+    entries.consume("evaluation_date", APPLICATION, "checks.plan_on_paper_deadline")
+    main: list[d.Section] = []
 
     def add(title: str, blocks: list[d.Block], keep: bool = False) -> None:
         if blocks:
-            sections.append(d.Section(title, tuple(blocks), keep))
+            main.append(d.Section(title, tuple(blocks), keep))
 
-    add(_("Who was present"), entries.blocks(entries.prefix("present")))
-    add(_("Procedural checks"), entries.blocks(entries.prefix("checks")))
-    add(_("The request for help"), entries.blocks(entries.prefix("request")))
-    # Jeugdwet gezinsplan: one plan for the household (DOMAIN.md section 2).
-    add(_("The young person"), entries.blocks(entries.prefix("youth")))
-    add(_("The household"), entries.blocks(entries.prefix("household")))
-    add(_("Strengths and worries"), entries.blocks(entries.prefix("strengths_worries")))
-    add(_("Goals and actions"), entries.blocks(entries.prefix("goals")))
-    add(
-        _("Coordination and who is involved"),
-        entries.blocks(entries.prefix("coordination", "involved")),
-    )
-    add(_("Safety"), entries.blocks(entries.prefix("safety")))
-    add(_("Situation and problems per life domain"), _domains(entries, form, lang, _))
-    add(_("Desired results"), _results_table(plan, form, lang, _))
-    add(_("Possibilities (Wmo 2015 art. 2.3.2 lid 4 a–f)"), _possibilities(entries, form, lang))
-    add(_("Weighing per result (order of art. 2.3.5 lid 3)"), _weighing(plan, form, lang, _))
-    add(_("Advice"), entries.blocks(entries.prefix("advice")))
-    agreements = entries.blocks(entries.prefix("agreements", "evaluation_date"))
-    add(_("Agreements and evaluation"), agreements)
-    add(_("Consents"), entries.blocks(entries.prefix("consents")))
-    add(_("Other information"), entries.blocks(entries.take(lambda p, _q: p != "application")))
-    add(_("The inhabitant's reaction"), _reaction(plan, lang, _))
-    if plan.application:
-        add(
-            _("Application"),
-            [
-                d.Paragraphs(
-                    (
-                        _(
-                            "The inhabitant asks for the customised support described in this report; "
-                            "this signed report serves as the application (aanvraag)."
-                        ),
-                    )
-                )
-            ],
+    opening: list[d.Block] = [
+        d.Paragraphs(
+            (
+                intro(
+                    say,
+                    kind,
+                    format_date(case.melding_date.isoformat(), lang),
+                    format_date(conversation, lang) if conversation else "-",
+                    youth,
+                ),
+            )
         )
+    ]
+    if term.extended_until:
+        opening.append(
+            d.Paragraphs(
+                (
+                    say(
+                        "We agreed with you that the investigation takes longer, until {date}."
+                    ).format(date=term.extended_until),
+                )
+            )
+        )
+    if term.overrun_days > 0:
+        opening.append(
+            d.Paragraphs(
+                (
+                    say(
+                        "The investigation took {n} days longer than the term allows. We are sorry."
+                    ).format(n=term.overrun_days),
+                )
+            )
+        )
+    opening += entries.blocks(entries.prefix(MAIN, "header", "present"), MAIN)
+    add(say("About this plan") if kind == "jeugd" else say("About this report"), opening)
+    if kind == "jeugd":
+        add(say("Your family's question"), entries.blocks(entries.prefix(MAIN, "request"), MAIN))
+        add(
+            say("Your family"),
+            entries.blocks(entries.prefix(MAIN, "youth", "household"), MAIN),
+        )
+        add(
+            say("What goes well and what worries you"),
+            entries.blocks(entries.prefix(MAIN, "strengths_worries"), MAIN),
+        )
+        add(say("Goals and what is needed"), _needed(plan, form, entries, say))
+    else:
+        add(say("Your question"), entries.blocks(entries.prefix(MAIN, "request"), MAIN))
+        add(say("Your situation"), _situation(entries, form, lang))
+        add(
+            say("What you and the people around you do"),
+            entries.blocks(
+                entries.prefix(MAIN, "strength", "informal_care", "network", "facilities"), MAIN
+            ),
+        )
+        add(say("What is needed"), _needed(plan, form, entries, say))
     add(
-        _("Signatures"),
-        [_signatures(plan, person.name, consultant, consultant_role, _, form.kind)],
+        say("Agreements"),
+        entries.blocks(
+            entries.prefix(MAIN, "agreements", "cooperation", "coordination", "involved"), MAIN
+        ),
+    )
+    add(say("Also discussed"), entries.blocks(entries.take(MAIN, lambda p, _q: True), MAIN))
+    add(say("What happens now"), _now(plan, form, entries, branding, say))
+    add(
+        say("Your family's reaction and signatures")
+        if kind == "jeugd"
+        else say("Your reaction and signatures"),
+        [
+            *reaction_blocks(plan, kind, say),
+            signature_blocks(plan, case, consultant, consultant_role, say, kind),
+        ],
         keep=True,
     )
+    explain_terms(main, say)
+    title = say("Family plan") if kind == "jeugd" else _("Report and support plan")
     return d.Document(
         meta=d.DocumentMeta(
-            title=_("Report and support plan"),
-            subtitle=f"{form.title.get(lang)} · "
-            + (
-                _("plan with the young person and the parents, Jeugdwet art. 4.1.3")
-                if form.kind == "jeugd"
-                else _("investigation after a melding, Wmo 2015 art. 2.3.2")
-            ),
+            title=title,
+            subtitle=say("What we discussed with your family, and what we agreed")
+            if kind == "jeugd"
+            else say("What we discussed with you, and what is needed"),
             document_id=plan.document_id,
             form=f"{form.id} {form.version}",
             language=lang,
@@ -209,8 +184,8 @@ def compose(
             header_right=f"{_('Melding')} {case.external_id}",
         ),
         branding=branding,
-        facts=tuple(facts),
-        sections=tuple(sections),
+        facts=_facts(plan, case, entries, term, consultant, consultant_role, say, kind, youth),
+        sections=(*main, *annex(plan, form, entries, term, _)),
         labels={
             "page": _("Page {x} of {y}"),
             "draft": _("CONCEPT"),
@@ -223,178 +198,163 @@ def compose(
     )
 
 
-def _domains(entries: _Entries, form: Form, lang: str, _: Callable[[str], str]) -> list[d.Block]:
-    items = entries.prefix("domains")
+def _facts(
+    plan: SupportPlan,
+    case: Case,
+    entries: Entries,
+    term: Term,
+    consultant: str,
+    role: str,
+    say: Say,
+    kind: str,
+    youth: str,
+) -> tuple[tuple[str, str], ...]:
+    person = case.person
+    bsn = mask_bsn(person.bsn)
+    if bsn:
+        bsn += " " + (
+            say("(from the municipality)")
+            if person.bsn_source == BsnSource.OFFICE
+            else say("(not checked)")
+        )
+    conversation = ", ".join(
+        format_value(q, v, plan.language)
+        for p, q, v in entries.ordered()
+        if p in ("header.conversation_date", "header.place", "header.place_other")
+    )
+    ready = term.extended_until or format_date(case.deadline.isoformat(), plan.language)
+    if term.extended_until:
+        ready += " " + say("(extended by agreement)")
+    if term.overrun_days > 0:
+        ready += " · " + say("{n} days late").format(n=term.overrun_days)
+    facts = [
+        (
+            say("Young person") if kind == "jeugd" else say("Name"),
+            youth if kind == "jeugd" else person.name,
+        ),
+        (
+            say("Date of birth"),
+            format_date(person.birth_date, plan.language) if person.birth_date else "",
+        ),
+        (say("Address"), person.address.one_line()),
+        (say("BSN"), bsn),
+        (
+            say("Melding"),
+            f"{case.external_id} · {format_date(case.melding_date.isoformat(), plan.language)}",
+        ),
+        (say("Our conversation"), conversation),
+        (
+            say("Your youth consultant") if kind == "jeugd" else say("Your consultant"),
+            ", ".join(x for x in (consultant, role) if x),
+        ),
+        (say("Plan ready by") if kind == "jeugd" else say("Investigation ready by"), ready),
+    ]
+    return tuple((label, value) for label, value in facts if value)
+
+
+def _situation(entries: Entries, form: Form, lang: str) -> list[d.Block]:
+    """Per relevant life domain, under the domain's title."""
+    by_domain: dict[str, list[Any]] = {}
+    for item in entries.prefix(MAIN, "domains"):
+        by_domain.setdefault(item[0].split(".")[1], []).append(item)
     blocks: list[d.Block] = []
-    scores: list[tuple[str, ...]] = []
-    by_domain: dict[str, list[tuple[str, Question, Any]]] = {}
-    for path, question, value in items:
-        parts = path.split(".")
-        domain = parts[1] if len(parts) > 2 else "-"
-        if question.type == QuestionType.SCALE:
-            section = form.section_of(question.id)
-            title = section.title.get(lang) if section else domain
-            level = int(value)
-            description = (
-                question.levels[level - 1].get(lang) if 0 < level <= len(question.levels) else ""
-            )
-            scores.append((title, str(level), description))
-        else:
-            by_domain.setdefault(domain, []).append((path, question, value))
-    for _domain, domain_items in by_domain.items():
-        section = form.section_of(domain_items[0][1].id)
+    for items in by_domain.values():
+        section = form.section_of(items[0][1].id)
         if section is not None:
             blocks.append(d.Paragraphs((), label=section.title.get(lang)))
-        blocks.extend(entries.blocks(domain_items))
-    if scores:
-        blocks.append(
-            d.Table(
-                (_("Life domain"), _("Score (1–5)"), _("What the score means")),
-                tuple(scores),
-                (0.3, 0.15, 0.55),
-                caption=_("Self-reliance scores (optional, only where relevant)"),
-            )
-        )
+        blocks.extend(entries.blocks(items, MAIN))
     return blocks
 
 
-def _level_label(form: Form, level: PyramidLevel | None, lang: str) -> str:
-    if level is None:
-        return ""
-    for question in form.questions():
-        for item in question.questions:
-            option = item.option(level.value) if item.type == QuestionType.CHOICE else None
-            if option is not None:
-                return option.label.get(lang)
-    return level.value.replace("_", " ")
-
-
-def _domain_label(form: Form, value: str, lang: str) -> str:
-    results = next((q for q in form.questions() if q.plan == "results"), None)
-    if results is not None:
-        for field in results.questions:
-            option = field.option(value) if field.type == QuestionType.CHOICE else None
-            if option is not None:
-                return option.label.get(lang)
-    return value
-
-
-def _results_table(
-    plan: SupportPlan, form: Form, lang: str, _: Callable[[str], str]
-) -> list[d.Block]:
-    if not plan.results:
-        return []
-    rows = tuple(
-        (
-            str(i),
-            r.description,
-            _domain_label(form, r.domain, lang),
-            _level_label(form, r.level, lang),
-            r.who_what,
-            format_date(r.start_date, lang) if r.start_date else "",
+def _needed(plan: SupportPlan, form: Form, entries: Entries, say: Say) -> list[d.Block]:
+    """Per result, in words: what, who, how long; an individual provision as advice."""
+    lang = plan.language
+    blocks: list[d.Block] = []
+    for number, result in enumerate(plan.results, start=1):
+        kind_text = (
+            result_value(form, "support_kind", result.support_kind, lang)
+            or result.support_kind_other
         )
-        for i, r in enumerate(plan.results, start=1)
-    )
+        blocks.append(
+            d.Paragraphs(
+                (level_words(say, result.level, form.kind).format(kind=kind_text.lower() or "-"),),
+                label=f"{number}. {result.description}",
+            )
+        )
+        rows = [(label, value) for label, value in _result_rows(result, form, say) if value]
+        if rows:
+            blocks.append(d.Fields(tuple(rows)))
+    if any(r.needs_decision for r in plan.results):
+        blocks.append(
+            d.Paragraphs(
+                (
+                    say("Youth care is advice for now. The municipality decides about it.")
+                    if form.kind == "jeugd"
+                    else say(
+                        "Help from the municipality is advice for now. The municipality decides "
+                        "about it after your application."
+                    ),
+                )
+            )
+        )
+    blocks += entries.blocks(entries.prefix(MAIN, "advice", APPLICATION), MAIN)
+    return blocks
+
+
+def _result_rows(result: Result, form: Form, say: Say) -> list[tuple[str, str]]:
+    def date_(value: str) -> str:
+        return format_date(value, say.language) if value else ""
+
+    if form.kind == "jeugd":
+        return [
+            (say("For whom"), result.for_whom),
+            (say("What we will do"), result.who_what),
+            (say("Who does it"), result.who),
+            (say("Ready by"), date_(result.by_date)),
+            (say("The goal is reached when"), result.reached_when),
+            (say("How much"), result.extent),
+            (say("How long"), result.duration),
+            (
+                say("How you get the help"),
+                delivery_words(say, result.delivery) if result.delivery else "",
+            ),
+            (say("Preferred provider"), result.provider),
+        ]
     return [
-        d.Table(
-            ("#", _("Result"), _("Life domain"), _("Solved by"), _("Who does what"), _("From")),
-            rows,
-            (0.04, 0.22, 0.13, 0.22, 0.25, 0.14),
-        )
+        (say("Who does what"), result.who_what),
+        (say("Starts on"), date_(result.start_date)),
+        (say("How much"), result.extent),
+        (say("How long"), result.duration),
+        (
+            say("How you get the help"),
+            delivery_words(say, result.delivery) if result.delivery else "",
+        ),
+        (say("Preferred provider"), result.provider),
     ]
 
 
-def _possibilities(entries: _Entries, form: Form, lang: str) -> list[d.Block]:
-    blocks: list[d.Block] = []
-    for topic in form.legal_topics:
-        letter = topic.id.rsplit(".", 1)[-1]
-        if not topic.id.startswith("wmo.2.3.2.4.") or letter not in POSSIBILITY_TOPICS:
-            continue
-        tagged = topic.id
-        items = entries.take(lambda _p, q, tid=tagged: tid in q.legal_topics)  # type: ignore[misc]
-        if items:
-            blocks.append(d.Paragraphs((), label=f"{letter}. {topic.label.get(lang)}"))
-            blocks.extend(entries.blocks(items))
-    rest = entries.prefix("strength", "informal_care", "network", "facilities")
-    return blocks + entries.blocks(rest)
-
-
-def _weighing(plan: SupportPlan, form: Form, lang: str, _: Callable[[str], str]) -> list[d.Block]:
-    blocks: list[d.Block] = []
-    for i, result in enumerate(plan.results, start=1):
-        rows = [(_("Solved by"), _level_label(form, result.level, lang) or _("not yet decided"))]
-        if result.level is not None:
-            for level in result.level.passed_over():
-                why = result.motivations.get(level.value, "").strip()
-                rows.append(
-                    (
-                        _("Why not: {step}").format(step=_level_label(form, level, lang)),
-                        why or _("(no motivation given)"),
-                    )
-                )
-        for label, value in (
-            (_("Provider"), result.provider),
-            (_("Care in kind or personal budget"), result.delivery),
-            (
-                _("Evaluation"),
-                format_date(result.evaluation_date, lang) if result.evaluation_date else "",
-            ),
-        ):
-            if value:
-                rows.append((label, value))
-        blocks.append(d.Paragraphs((), label=f"{i}. {result.description}"))
-        blocks.append(d.Fields(tuple(rows)))
-    return blocks
-
-
-def _reaction(plan: SupportPlan, lang: str, _: Callable[[str], str]) -> list[d.Block]:
-    reaction = plan.reaction
-    rows: list[tuple[str, str]] = []
-    if reaction.agrees is not None:
-        rows.append((_("Agrees with this report"), yes_no(reaction.agrees, lang)))
-    rows.append(
-        (_("Remarks and additions of the inhabitant"), reaction.remarks.strip() or _("none"))
+def _now(
+    plan: SupportPlan, form: Form, entries: Entries, branding: d.Branding, say: Say
+) -> list[d.Block]:
+    decision_advised = any(r.needs_decision for r in plan.results)
+    applied = plan.application_date
+    evaluation = entries.value("evaluation_date")
+    paper = entries.value("checks.plan_on_paper_deadline")
+    steps = NextSteps(
+        kind=form.kind,
+        application=plan.application and form.kind != "jeugd",
+        application_date=format_date(applied, plan.language) if applied else "",
+        decision_by=format_date(
+            (date.fromisoformat(applied) + DECISION_TERM).isoformat(), plan.language
+        )
+        if applied
+        else "",
+        against_advice=plan.application and not decision_advised,
+        decision_advised=decision_advised,
+        evaluation=format_date(evaluation, plan.language) if evaluation else "",
+        paper_by=format_date(paper, plan.language) if paper else "",
+        client_support=", ".join(branding.client_support),
+        phone=branding.phone,
+        email=branding.email,
     )
-    return [d.Fields(tuple(rows))]
-
-
-def _signatures(
-    plan: SupportPlan,
-    inhabitant: str,
-    consultant: str,
-    role: str,
-    _: Callable[[str], str],
-    kind: str = "wmo",
-) -> d.Signatures:
-    blocks = []
-    for signer_role, heading, default_name, default_capacity in (
-        (SignerRole.INHABITANT, _("Inhabitant or representative"), inhabitant, ""),
-        (SignerRole.CONSULTANT, _("Consultant"), consultant, role),
-    ):
-        signature = plan.signature(signer_role)
-        blocks.append(
-            d.SignatureBlock(
-                heading=heading,
-                name=signature.name if signature else default_name,
-                role=(signature.capacity if signature else default_capacity),
-                place=(signature.place if signature else plan.place),
-                date=format_date(signature.date, plan.language)
-                if signature and signature.date
-                else "",
-                strokes=signature.strokes if signature and signature.signed else None,
-            )
-        )
-    note = (
-        _(
-            "By signing, the parents and the young person confirm having read this plan. "
-            "A decision on youth care (beschikking) is taken by a mandated officer of the "
-            "municipality, who may be someone other than the consultant."
-        )
-        if kind == "jeugd"
-        else _(
-            "By signing, the inhabitant confirms having read this report. The decision "
-            "(beschikking) follows within two weeks of the application and is taken by a "
-            "mandated officer of the municipality, who may be someone other than the consultant."
-        )
-    )
-    return d.Signatures(tuple(blocks), note=note)
+    return [d.Paragraphs(tuple(next_steps(say, steps)))]

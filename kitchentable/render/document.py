@@ -46,6 +46,7 @@ class SignatureBlock:
     place: str = ""
     date: str = ""
     strokes: tuple[tuple[tuple[float, float, float], ...], ...] | None = None
+    note: str = ""  # e.g. "Not present at the signing: …" (a signer absent with a reason)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Section:
     title: str
     blocks: tuple[Block, ...]
     keep_together: bool = False
+    new_page: bool = False  # starts on a fresh page (the annex)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class Branding:
     contact: tuple[str, ...] = ()  # phone, e-mail, website: one line each
     logo_path: str | None = None
     color: str = "#1f5f8b"
+    email: str = ""
+    phone: str = ""
+    # Free, independent client support (Wmo 2015 art. 2.3.2 lid 3): name, phone, website.
+    client_support: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

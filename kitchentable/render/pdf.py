@@ -29,6 +29,7 @@ from reportlab.platypus import (
     KeepTogether,
     LongTable,
     NextPageTemplate,
+    PageBreak,
     PageTemplate,
     Paragraph,
     Spacer,
@@ -169,6 +170,8 @@ class PlanPdf:
         for section in self.doc.sections:
             heading = self.para(section.title, "h2")
             body = [f for block in section.blocks for f in self._block(block)]
+            if section.new_page:
+                story.append(PageBreak())
             if section.keep_together:
                 story.append(KeepTogether([heading, *body]))
             else:
@@ -282,10 +285,16 @@ class PlanPdf:
             ]
             if sig.role:
                 cell.append(self.para(f"{labels.get('role', 'Role')}: {sig.role}", "td", width))
+            if sig.note:
+                cell.append(self.para(sig.note, "td", width))
             place_date = f"{labels.get('place_date', 'Place and date')}: {sig.place} {sig.date}"
             cell.append(self.para(place_date.rstrip(), "td", width))
             cells.append(cell)
-        table = Table([cells], colWidths=[column + 5 * mm] * len(cells))
+        # Two signers a row: a gezinsplan has the young person, each parent and the consultant.
+        rows = [
+            cells[i : i + 2] + [""] * (2 - len(cells[i : i + 2])) for i in range(0, len(cells), 2)
+        ]
+        table = Table(rows, colWidths=[column + 5 * mm] * 2)
         table.setStyle(
             TableStyle(
                 [

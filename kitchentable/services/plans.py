@@ -1,9 +1,13 @@
-"""The plan use cases: draft from the conversation, remarks, signatures, seal, PDF.
+"""The plan use cases: draft from the conversation, reaction, signatures, seal, PDF.
 
-Owns the order of the signing moment: both signatures in, the final PDF rendered without
-the CONCEPT mark, sealed with the device's key (PAdES), stored sealed in the vault (never
-as a loose file), the case marked signed and the result queued for the office. Reached
-through `Profile.plans`; synchronous and Qt-free like services.
+Owns the order of the signing moment: nothing is signed while the plan is not ready
+(services.readiness names each open duty, error, missing reaction or place); every signer's
+signature in (or, for the young person and a parent, their absence with a reason), the final
+PDF rendered without the CONCEPT mark, sealed with the device's key (PAdES), stored sealed in
+the vault (never as a loose file), the case marked signed and the result queued for the
+office. Every unsigned PDF and export is built from the current answers; a signed plan is
+its sealed document and is never rebuilt. Reached through `Profile.plans`; synchronous and
+Qt-free like services.
 """
 
 from __future__ import annotations
@@ -14,15 +18,18 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kitchentable.config import Settings
 from kitchentable.domain.case import CaseStatus, transition
-from kitchentable.domain.plan import Reaction, Signature, SupportPlan
-from kitchentable.errors import PlanNotReady
+from kitchentable.domain.plan import Reaction, Signature, SignerRole, SupportPlan
+from kitchentable.errors import PlanNotReady, SealBlocker, SealRefused
+from kitchentable.i18n import N_, _, translator
 from kitchentable.paths import resources_dir
 from kitchentable.render import document as d
 from kitchentable.render.compose import compose, load_branding
 from kitchentable.render.pdf import render_document
 from kitchentable.render.pdfa import make_pdfa
 from kitchentable.render.plan_builder import build_plan
+from kitchentable.services.readiness import seal_blockers
 from kitchentable.storage import crypto
 
 if TYPE_CHECKING:
@@ -31,6 +38,17 @@ if TYPE_CHECKING:
 
 SEALED_PLAN = "plan-sealed"
 IDENTITY_KEY = "seal_identity"
+GENERIC_ROLES = {"Wmo-consulent", "Jeugdconsulent", "Wmo consultant", "Youth consultant"}
+
+
+def role_title(settings: Settings, kind: str, language: str) -> str:
+    """The consultant's role as the plan prints it: their own title for their own kind of
+    work, else the role of the document's kind, so a gezinsplan never names a Wmo role."""
+    own = settings.role.strip()
+    if own and own not in GENERIC_ROLES and settings.consultant_role == kind:
+        return own
+    _t = translator(language)
+    return _t(N_("Youth consultant")) if kind == "jeugd" else _t(N_("Wmo consultant"))
 
 
 class PlanService:
@@ -43,18 +61,33 @@ class PlanService:
         data = self.profile.repo.get_plan(case_id)
         return SupportPlan.from_dict(data) if data else None
 
-    def draft(self, reference: str) -> SupportPlan:
-        """(Re)build the plan from the conversation; a signed plan is never rebuilt."""
+    def _signed(self, reference: str) -> bool:
+        return self.profile.case(reference).status in (CaseStatus.SIGNED, CaseStatus.SYNCED)
+
+    def up_to_date(self, reference: str) -> SupportPlan:
+        """The plan from the current answers (stored when it changed); the reaction and place
+        are kept, signatures only while the content they confirm is the same. A signed plan is
+        returned as it was signed. The case's status is left alone."""
         conversation = self.profile.open_conversation(reference)
         case = conversation.case
         previous = self.current(case.id)
-        if case.status in (CaseStatus.SIGNED, CaseStatus.SYNCED) and previous is not None:
+        if self._signed(case.id) and previous is not None:
             return previous
         plan = build_plan(
             conversation.form, conversation.state, case.id, self.profile.settings.language, previous
         )
+        if plan != previous:
+            with self.profile.db.atomic():
+                self.profile.repo.put_plan(case.id, plan.to_dict())
+        return plan
+
+    def draft(self, reference: str) -> SupportPlan:
+        """(Re)build the plan from the conversation and mark the case as having a draft."""
+        plan = self.up_to_date(reference)
+        case = self.profile.case(reference)
+        if case.status in (CaseStatus.SIGNED, CaseStatus.SYNCED):
+            return plan
         with self.profile.db.atomic():
-            self.profile.repo.put_plan(case.id, plan.to_dict())
             if case.status == CaseStatus.NEW:
                 self.profile.repo.set_status(case.id, CaseStatus.IN_CONVERSATION)
                 case = replace(case, status=CaseStatus.IN_CONVERSATION)
@@ -77,21 +110,52 @@ class PlanService:
         return plan
 
     def _editable(self, reference: str) -> SupportPlan:
-        case = self.profile.case(reference)
-        if case.status in (CaseStatus.SIGNED, CaseStatus.SYNCED):
+        """The current draft, for a reaction or a signature (the case now has a draft)."""
+        if self._signed(reference):
             raise PlanNotReady(reason="signed")
-        plan = self.current(case.id)
-        return plan if plan is not None else self.draft(case.id)
+        return self.draft(reference)
+
+    # -- signing --------------------------------------------------------------------------
+    def blockers(self, reference: str) -> list[SealBlocker]:
+        """What must happen before the plan can be signed; empty when it can."""
+        if self._signed(reference):
+            raise PlanNotReady(reason="signed")
+        plan = self.up_to_date(reference)
+        conversation = self.profile.open_conversation(reference)
+        return seal_blockers(conversation.form, conversation.state, plan)
 
     def sign(self, reference: str, signature: Signature) -> SupportPlan:
-        """Add one signature; when both are in, the plan is sealed and the case is signed."""
+        """Add one signer's signature (or absence); when every signer is in, the plan is sealed
+        and the case is signed. Refused, with every reason, while the plan is not ready."""
         plan = self._editable(reference)
-        conversation = self.profile.open_conversation(reference)
-        open_topics = conversation.state.open_topics()
-        if open_topics:
-            raise PlanNotReady(reason="topics", topics=", ".join(t.id for t in open_topics))
+        blockers = self.blockers(reference)
+        signer = plan.signer(signature.key)
+        if signer is None:
+            blockers.append(
+                SealBlocker(
+                    "signature", _("This plan has no signer '{key}'.").format(key=signature.key)
+                )
+            )
+        elif not signature.signed and not (signer.may_be_absent and signature.absent):
+            blockers.append(
+                SealBlocker(
+                    "signature",
+                    _("{name} must sign.").format(name=signature.name or signer.name)
+                    if not signer.may_be_absent
+                    else _("{name}: sign, or give the reason they are not there.").format(
+                        name=signature.name or signer.name
+                    ),
+                    question=signature.key,
+                )
+            )
+        if blockers:
+            raise SealRefused(blockers)
         plan = plan.with_signature(
-            replace(signature, date=signature.date or date.today().isoformat())
+            replace(
+                signature,
+                date=signature.date or date.today().isoformat(),
+                place=signature.place or plan.place,
+            )
         )
         self._store(plan)
         self.profile.access.record(
@@ -101,16 +165,58 @@ class PlanService:
             self._seal(plan)
         return plan
 
+    def seal(
+        self,
+        reference: str,
+        agrees: bool | None,
+        remarks: str,
+        place: str,
+        signatures: list[Signature],
+    ) -> SupportPlan:
+        """The signing moment in one step (the app, `kitchentable sign`): the reaction and
+        place, then every signature. Refused before anything is signed when not ready."""
+        self.set_reaction(reference, agrees, remarks, place)
+        blockers = self.blockers(reference)
+        if blockers:
+            raise SealRefused(blockers)
+        plan = self.up_to_date(reference)
+        for signature in signatures:
+            plan = self.sign(reference, signature)
+        if not plan.fully_signed:
+            missing = [
+                s.name or s.key for s in plan.required_signers if plan.signature(s.key) is None
+            ]
+            raise SealRefused(
+                [
+                    SealBlocker(
+                        "signature",
+                        _("Still to sign: {names}.").format(names=", ".join(missing)),
+                    )
+                ]
+            )
+        return plan
+
     def _seal(self, plan: SupportPlan) -> None:
         from kitchentable.render.seal import seal_pdf  # pyHanko: ~0.7 s to import, only here
 
         case = self.profile.case(plan.case_id)
+        family = [
+            s.date
+            for s in plan.signatures
+            if s.signed and s.role != SignerRole.CONSULTANT and s.date
+        ]
+        if plan.application and family:
+            # The signed report is the aanvraag: it is made on the day the inhabitant signs.
+            plan = replace(plan, application_date=min(family))
+            self._store(plan)
         pdf = self.render(plan, draft=False)
         settings = self.profile.settings
         sealed = seal_pdf(
             pdf,
             self.identity(),
-            reason="Ondertekend gespreksverslag en ondersteuningsplan",
+            reason="Ondertekend gezinsplan"
+            if plan.kind == "jeugd"
+            else "Ondertekend gespreksverslag en ondersteuningsplan",
             location=plan.place,
             name=settings.consultant,
         )
@@ -136,19 +242,19 @@ class PlanService:
             case,
             branding=branding(plan.language),
             consultant=settings.consultant,
-            consultant_role=settings.role,
+            consultant_role=role_title(settings, form.kind, plan.language),
             draft=draft,
         )
         return make_pdfa(render_document(document), plan.language)
 
     def pdf(self, reference: str) -> tuple[bytes, bool]:
-        """The plan as the inhabitant would see it now: (pdf, sealed?)."""
+        """The plan as the inhabitant would see it now: (pdf, sealed?). Unsigned, it is built
+        from the current answers; signed, it is the sealed document."""
         case_id = self.profile.repo.resolve_case(reference)
         sealed = [doc for doc in self.profile.repo.documents(case_id) if doc["kind"] == SEALED_PLAN]
         if sealed:
             return self.profile.repo.get_document(sealed[-1]["id"]), True
-        plan = self.current(case_id) or self.draft(case_id)
-        return self.render(plan, draft=True), False
+        return self.render(self.up_to_date(case_id), draft=True), False
 
     # -- the device's seal identity -----------------------------------------------------
     def identity(self) -> SealIdentity:

@@ -20,11 +20,12 @@ import sqlite_utils
 
 from kitchentable import casefile
 from kitchentable.config import Settings, load_settings, save_settings
-from kitchentable.domain.case import Case, CaseStatus, Person, transition
+from kitchentable.domain.case import Case, CaseStatus, Person, deadline_for, transition
 from kitchentable.errors import InvalidAnswer, PlanNotReady
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.formengine.model import Form
 from kitchentable.formengine.session import ConversationState, coerce
+from kitchentable.render.plan_builder import term_extension
 from kitchentable.storage.audit import AccessLog
 from kitchentable.storage.crypto import KdfParams
 from kitchentable.storage.database import DB_NAME, SCHEMA_VERSION, create_database, open_database
@@ -362,8 +363,12 @@ class Profile:
         return created
 
     def export_case(self, reference: str) -> dict[str, Any]:
-        """Everything stored about one case, readable (the inhabitant's right of access)."""
+        """Everything stored about one case, readable (the inhabitant's right of access).
+
+        The plan in it is built from the current answers (a signed plan: as it was signed)."""
         case = self.case(reference)
+        if self.repo.get_plan(case.id) is not None:
+            self.plans.up_to_date(case.id)
         conversation = self.repo.conversation_for(case.id)
         answers = self.repo.answers(conversation["id"]) if conversation else {}
         form = (
@@ -428,5 +433,12 @@ class Profile:
                 conversation.case = self.repo.get_case(case.id)
             else:
                 self.repo.touch_case(case.id)
-        conversation.state.set(question_id, stored)
+            conversation.state.set(question_id, stored)
+            # An agreed extension of the six-week term moves the deadline the case list shows.
+            deadline = term_extension(conversation.form, conversation.state) or deadline_for(
+                case.melding_date
+            )
+            if deadline != conversation.case.deadline:
+                self.repo.set_deadline(case.id, deadline)
+                conversation.case = self.repo.get_case(case.id)
         return stored

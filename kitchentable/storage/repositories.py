@@ -278,6 +278,13 @@ class Repository:
             [status.value, now_iso(), case_id],
         )
 
+    def set_deadline(self, case_id: str, deadline: date) -> None:
+        """The investigation term's end: six weeks after the melding, or an agreed extension."""
+        self.db.execute(
+            f"UPDATE cases SET deadline = ?, updated_at = ?, {self._DIRTY} WHERE id = ?",  # noqa: S608
+            [deadline.isoformat(), now_iso(), case_id],
+        )
+
     def touch_case(self, case_id: str) -> None:
         self.db.execute(
             f"UPDATE cases SET updated_at = ?, {self._DIRTY} WHERE id = ?",  # noqa: S608

@@ -23,7 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
-from kitchentable.domain.case import CaseStatus
+from kitchentable.domain.case import CaseStatus, deadline_for
 from kitchentable.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -103,10 +103,19 @@ def _texts(row: CaseSummary, today: date) -> tuple[str, ...]:
         row.external_id,
         _(STATUS_LABELS.get(row.status, row.status.value)),
         _dutch_date(row.melding_date),
-        str(days) if days >= 0 else _("{n} overdue").format(n=-days),
+        _days_text(row, days),
         _changed(row.updated_at),
         _(SYNC_LABELS[row.sync_state]) if row.sync_state in SYNC_LABELS else row.sync_state,
     )
+
+
+def _days_text(row: CaseSummary, days: int) -> str:
+    """Days left of the six-week term, or of an extension agreed with the inhabitant (marked:
+    the list never hides that the term was moved), or how many days it is overdue."""
+    text = str(days) if days >= 0 else _("{n} overdue").format(n=-days)
+    if row.deadline != deadline_for(row.melding_date):
+        text += " · " + _("extended")
+    return text
 
 
 _STATUS_ORDER = {status: number for number, status in enumerate(CaseStatus)}
@@ -230,6 +239,10 @@ class CaseTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and column in (NAME, ADDRESS):
             return self._display[index.row()][column]
         if role == Qt.ItemDataRole.ToolTipRole and column == DAYS_LEFT:
+            if row.deadline != deadline_for(row.melding_date):
+                return _("Term extended by agreement until {date}").format(
+                    date=_dutch_date(row.deadline)
+                )
             return _("Six-week term ends on {date}").format(date=_dutch_date(row.deadline))
         return None
 

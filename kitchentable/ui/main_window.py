@@ -301,6 +301,7 @@ class MainWindow(QMainWindow):
             self.stack,
         )
         self.plan_page.back_requested.connect(lambda: self.open_case(case.id))
+        self.plan_page.jump_requested.connect(lambda where: self.open_case(case.id, where))
         self._show(self.plan_page)
         self.plan_page.refresh()
 

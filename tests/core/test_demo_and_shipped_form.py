@@ -14,17 +14,24 @@ def test_demo_profile_has_a_finished_conversation_and_a_dutch_plan(tmp_path: Pat
     path = ensure_demo_profile(tmp_path / "demo")
     with Profile.unlock(path, DEMO_PASSPHRASE, forms=forms) as profile:
         assert profile.settings.demo
-        assert len(profile.case_summaries()) == 6
+        assert len(profile.case_summaries()) == 7
         assert [s.external_id for s in profile.case_summaries("yildiz")] == ["M-2026-0425"]
-        conversation = profile.open_conversation("M-2026-0412")
-        assert conversation.form.id == "wmo-keukentafelgesprek"
-        assert conversation.state.open_topics() == [] and conversation.state.errors() == {}
+        for reference in ("M-2026-0412", "J-2026-0007"):  # the two finished conversations
+            conversation = profile.open_conversation(reference)
+            assert conversation.state.open_topics() == [], reference
+            assert conversation.state.errors() == {}, reference
+        assert conversation.form.id == "jeugd-gezinsplan"
         plan = profile.plans.draft("M-2026-0412")
-        assert [r.level.value for r in plan.results if r.level] == [
+        assert [r.level for r in plan.results if r.level] == [
             "maatwerkvoorziening",
             "algemene_voorziening",
+            "eigen_kracht",
+            "eigen_kracht",
+            "voorliggende_voorziening",
+            "sociaal_netwerk",
         ]
-        assert plan.results[0].missing_motivations() == []
+        assert all(r.missing_motivations() == [] for r in plan.results)
+        assert plan.entries["advice.needed"] is True  # derived from the weighing, not asked
         pdf, sealed = profile.plans.pdf("M-2026-0412")
     assert not sealed
     file = tmp_path / "plan.pdf"
@@ -38,7 +45,8 @@ def test_demo_profile_has_a_finished_conversation_and_a_dutch_plan(tmp_path: Pat
         "Geertruida (Truus) Bakker-Huizinga",
         "Mevrouw woont in een schoon en leefbaar huis",
         "Waarom niet: Algemene",
-        "gemandateerde",
+        "Bijlage: Verantwoording",
+        "Wat gebeurt er nu",
         mask_bsn("999990019"),
     ]:
         assert expected in text, expected
@@ -60,12 +68,7 @@ def test_a_gezinsplan_renders_with_its_own_sections(profile: Profile, tmp_path: 
         }
     )
     conversation = profile.open_conversation("J-2026-0001")
-    form = conversation.form
-    goals = form.question("doelen")
-    assert goals is not None
-    first = {q.id: q for q in goals.questions}
-    text_field = next(q for q in goals.questions if q.type.value in ("text", "longtext"))
-    profile.save_answer(conversation, "doelen", [{text_field.id: "Ruzies thuis worden minder"}])
+    profile.save_answer(conversation, "doelen", [{"doel": "Ruzies thuis worden minder"}])
     pdf, _ = profile.plans.pdf("J-2026-0001")
     file = tmp_path / "gezinsplan.pdf"
     file.write_bytes(pdf)
@@ -73,7 +76,6 @@ def test_a_gezinsplan_renders_with_its_own_sections(profile: Profile, tmp_path: 
         ["pdftotext", str(file), "-"], capture_output=True, text=True, check=True
     ).stdout
     text = " ".join(raw.split())
-    assert "Jeugdwet art. 4.1.3" in text and "Doelen en acties" in text
+    assert "Gezinsplan" in text and "Doelen en wat er nodig is" in text
     assert "Ruzies thuis worden minder" in text
-    assert "binnen twee weken" not in text and "ouders en de jeugdige" in text  # the jeugd note
-    assert first  # the goals group has fields
+    assert "twee weken" not in text and "Wmo-consulent" not in text and "Jeugdconsulent" in text

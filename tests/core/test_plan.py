@@ -13,7 +13,7 @@ import pytest
 
 from kitchentable.domain.case import CaseStatus
 from kitchentable.domain.plan import PyramidLevel, Signature, SignerRole
-from kitchentable.errors import PlanNotReady
+from kitchentable.errors import PlanNotReady, SealRefused
 from kitchentable.render.seal import SealStatus, verify_pdf
 from kitchentable.services import Profile
 from kitchentable.services.plans import SEALED_PLAN
@@ -187,7 +187,7 @@ def test_long_answers_and_many_network_members_flow_over_pages(
 
 def test_open_legal_topics_block_signing(profile: Profile) -> None:
     profile.import_cases(case_document("M-OPEN", form="test-plan"))
-    with pytest.raises(PlanNotReady, match=r"wmo\.2\.3\.2\.4\.a"):
+    with pytest.raises(SealRefused, match=r"Needs, characteristics and preferences \(Wmo"):
         profile.plans.sign("M-OPEN", Signature(SignerRole.INHABITANT, "X", strokes=STROKE))
 
 

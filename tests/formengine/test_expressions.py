@@ -90,6 +90,11 @@ ALLOWED = [
     ("geboortedatum <= today", True, {"geboortedatum": "2026-03-15"}),
     ("geboortedatum <= today", False, {"geboortedatum": "2026-03-16"}),
     ("start < add_days(start, 1)", True, {"start": "2026-12-31"}),
+    # values(): one field over a group's items, empty answers left out
+    ("values(r, 'x')", ["a", "b"], {"r": [{"x": "a"}, {"x": ""}, {"y": 1}, {"x": "b"}]}),
+    ("'m' in values(r, 'x')", True, {"r": [{"x": "e"}, {"x": "m"}]}),
+    ("'m' in values(r, 'x')", False, {"r": [{"x": "e"}]}),
+    ("'m' in values(r, 'x')", False, {"r": None}),
 ]
 
 
@@ -104,8 +109,16 @@ def test_allowed_constructs_evaluate_like_python(
     assert evaluate(source, **answers) == expected
 
 
-def test_the_six_documented_functions_are_the_whole_function_table() -> None:
-    assert set(FUNCTIONS) == {"count", "age", "days_between", "add_days", "total", "empty"}
+def test_the_seven_documented_functions_are_the_whole_function_table() -> None:
+    assert set(FUNCTIONS) == {
+        "count",
+        "age",
+        "days_between",
+        "add_days",
+        "total",
+        "values",
+        "empty",
+    }
 
 
 def test_names_are_the_question_ids_an_expression_reads() -> None:

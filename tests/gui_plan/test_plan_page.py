@@ -103,13 +103,14 @@ def test_sign_seal_preview_and_print(
     qtbot.mouseClick(page.agree, Qt.MouseButton.LeftButton, pos=QPoint(8, page.agree.height() // 2))
     assert page.agree.isChecked()
     page.place.setText("Hoogezand")
-    draw_with_pen(page.inhabitant_pad.canvas)
-    draw_with_mouse(qtbot, page.consultant_pad.canvas)
-    pressures = {p for stroke in page.inhabitant_pad.strokes() for (_x, _y, p) in stroke}
+    inhabitant, consultant = page.pads.pad("inhabitant").pad, page.pads.pad("consultant").pad
+    draw_with_pen(inhabitant.canvas)
+    draw_with_mouse(qtbot, consultant.canvas)
+    pressures = {p for stroke in inhabitant.strokes() for (_x, _y, p) in stroke}
     assert len(pressures) > 5  # the pen's pressure was kept
-    page.consultant_pad.undo_button.click()
-    assert page.consultant_pad.canvas.is_empty() and not page.sign_button.isEnabled()
-    draw_with_mouse(qtbot, page.consultant_pad.canvas)
+    consultant.undo_button.click()
+    assert consultant.canvas.is_empty() and not page.sign_button.isEnabled()
+    draw_with_mouse(qtbot, consultant.canvas)
     assert page.sign_button.isEnabled()
 
     qtbot.mouseClick(page.sign_button, Qt.MouseButton.LeftButton)

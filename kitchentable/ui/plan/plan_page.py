@@ -1,9 +1,11 @@
-"""The plan at the table: preview, the inhabitant's reaction, two signatures, seal, print.
+"""The plan at the table: preview, the reaction, every signer's signature, seal, print.
 
 Owns the signing moment's screen. All plan work (draft, reaction, signing and sealing,
 rendering) runs on the worker through the session; this page shows the resulting PDF
-with QtPdf, and prints it through the system dialog. A file leaves the vault only through
-"Save as file…", after a warning that the file is not encrypted.
+with QtPdf, and prints it through the system dialog. What still blocks signing is listed
+(ui.plan.blockers); a click goes there: the reaction or place on this page, or the question
+in the conversation (`jump_requested`). A file leaves the vault only through "Save as
+file…", after a warning that the file is not encrypted.
 """
 
 from __future__ import annotations
@@ -34,9 +36,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kitchentable.domain.plan import Signature, SignerRole, SupportPlan
+from kitchentable.domain.plan import SupportPlan
+from kitchentable.errors import SealBlocker, SealRefused
 from kitchentable.i18n import _
-from kitchentable.ui.plan.signature_pad import SignaturePad
+from kitchentable.services.plans import role_title
+from kitchentable.ui.plan.blockers import BlockerList
+from kitchentable.ui.plan.signers import SignerPads
 
 PRINT_DPI = 300
 
@@ -46,6 +51,7 @@ class PlanPage(QWidget):
 
     back_requested = Signal()
     sealed = Signal()
+    jump_requested = Signal(dict)  # where in the conversation: {"section_id", "question_id"}
 
     def __init__(
         self,
@@ -77,6 +83,7 @@ class PlanPage(QWidget):
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.status)
+        side_layout.addWidget(self.blocker_list)
         side_layout.addWidget(reaction)
         side_layout.addWidget(signatures)
         side_layout.addStretch(1)
@@ -97,6 +104,8 @@ class PlanPage(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setObjectName("planStatus")
+        self.blocker_list = BlockerList()
+        self.blocker_list.jump.connect(self.go_to)
 
         self.agree = QRadioButton(_("Agrees"))
         self.disagree = QRadioButton(_("Does not agree"))
@@ -125,21 +134,14 @@ class PlanPage(QWidget):
         form.addRow(_("Place"), self.place)
         form.addRow("", self.update_button)
 
-        self.inhabitant_pad = SignaturePad(
-            _("Inhabitant or representative: {name}").format(name=self.inhabitant_name)
-        )
-        self.consultant_pad = SignaturePad(
-            _("Consultant: {name}, {role}").format(name=self.consultant_name, role=self.role)
-        )
+        self.pads = SignerPads()
+        self.pads.changed.connect(self._update_buttons)
         self.sign_button = QPushButton(_("Sign and seal"))
         self.sign_button.setObjectName("primary")
         self.sign_button.clicked.connect(self.sign)
-        for pad in (self.inhabitant_pad, self.consultant_pad):
-            pad.changed.connect(self._update_buttons)
         signatures = QGroupBox(_("Signatures"))
         sig_layout = QVBoxLayout(signatures)
-        sig_layout.addWidget(self.inhabitant_pad)
-        sig_layout.addWidget(self.consultant_pad)
+        sig_layout.addWidget(self.pads)
         note = QLabel(
             _("The decision (beschikking) follows from a mandated officer of the municipality.")
         )
@@ -177,11 +179,14 @@ class PlanPage(QWidget):
     def refresh(self, rebuild: bool = True) -> None:
         case_id = self.case_id
 
-        def work(profile: Any) -> tuple[SupportPlan | None, bytes, bool]:
+        def work(profile: Any) -> tuple[SupportPlan | None, bytes, bool, list[SealBlocker], str]:
             if rebuild:
                 profile.plans.draft(case_id)
             pdf, sealed = profile.plans.pdf(case_id)
-            return profile.plans.current(case_id), pdf, sealed
+            plan = profile.plans.current(case_id)
+            blockers = [] if sealed else profile.plans.blockers(case_id)
+            role = role_title(profile.settings, plan.kind, plan.language) if plan else self.role
+            return plan, pdf, sealed, blockers, role
 
         self.status.setText(_("Preparing the document…"))
         self.session.op(self, work).success(self._loaded).failure(self._failed).run_in_background()
@@ -190,8 +195,10 @@ class PlanPage(QWidget):
         self.status.setText(str(error))
         self.show_error(self, error)
 
-    def _loaded(self, result: tuple[SupportPlan | None, bytes, bool]) -> None:
-        plan, pdf, sealed = result
+    def _loaded(
+        self, result: tuple[SupportPlan | None, bytes, bool, list[SealBlocker], str]
+    ) -> None:
+        plan, pdf, sealed, blockers, self.role = result
         self.pdf_bytes, self.is_sealed = pdf, sealed
         self._buffer = QBuffer(self)
         self._buffer.setData(QByteArray(pdf))
@@ -203,6 +210,10 @@ class PlanPage(QWidget):
                 plan.reaction.agrees
             ].setChecked(True)
             self.place.setText(plan.place)
+            self.pads.set_signers(
+                plan.required_signers, self.inhabitant_name, self.consultant_name, self.role
+            )
+        self.blocker_list.show_blockers(blockers)
         if sealed:
             self.status.setText(
                 _("Signed and sealed. Print the inhabitant's copy before you leave.")
@@ -224,14 +235,10 @@ class PlanPage(QWidget):
             self.remarks,
             self.place,
             self.update_button,
-            self.inhabitant_pad,
-            self.consultant_pad,
+            self.pads,
         ):
             widget.setEnabled(editable)
-        both = (
-            not self.inhabitant_pad.canvas.is_empty() and not self.consultant_pad.canvas.is_empty()
-        )
-        self.sign_button.setEnabled(editable and both)
+        self.sign_button.setEnabled(editable and self.pads.complete())
         self.print_button.setEnabled(bool(self.pdf_bytes))
         self.export_button.setEnabled(bool(self.pdf_bytes))
 
@@ -258,33 +265,48 @@ class PlanPage(QWidget):
     def sign(self) -> None:
         case_id = self.case_id
         agrees, remarks, place = self._reaction()
-        inhabitant = Signature(
-            SignerRole.INHABITANT,
-            self.inhabitant_name,
-            place=place,
-            strokes=self.inhabitant_pad.strokes(),
-        )
-        consultant = Signature(
-            SignerRole.CONSULTANT,
-            self.consultant_name,
-            self.role,
-            place,
-            strokes=self.consultant_pad.strokes(),
-        )
+        signatures = self.pads.signatures(place)
 
         def work(profile: Any) -> None:
-            profile.plans.set_reaction(case_id, agrees, remarks, place)
-            profile.plans.sign(case_id, inhabitant)
-            profile.plans.sign(case_id, consultant)
+            profile.plans.seal(case_id, agrees, remarks, place, signatures)
 
         self.sign_button.setEnabled(False)
         self.status.setText(_("Sealing the signed document…"))
 
         def done(_result: object) -> None:
+            self.blocker_list.show_blockers([])
             self.refresh(rebuild=False)
             self.sealed.emit()
 
-        self.session.op(self, work).success(done).failure(self._failed).run_in_background()
+        self.session.op(self, work).success(done).failure(self._sign_failed).run_in_background()
+
+    def _sign_failed(self, error: BaseException) -> None:
+        """Refused: list each item and go to the first one on this page; the pads keep the
+        drawn signatures, so signing again needs no new strokes."""
+        if not isinstance(error, SealRefused):
+            self._failed(error)
+            return
+        self.status.setText(_("Not signed yet: first do what is listed below."))
+        self.blocker_list.show_blockers(error.blockers)
+        self._update_buttons()
+        first = next((b for b in error.blockers if not b.section), None)
+        if first is not None:
+            self.go_to(first.kind, first.section, first.question)
+        elif self.blocker_list.buttons:
+            self.blocker_list.buttons[0].setFocus()
+
+    def go_to(self, kind: str, section: str, question: str) -> None:
+        """To the thing a blocker names: a field here, or the question in the conversation."""
+        if kind == "reaction":
+            self.agree.setFocus()
+        elif kind == "place":
+            self.place.setFocus()
+        elif kind == "signature":
+            pad = self.pads.pad(question)
+            if pad is not None:
+                pad.pad.canvas.setFocus()
+        elif section:
+            self.jump_requested.emit({"section_id": section, "question_id": question})
 
     def print_to(self, printer: QPrinter) -> int:
         """Paint every page onto the printer at its resolution; returns pages printed."""
