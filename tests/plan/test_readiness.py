@@ -5,6 +5,7 @@ app is in tests/gui_plan.)"""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def refused(profile: Profile, reference: str, **kw: object) -> list[str]:
 
 
 @pytest.mark.parametrize(("duty", "done", "topic"), WMO_DUTIES, ids=[d[0] for d in WMO_DUTIES])
-def test_nee_on_a_wmo_duty_refuses_sealing_until_its_reason_is_given(
+def test_nee_on_a_wmo_duty_refuses_sealing_even_with_its_reason(
     consultant: Profile, duty: str, done: str, topic: str
 ) -> None:
     consultant.import_cases(demo_case(WMO, {duty: False, done: None}))
@@ -68,8 +69,8 @@ def test_nee_on_a_wmo_duty_refuses_sealing_until_its_reason_is_given(
     assert any((topic in t and "Wmo 2015" in t) or (topic in t and "AVG" in t) for t in texts), (
         texts
     )
-    # Today's engine: "nee" with its reason closes the topic (PENDING-met_if-rules.md keeps
-    # it open once met_if is merged); the plan can then be sealed.
+    # A reason is recorded for the file, but the duty is still not done: the topic's met_if
+    # keeps it open, so a plan in which the inhabitant was not told is never sealed.
     reason = next(
         q.id
         for q in consultant.open_conversation(WMO).form.questions()
@@ -78,6 +79,14 @@ def test_nee_on_a_wmo_duty_refuses_sealing_until_its_reason_is_given(
     consultant.save_answer(
         consultant.open_conversation(WMO), reason, "Komt bij het volgende bezoek."
     )
+    assert any(topic in t for t in refused(consultant, WMO))
+    # Done at the next visit: yes and the date (or the document), and the plan seals.
+    conversation = consultant.open_conversation(WMO)
+    consultant.save_answer(conversation, duty, True)
+    done_question = conversation.form.question(done)
+    assert done_question is not None
+    value = "paspoort" if done_question.options else date.today().isoformat()
+    consultant.save_answer(consultant.open_conversation(WMO), done, value)
     seal(consultant, WMO)
     assert consultant.case(WMO).status == CaseStatus.SIGNED
 
@@ -255,3 +264,36 @@ def test_a_signing_file_with_a_broken_signature_signs_nothing(
     assert result.returncode == 1 and "signatures[0]" in result.stderr
     with Profile.unlock(profile_path, PASSPHRASE) as check:
         assert check.case(WMO).status != CaseStatus.SIGNED
+
+
+@pytest.mark.parametrize(
+    ("reference", "changes", "message"),
+    [
+        (
+            WMO,
+            {"eigen_bijdrage_besproken": False},
+            "Customised support is needed: give an indication of the personal contribution",
+        ),
+        (
+            WMO,
+            {
+                "vertegenwoordiger": True,
+                "vertegenwoordiger_naam": "J. de Bewindvoerder",
+                "vertegenwoordiger_grondslag": "bewindvoerder",
+                "inwoner_aanwezig": False,
+            },
+            "A financial administrator represents only in money matters.",
+        ),
+        (
+            JEUGD,
+            {"toestemming_doelen": ["niet_nodig", "delen_aanbieder"]},
+            "‘Nothing’ cannot go together with a purpose consent was asked for.",
+        ),
+    ],
+    ids=["eigen_bijdrage_bij_maatwerk", "bewindvoerder_alleen_geld", "niets_delen_alleen"],
+)
+def test_a_rule_across_answers_refuses_sealing_with_its_message(
+    consultant: Profile, reference: str, changes: dict[str, object], message: str
+) -> None:
+    consultant.import_cases(demo_case(reference, changes))
+    assert any(message in t for t in refused(consultant, reference))
