@@ -26,15 +26,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from kitchentable.office.api_schema import openapi_endpoint
+from kitchentable.office.errors import CODE_MESSAGES, OfficeError
 from kitchentable.office.keys import OfficePublicKeys
 from kitchentable.office.pki import OfficeCA, issue_device_certificate
-from kitchentable.office.store import (
-    CodeRefused,
-    Device,
-    ResyncRequired,
-    Store,
-    UploadRefused,
-)
+from kitchentable.office.store import Device, Store
+from kitchentable.office.store.changes import server_error
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import (
     SHA256_HEX,
@@ -54,21 +50,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024 * 1024
 Clock = Callable[[], datetime]
 
-CODE_MESSAGES = {
-    "code_unknown": "This enrolment code is not known. Check it, or ask the office for a new one.",
-    "code_used": "This enrolment code has already been used. Ask the office for a new one.",
-    "code_expired": "This enrolment code has expired (codes last 24 hours). Ask the office for a new one.",
-}
-
-
-class Refused(Exception):
-    """A request refused as a whole, with its HTTP status."""
-
-    def __init__(self, status: int, code: str, message: str, *, wipe: bool = False) -> None:
-        super().__init__(code)
-        self.status = status
-        self.body = ErrorBody(code, message, wipe)
-
 
 def error_response(status: int, code: str, message: str, *, wipe: bool = False) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -78,16 +59,16 @@ def error_response(status: int, code: str, message: str, *, wipe: bool = False) 
 async def read_json(request: Request) -> dict[str, Any]:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise Refused(413, "too_large", "The request is larger than the server accepts.")
+        raise OfficeError("too_large", "The request is larger than the server accepts.", 413)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise Refused(413, "too_large", "The request is larger than the server accepts.")
+            raise OfficeError("too_large", "The request is larger than the server accepts.", 413)
     try:
         return parse_json(bytes(body))
     except ProtocolError as exc:
-        raise Refused(400, exc.code, exc.message) from exc
+        raise OfficeError(exc.code, exc.message, 400) from exc
 
 
 @dataclass(frozen=True)
@@ -112,18 +93,22 @@ class OfficeApi:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:
-            raise Refused(401, "missing_token", "This request needs the device's token.")
+            raise OfficeError("missing_token", "This request needs the device's token.", 401)
         if scheme.lower() != "bearer" or not token.strip():
-            raise Refused(401, "invalid_token", "The token is not in the form 'Bearer <token>'.")
+            raise OfficeError(
+                "invalid_token", "The token is not in the form 'Bearer <token>'.", 401
+            )
         device = await run_in_threadpool(self.store.device_for_token, token.strip())
         if device is None:
-            raise Refused(401, "invalid_token", "This token is not known. Enrol the device again.")
+            raise OfficeError(
+                "invalid_token", "This token is not known. Enrol the device again.", 401
+            )
         if device.revoked:
             # The laptop reads `wipe` and erases its vault (design §6, revocation).
-            raise Refused(
-                403,
+            raise OfficeError(
                 "device_revoked",
                 "This device has been revoked by the office; its data will be removed.",
+                403,
                 wipe=True,
             )
         return device
@@ -134,35 +119,32 @@ class OfficeApi:
             if enrol.seal_public is not None:
                 _check_seal_key(enrol.seal_public)
         except ProtocolError as exc:
-            raise Refused(400, exc.code, exc.message) from exc
+            raise OfficeError(exc.code, exc.message, 400) from exc
         key = await run_in_threadpool(self.store.code_key, enrol.code_id)
         if key is None:
-            raise Refused(403, "code_unknown", CODE_MESSAGES["code_unknown"])
+            raise OfficeError("code_unknown", CODE_MESSAGES["code_unknown"], 403)
         if not enrol.proves(key):
-            raise Refused(
-                403, "code_unknown", "This enrolment request was not made with this code."
+            raise OfficeError(
+                "code_unknown", "This enrolment request was not made with this code.", 403
             )
         seen, ours = enrol.tls_fingerprint, self.identity.tls_fingerprint
         if ours is not None and seen != ours:
             # The laptop saw another certificate than this server's: someone in between.
             log.warning("enrolment over a certificate that is not ours refused")
-            raise Refused(
-                403,
+            raise OfficeError(
                 "certificate_mismatch",
                 "The laptop reached the office through another certificate than the "
                 "office's own; someone may be listening in. Nothing was changed.",
+                403,
             )
-        try:
-            device, token = await run_in_threadpool(
-                self.store.redeem_code,
-                enrol.code_id,
-                enrol.label,
-                enrol.sign_public,
-                enrol.box_public,
-                self.clock(),
-            )
-        except CodeRefused as exc:
-            raise Refused(403, exc.code, CODE_MESSAGES[exc.code]) from exc
+        device, token = await run_in_threadpool(
+            self.store.redeem_code,
+            enrol.code_id,
+            enrol.label,
+            enrol.sign_public,
+            enrol.box_public,
+            self.clock(),
+        )
         log.info("device %s enrolled", device.id)
         certificate = None
         ca = self.identity.ca
@@ -199,17 +181,10 @@ class OfficeApi:
         cursor_text = request.query_params.get("cursor", "0")
         resync = request.query_params.get("resync", "0") == "1"
         if not cursor_text.isdigit() or len(cursor_text) > 16:
-            raise Refused(400, "malformed", "The cursor must be a whole number.")
-        try:
-            entries, cursor, more = await run_in_threadpool(
-                self.store.pull, device.id, int(cursor_text), resync=resync
-            )
-        except ResyncRequired as exc:
-            raise Refused(
-                409,
-                "resync_required",
-                "The office cannot continue from this laptop's position; pull everything again.",
-            ) from exc
+            raise OfficeError("malformed", "The cursor must be a whole number.", 400)
+        entries, cursor, more = await run_in_threadpool(
+            self.store.pull, device.id, int(cursor_text), resync=resync
+        )
         await run_in_threadpool(
             self.store.seen, device.id, "pull", {"entries": len(entries)}, self.clock()
         )
@@ -223,7 +198,7 @@ class OfficeApi:
             found = await run_in_threadpool(self.store.blob, sha)
         # Forms and catalogues are for every device; an attachment only for its sender.
         if found is None or (found[0] == "attachment" and found[1] != device.id):
-            raise Refused(404, "not_found", "There is no such file.")
+            raise OfficeError("not_found", "There is no such file.", 404)
         return Response(found[2], media_type="application/octet-stream")
 
     async def start_upload(self, request: Request) -> Response:
@@ -237,8 +212,8 @@ class OfficeApi:
                 raise ProtocolError("malformed", "The sha256 must be 64 lower-case hex digits.")
             size = get_int(body, "size", "upload", minimum=1)
         except ProtocolError as exc:
-            raise Refused(400, exc.code, exc.message) from exc
-        state = await self._upload(self.store.start_upload, device.id, sha, size, self.clock())
+            raise OfficeError(exc.code, exc.message, 400) from exc
+        state = await run_in_threadpool(self.store.start_upload, device.id, sha, size, self.clock())
         return JSONResponse(state.to_wire())
 
     async def put_chunk(self, request: Request) -> Response:
@@ -248,13 +223,13 @@ class OfficeApi:
         async for part in request.stream():
             data += part
             if len(data) > MAX_BODY:
-                raise Refused(413, "too_large", "The chunk is larger than the server accepts.")
+                raise OfficeError("too_large", "The chunk is larger than the server accepts.", 413)
         declared = request.headers.get("x-content-sha256", "")
         if hashlib.sha256(data).hexdigest() != declared:
-            raise Refused(
-                400, "chunk_damaged", "The chunk does not match its SHA-256; send it again."
+            raise OfficeError(
+                "chunk_damaged", "The chunk does not match its SHA-256; send it again.", 400
             )
-        complete = await self._upload(
+        complete = await run_in_threadpool(
             self.store.put_chunk, device.id, upload_id, index, bytes(data), self.clock()
         )
         return JSONResponse({"v": 1, "received": index, "complete": complete})
@@ -263,7 +238,9 @@ class OfficeApi:
         device = await self.authenticate(request)
         upload_id = request.path_params["upload_id"]
         self._check_uuid(upload_id)
-        state = await self._upload(self.store.complete_upload, device.id, upload_id, self.clock())
+        state = await run_in_threadpool(
+            self.store.complete_upload, device.id, upload_id, self.clock()
+        )
         return JSONResponse(state.to_wire())
 
     def _upload_path(self, request: Request) -> tuple[str, int]:
@@ -271,7 +248,7 @@ class OfficeApi:
         self._check_uuid(upload_id)
         index = request.path_params["index"]
         if not index.isdigit() or len(index) > 6:
-            raise Refused(400, "malformed", "The chunk number must be a whole number.")
+            raise OfficeError("malformed", "The chunk number must be a whole number.", 400)
         return upload_id, int(index)
 
     @staticmethod
@@ -279,24 +256,20 @@ class OfficeApi:
         try:
             get_uuid({"id": value}, "id", "upload")
         except ProtocolError as exc:
-            raise Refused(
-                404, "unknown_upload", "This upload is not known; start it again."
+            raise OfficeError(
+                "unknown_upload", "This upload is not known; start it again.", 404
             ) from exc
-
-    async def _upload(self, fn: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return await run_in_threadpool(fn, *args)
-        except UploadRefused as exc:
-            raise Refused(exc.status, exc.code, exc.message) from exc
 
     async def push(self, request: Request) -> Response:
         device = await self.authenticate(request)
         try:
             push = PushRequest.from_wire(await read_json(request))
         except ProtocolError as exc:
-            raise Refused(400 if exc.code != "too_large" else 413, exc.code, exc.message) from exc
+            raise OfficeError(
+                exc.code, exc.message, 400 if exc.code != "too_large" else 413
+            ) from exc
         if push.device_id != device.id:
-            raise Refused(403, "wrong_device", "This push names another device than the token.")
+            raise OfficeError("wrong_device", "This push names another device than the token.", 403)
         results = await run_in_threadpool(self._apply_all, device, push.changes)
         counts: dict[str, int] = {}
         for result in results:
@@ -322,7 +295,7 @@ class OfficeApi:
             except Exception:
                 # The database failed as a whole: every change is answered, none is lost.
                 log.exception("storing a push of %d change(s) failed", len(verified))
-                recorded = [_server_error(index, change.id) for index, change in verified]
+                recorded = [server_error(index, change.id) for index, change in verified]
             for result in recorded:
                 results[result.index] = result
         return [results[index] for index in range(len(items))]
@@ -342,16 +315,6 @@ class OfficeApi:
                 index, _best_effort_id(item), "rejected", reason=exc.code, message=exc.message
             )
         return change
-
-
-def _server_error(index: int, change_id: str) -> ChangeResult:
-    return ChangeResult(
-        index,
-        change_id,
-        "rejected",
-        reason="server_error",
-        message="The server could not store this change now; send it again later.",
-    )
 
 
 def _check_seal_key(pem: str) -> None:
@@ -386,12 +349,8 @@ def create_app(
     api = OfficeApi(store, office, clock, identity or ServerIdentity())
 
     async def refused(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Refused)
-        return JSONResponse(
-            exc.body.to_wire(),
-            exc.status,
-            headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
-        )
+        assert isinstance(exc, OfficeError)
+        return error_response(exc.status, exc.code, exc.message, wipe=exc.wipe)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -411,5 +370,5 @@ def create_app(
             Route("/api/v1/uploads/{upload_id}/complete", api.complete_upload, methods=["POST"]),
             Mount("/admin", app=create_admin_app(store, clock)),
         ],
-        exception_handlers={Refused: refused, HTTPException: http_error},
+        exception_handlers={OfficeError: refused, HTTPException: http_error},
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from kitchentable.errors import KitchentableError
 from kitchentable.office import keys, pki, publish
-from kitchentable.office.backends import OfficeDatabaseError
+from kitchentable.office.errors import OfficeDatabaseError, OfficeError
 from kitchentable.office.store import CODE_LIFETIME, CONFIG_NAME, DB_NAME, Store
 from kitchentable.storage.crypto import b64
 from kitchentable.storage.keys import check_passphrase_strength
@@ -30,8 +30,11 @@ from kitchentable.sync.pinning import is_loopback
 PASSPHRASE_ENV = "KITCHENTABLE_OFFICE_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
 
 
-class OfficeCliError(Exception):
+class OfficeCliError(OfficeError):
     """A failure the administrator can act on; the message is the whole output."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("command_refused", message)
 
 
 CREDENTIAL = "office-passphrase"  # systemd LoadCredential= name (packaging/office)
@@ -242,7 +245,7 @@ ADMIN_PASSWORD_ENV = "KITCHENTABLE_ADMIN_PASSWORD"  # noqa: S105 - a variable na
 
 
 def cmd_admin_add(args: argparse.Namespace) -> None:
-    from kitchentable.office.admin.accounts import AccountError, cmd_admin_add
+    from kitchentable.office.admin.accounts import cmd_admin_add
 
     password = os.environ.get(ADMIN_PASSWORD_ENV)
     if not password:
@@ -254,8 +257,6 @@ def cmd_admin_add(args: argparse.Namespace) -> None:
     store = _open_store(args.data)
     try:
         print(cmd_admin_add(store, args.username, password, datetime.now(UTC)))
-    except AccountError as exc:
-        raise OfficeCliError(exc.message) from exc
     finally:
         store.close()
 
@@ -366,14 +367,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (OfficeCliError, KitchentableError) as exc:
-        print(f"kitchentable-office: {exc}", file=sys.stderr)
-        return 1
-    except pki.PkiRefused as exc:
-        print(f"kitchentable-office: {exc}", file=sys.stderr)
-        return 1
     except keys.WrongOfficePassphrase:
         print("kitchentable-office: the office passphrase is not correct.", file=sys.stderr)
+        return 1
+    except (OfficeError, KitchentableError) as exc:
+        print(f"kitchentable-office: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(

@@ -14,19 +14,25 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kitchentable.office.errors import WrongOfficePassphrase
 from kitchentable.storage import crypto
 from kitchentable.storage.keys import kdf_for_environment
 from kitchentable.sync.protocol import ed25519_keypair
+
+__all__ = [
+    "OfficePrivateKeys",
+    "OfficePublicKeys",
+    "WrongOfficePassphrase",
+    "create",
+    "load_public",
+    "unlock",
+]
 
 KEYS_NAME = "office-keys.json"
 # Associated data binds each sealed private key to its role: swapping the two sealed
 # values in the file makes both fail to open instead of silently exchanging keys.
 AD_BOX = b"kitchentable-office/x25519-private/v1"
 AD_SIGN = b"kitchentable-office/ed25519-private/v1"
-
-
-class WrongOfficePassphrase(Exception):
-    """The office passphrase does not open the office keys."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from kitchentable.office.keys import WrongOfficePassphrase
+from kitchentable.office.errors import OfficeError, WrongOfficePassphrase
 
 CA_CERT = "ca-cert.pem"
 CA_KEY = "ca-key.pem"
@@ -48,8 +48,6 @@ MAX_NAME = 64  # X.520 upper bound for commonName and organizationName
 class PkiLocked(WrongOfficePassphrase):
     """The password does not open the office CA key (or the key file is damaged)."""
 
-    code = "pki_locked"
-
     def __init__(self, path: Path) -> None:
         self.path = path
         super().__init__(
@@ -59,10 +57,11 @@ class PkiLocked(WrongOfficePassphrase):
         )
 
 
-class PkiRefused(ValueError):
+class PkiRefused(OfficeError):
     """A certificate or key cannot be created or used; the message says why."""
 
-    code = "pki_refused"
+    def __init__(self, message: str) -> None:
+        super().__init__("pki_refused", message)
 
 
 def _pem_password(passphrase_key: bytes) -> bytes:

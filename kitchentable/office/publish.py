@@ -28,6 +28,7 @@ from typing import Any
 from kitchentable import casefile
 from kitchentable.errors import ImportRefused
 from kitchentable.formengine.loader import FormRegistry
+from kitchentable.office.errors import OfficeError
 from kitchentable.office.keys import OfficePrivateKeys, OfficePublicKeys
 from kitchentable.office.store import Device, Store, iso
 from kitchentable.storage.crypto import unb64
@@ -40,11 +41,11 @@ CSV_ADDRESS = ("street", "postcode", "city")
 CSV_CASE = ("external_id", "melding_date", "kind", "form", "form_version", "notes")
 
 
-class PublishRefused(Exception):
+class PublishRefused(OfficeError):
     """A file the office cannot send; `problems` has one line per problem."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+        super().__init__("publish_refused", "; ".join(problems))
         self.problems = problems
 
 

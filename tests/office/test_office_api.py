@@ -355,7 +355,7 @@ def test_fifty_rounds_of_lost_answers_store_every_change_exactly_once(office: Of
 def test_a_change_the_database_fails_on_is_undone_alone_and_can_be_sent_again(
     office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kitchentable.office import store as store_module
+    from kitchentable.office.store import changes as store_module
 
     real = store_module._record
 

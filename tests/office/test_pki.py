@@ -283,7 +283,7 @@ def test_a_device_certificate_never_outlives_the_ca(ca: pki.OfficeCA) -> None:
 def test_a_device_key_that_is_not_p256_is_refused(
     ca: pki.OfficeCA, key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 ) -> None:
-    with pytest.raises(ValueError, match="not an EC P-256 key"):
+    with pytest.raises(pki.PkiRefused, match="not an EC P-256 key"):
         pki.issue_device_certificate(ca.key, ca.certificate, "dev-1", "Anna", _public_pem(key))
     with pytest.raises(pki.PkiRefused, match="not a PEM public key"):
         pki.issue_device_certificate(ca.key, ca.certificate, "dev-1", "Anna", b"garbage")

@@ -15,14 +15,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from kitchentable.office.admin.accounts import (
-    AccountError,
-    add_account,
-    cmd_admin_add,
-    verify_login,
-)
+from kitchentable.office.admin.accounts import add_account, cmd_admin_add, verify_login
 from kitchentable.office.admin.security import Refusal, SecurityHeaders, SessionGate
 from kitchentable.office.admin.views import AdminPages
+from kitchentable.office.errors import AccountError
 from kitchentable.office.store import Store
 
 __all__ = ["AccountError", "add_account", "cmd_admin_add", "create_admin_app", "verify_login"]

@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kitchentable.office.admin.sessions import find_session
+from kitchentable.office.errors import OfficeError
 from kitchentable.office.store import Store
 
 SESSION_COOKIE = "kt_admin_session"
@@ -46,13 +47,11 @@ SECURITY_HEADERS = [
 ASGIAppFactory = Callable[[int, str], ASGIApp]
 
 
-class Refusal(Exception):
+class Refusal(OfficeError):
     """A request the admin page turns away, with a sentence for the person at the screen."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__("refused", message, status)
 
 
 def route_path(scope: Scope) -> str:

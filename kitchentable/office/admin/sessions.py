@@ -1,7 +1,7 @@
 """Admin sessions and login throttling.
 
-Owns the `admin_sessions` rows (the cookie's token is stored only as its SHA-256, beside
-the session's CSRF token) and the count of failed logins per username. Never logs a token
+Owns what a session is (its cookie token, stored only as its SHA-256 by `store.admin`,
+beside the session's CSRF token) and the count of failed logins. Never logs a token
 and never extends a session: it ends 8 hours after login, whatever happens in between.
 
 The throttle lives in memory, per server process: it needs no schema and forgets on a
@@ -16,9 +16,10 @@ import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from kitchentable.office.store import Store, iso, new_token, sha256_hex
+from kitchentable.office.store import Store, admin, new_token, sha256_hex
+from kitchentable.office.store.common import utc_iso
 
 SESSION_LIFETIME = timedelta(hours=8)
 MAX_FAILURES = 5
@@ -36,10 +37,6 @@ class Session:
     expires_at: str
 
 
-def utc_iso(moment: datetime) -> str:
-    return iso(moment.astimezone(UTC))
-
-
 def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -55,13 +52,14 @@ def start_session(store: Store, username: str, now: datetime) -> tuple[str, Sess
     """A new session for `username`: (cookie token, session). Purges expired sessions."""
     token = new_token()
     session = Session(username, new_csrf_token(), utc_iso(now + SESSION_LIFETIME))
-    with store.backend.transaction() as cur:
-        cur.execute("DELETE FROM admin_sessions WHERE expires_at <= ?", [utc_iso(now)])
-        cur.execute(
-            "INSERT INTO admin_sessions (token_hash, username, csrf_token, created_at, "
-            "expires_at) VALUES (?, ?, ?, ?, ?)",
-            [sha256_hex(token), username, session.csrf_token, utc_iso(now), session.expires_at],
-        )
+    admin.start_session(
+        store.backend,
+        sha256_hex(token),
+        username,
+        session.csrf_token,
+        utc_iso(now),
+        session.expires_at,
+    )
     return token, session
 
 
@@ -69,26 +67,13 @@ def find_session(store: Store, token: str | None, now: datetime) -> Session | No
     """The live session for a cookie token: not expired, its account not disabled."""
     if not token or len(token) > 128:
         return None
-    with store.backend.transaction() as cur:
-        row = cur.execute(
-            "SELECT s.username, s.csrf_token, s.expires_at FROM admin_sessions s "
-            "JOIN admin_accounts a ON a.username = s.username "
-            "WHERE s.token_hash = ? AND a.disabled_at IS NULL",
-            [sha256_hex(token)],
-        ).fetchone()
-        if row is None:
-            return None
-        if row[2] <= utc_iso(now):
-            cur.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [sha256_hex(token)])
-            return None
-    return Session(row[0], row[1], row[2])
+    row = admin.find_session(store.backend, sha256_hex(token), utc_iso(now))
+    return None if row is None else Session(*row)
 
 
 def end_session(store: Store, token: str | None) -> None:
-    if not token:
-        return
-    with store.backend.transaction() as cur:
-        cur.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [sha256_hex(token)])
+    if token:
+        admin.end_session(store.backend, sha256_hex(token))
 
 
 class LoginThrottle:
