@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_public_key
 from starlette.applications import Starlette
@@ -73,10 +74,12 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ServerIdentity:
-    """What the serving process holds beyond public keys: the CA that certifies device seal
-    keys (opened with the office passphrase at start) and its own TLS fingerprint."""
+    """What the serving process holds beyond public keys: the online CA that certifies
+    device seal keys (opened with the serve secret, never the office passphrase), the
+    certificates above it up to the root laptops trust, and its own TLS fingerprint."""
 
     ca: OfficeCA | None = None
+    chain: tuple[x509.Certificate, ...] = ()
     tls_fingerprint: str | None = None
 
 
@@ -153,7 +156,10 @@ class OfficeApi:
                 ca.key, ca.certificate, device.id, device.consultant, enrol.seal_public.encode()
             )
             await run_in_threadpool(self.store.set_certificate, device.id, issued.decode())
-            certificate = (issued + ca.certificate.public_bytes(Encoding.PEM)).decode()
+            # The device's certificate, then its issuer and every certificate up to the
+            # root: the laptop embeds the chain in each seal and trusts the root.
+            above = [c.public_bytes(Encoding.PEM) for c in (ca.certificate, *self.identity.chain)]
+            certificate = b"".join([issued, *above]).decode()
         await run_in_threadpool(
             self.store.seen,
             device.id,

@@ -3,8 +3,10 @@
 Owns creating the pairs (X25519 to receive sealed payloads, Ed25519 to sign what the office
 sends), encrypting the private halves under a key derived from the office passphrase
 (Argon2id, as the laptop vault does) and reading them back. The server process needs only
-the public halves to accept pushes; the private halves are opened only by commands that
-must read or sign (export, pull). Never writes a private key in the clear.
+the public halves (`load_public`); the private halves, and the root CA key's password
+derived from the same passphrase, are opened only by the administrator's commands that
+must read or sign (`export`, `assign`, `form`, `catalogue`, `policy`, `ca issue`). Never
+writes a private key in the clear.
 """
 
 from __future__ import annotations
