@@ -1,5 +1,5 @@
-"""The administrator's commands for the work itself: `assign`, `catalogue`, `form`,
-`policy` and `export`.
+"""The administrator's commands for the work itself: `assign`, `reassign`, `catalogue`,
+`form`, `policy` and `export`.
 
 Owns reading the administrator's files and options, and printing what was done. Every
 command here needs the office passphrase: publishing signs with the office's Ed25519 key,
@@ -44,6 +44,21 @@ def cmd_assign(args: argparse.Namespace) -> None:
     for item in done:
         print(f"{item.reference} → {item.consultant} ({item.devices} laptop(s))  {item.case_id}")
     print(f"{len(done)} case(s) assigned; they arrive at the next synchronisation.")
+
+
+def cmd_reassign(args: argparse.Namespace) -> None:
+    store = open_store(args.data)
+    try:
+        sent = publish.reassign(
+            store, unlock(args.data), args.case, args.consultant, datetime.now(UTC)
+        )
+    except publish.PublishRefused as exc:
+        raise _refused(exc, "reassigned") from exc
+    finally:
+        store.close()
+    print(f"Case {args.case} is now {args.consultant}'s; other laptops can no longer send it.")
+    if sent:
+        print(f"It goes to {sent} laptop(s) of {args.consultant} at their next synchronisation.")
 
 
 def cmd_catalogue(args: argparse.Namespace) -> None:
@@ -116,6 +131,10 @@ def add_commands(command: Command) -> None:
     assign.add_argument("file", type=Path)
     assign.add_argument("--consultant", help="for every case in the file without its own")
     assign.set_defaults(func=cmd_assign)
+    reassign = command("reassign", "give a case to another consultant (only their laptops)")
+    reassign.add_argument("case", help="the case id (UUID)")
+    reassign.add_argument("consultant")
+    reassign.set_defaults(func=cmd_reassign)
     catalogue = command("catalogue", "publish the catalogue of local facilities and providers")
     catalogue.add_argument("file", type=Path)
     catalogue.set_defaults(func=cmd_catalogue)

@@ -154,32 +154,8 @@ def assign(
     done = []
     for case, consultant, devices in prepared:
         case_id = str(uuid.uuid4())
-        recipients = [
-            {
-                "device_id": d.id,
-                "consultant": d.consultant,
-                "label": d.label,
-                "sign_public": d.sign_public,
-                "box_public": d.box_public,
-            }
-            for d in devices
-        ]
-        plaintext = canonical({"office_case_id": case_id, "case": case, "recipients": recipients})
-        items = [
-            FeedItem.create(
-                kind="assignment",
-                item_id=case_id,
-                issued_at=iso(now),
-                office_sign_private=private.sign_private,
-                device_id=d.id,
-                device_box_public=unb64(d.box_public),
-                plaintext=plaintext,
-            )
-            for d in devices
-        ]
-        office_copy = SealedPayload.seal(
-            office.box_public, plaintext, f"kitchentable/assignment/v1:{case_id}"
-        )
+        plaintext, items = _assignment(case_id, case, devices, private, now)
+        office_copy = SealedPayload.seal(office.box_public, plaintext, _copy_info(case_id))
         store.assign(
             case_id,
             consultant,
@@ -191,6 +167,66 @@ def assign(
         )
         done.append(Assigned(case_id, case["external_id"], consultant, len(devices)))
     return done
+
+
+def _copy_info(case_id: str) -> str:
+    return f"kitchentable/assignment/v1:{case_id}"
+
+
+def _assignment(
+    case_id: str,
+    case: dict[str, Any],
+    devices: list[Device],
+    private: OfficePrivateKeys,
+    now: datetime,
+) -> tuple[bytes, list[FeedItem]]:
+    """The assignment's plaintext (the case and who works on it) and one item per device,
+    sealed to that device and signed by the office."""
+    recipients = [
+        {
+            "device_id": d.id,
+            "consultant": d.consultant,
+            "label": d.label,
+            "sign_public": d.sign_public,
+            "box_public": d.box_public,
+        }
+        for d in devices
+    ]
+    plaintext = canonical({"office_case_id": case_id, "case": case, "recipients": recipients})
+    items = [
+        FeedItem.create(
+            kind="assignment",
+            item_id=case_id,
+            issued_at=iso(now),
+            office_sign_private=private.sign_private,
+            device_id=d.id,
+            device_box_public=unb64(d.box_public),
+            plaintext=plaintext,
+        )
+        for d in devices
+    ]
+    return plaintext, items
+
+
+def reassign(
+    store: Store, private: OfficePrivateKeys, case_id: str, consultant: str, now: datetime
+) -> int:
+    """Move a case to another consultant: from now on only their laptops may push it (the
+    previous consultant's are refused). An assigned case goes to each of their laptops as
+    the office assigned it (its office copy, opened and sealed again); returns how many."""
+    devices = store.active_devices(consultant)
+    if not devices:
+        raise PublishRefused(
+            [f"'{consultant}' has no enrolled laptop; enrol one first (kitchentable-office enrol)"]
+        )
+    office_copy = store.office_copy(case_id)
+    items: list[FeedItem] = []
+    if office_copy is not None:
+        sealed = SealedPayload.from_wire(parse_json(office_copy))
+        document = json.loads(sealed.open(private.box_private, _copy_info(case_id)))
+        _, items = _assignment(case_id, document["case"], devices, private, now)
+    store.reassign(case_id, consultant, now, items)
+    return len(items)
 
 
 # --- forms, catalogue, policy ------------------------------------------------------------

@@ -30,6 +30,7 @@ from kitchentable.office.errors import (
 from kitchentable.office.store import changes as change_rows
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import feed as feed_rows
+from kitchentable.office.store import rights
 from kitchentable.office.store import uploads as files
 from kitchentable.office.store.common import Device, iso, new_token, sha256_hex
 from kitchentable.office.store.devices import CODE_LIFETIME
@@ -148,10 +149,22 @@ class Store:
     def assignments(self) -> list[dict[str, Any]]:
         return feed_rows.assignments(self.backend)
 
+    def office_copy(self, case_id: str) -> str | None:
+        return feed_rows.office_copy(self.backend, case_id)
+
     def pull(
         self, device_id: str, cursor: int, *, resync: bool = False, limit: int = MAX_PULL_ITEMS
     ) -> tuple[list[PullEntry], int, bool]:
         return feed_rows.pull(self.backend, device_id, cursor, resync=resync, limit=limit)
+
+    # -- who may push a case (store.rights) ----------------------------------------------
+    def reassign(
+        self, case_ref: str, consultant: str, now: datetime, items: Sequence[FeedItem] = ()
+    ) -> rights.Right:
+        return rights.reassign(self.backend, case_ref, consultant, now, items)
+
+    def rights(self) -> dict[str, rights.Right]:
+        return rights.rights(self.backend)
 
     # -- files (store.uploads) -----------------------------------------------------------
     def put_blob(self, data: bytes, kind: str, now: datetime, device_id: str | None = None) -> str:

@@ -2,7 +2,8 @@
 
 Owns every decision about a change's fate, each inside one transaction: idempotency by the
 change's UUID (the same bytes again are a duplicate, other bytes under a used id are
-refused), one sequence number per device, an attachment that must have arrived, the
+refused), one sequence number per device, the device's right to the case (`rights`: a
+refusal names no version), an attachment that must have arrived, the
 version compare-and-set of the record (accepted, or a conflict kept beside the current
 version), and the copies for the other devices on the case. Holds only metadata and the
 sealed envelope. Never reads the clock: callers pass `now`, and nothing about a change's
@@ -17,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from kitchentable.office.backends import Backend, Cursor
+from kitchentable.office.store import rights
 from kitchentable.office.store.common import iso, next_version
 from kitchentable.sync.protocol import Change, ChangeResult
 from kitchentable.sync.wire import canonical
@@ -97,38 +99,63 @@ def _record(cur: Cursor, index: int, change: Change, now: datetime) -> ChangeRes
         [change.id],
     ).fetchone()
     if known is not None:
-        if known[0] != digest or known[3] != change.device_id:
-            return _rejected(
-                index,
-                change.id,
-                "id_reused",
-                "This change id was already used for other content.",
-            )
-        current = _current_version(cur, change.entity, change.entity_id)
-        return ChangeResult(index, change.id, "duplicate", known[2], current, first_status=known[1])
+        return _again(cur, index, change, digest, known)
+    held = _admissible(cur, index, change)
+    if isinstance(held, ChangeResult):
+        return held
+    return _store(cur, index, change, held, digest, envelope, now)
+
+
+def _again(cur: Cursor, index: int, change: Change, digest: str, known: Any) -> ChangeResult:
+    """A change id the office has seen: a duplicate of the same bytes, else refused."""
+    if known[0] != digest or known[3] != change.device_id:
+        return _rejected(
+            index, change.id, "id_reused", "This change id was already used for other content."
+        )
+    # The record's version now, only for a device that still works on the case.
+    allowed = isinstance(rights.check(cur, change), rights.Right)
+    current = _current_version(cur, change.entity, change.entity_id) if allowed else None
+    return ChangeResult(index, change.id, "duplicate", known[2], current, first_status=known[1])
+
+
+def _admissible(cur: Cursor, index: int, change: Change) -> rights.Right | ChangeResult:
+    """The right a new change is stored under, or the refusal it is answered with."""
     seq_taken = cur.execute(
         "SELECT 1 FROM changes WHERE device_id = ? AND seq = ?",
         [change.device_id, change.seq],
     ).fetchone()
     if seq_taken is not None:
         return _rejected(
-            index,
-            change.id,
-            "seq_reused",
-            "This sequence number was already used by this device.",
+            index, change.id, "seq_reused", "This sequence number was already used by this device."
         )
+    held = rights.check(cur, change)
+    if isinstance(held, rights.Refusal):
+        return _rejected(index, change.id, held.reason, held.message)
     for sha in change.attachments:
-        held = cur.execute(
+        arrived = cur.execute(
             "SELECT 1 FROM blobs WHERE sha256 = ? AND kind = 'attachment' AND device_id = ?",
             [sha, change.device_id],
         ).fetchone()
-        if held is None:
+        if arrived is None:
             return _rejected(
                 index,
                 change.id,
                 "attachment_missing",
                 "An attachment this record names has not arrived; upload it first.",
             )
+    return held
+
+
+def _store(
+    cur: Cursor,
+    index: int,
+    change: Change,
+    held: rights.Right,
+    digest: str,
+    envelope: str,
+    now: datetime,
+) -> ChangeResult:
+    """Keep an admissible change: accepted on the current version, else a conflict."""
     record = cur.execute(
         "SELECT server_version, change_id FROM records WHERE entity = ? AND entity_id = ?",
         [change.entity, change.entity_id],
@@ -158,6 +185,8 @@ def _record(cur: Cursor, index: int, change: Change, now: datetime) -> ChangeRes
             iso(now),
         ],
     )
+    case_ref = rights.case_of(change)
+    rights.claim(cur, case_ref, held, now)
     for sha in change.attachments:
         cur.execute(
             "INSERT INTO change_attachments (change_id, sha256) VALUES (?, ?)",
@@ -165,7 +194,7 @@ def _record(cur: Cursor, index: int, change: Change, now: datetime) -> ChangeRes
         )
     # The other devices on this case see this version (theirs to open: the copy).
     for recipient, _sealed in change.copies:
-        if recipient == change.device_id:
+        if recipient == change.device_id or not rights.delivered_to(cur, recipient):
             continue
         cur.execute(
             "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, "
@@ -176,15 +205,15 @@ def _record(cur: Cursor, index: int, change: Change, now: datetime) -> ChangeRes
         return ChangeResult(index, change.id, "conflict", version, current)
     if record is None:
         cur.execute(
-            "INSERT INTO records (entity, entity_id, server_version, change_id) "
-            "VALUES (?, ?, ?, ?)",
-            [change.entity, change.entity_id, version, change.id],
+            "INSERT INTO records (entity, entity_id, server_version, change_id, case_ref) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [change.entity, change.entity_id, version, change.id, case_ref],
         )
     else:
         cur.execute(
-            "UPDATE records SET server_version = ?, change_id = ? "
+            "UPDATE records SET server_version = ?, change_id = ?, case_ref = ? "
             "WHERE entity = ? AND entity_id = ?",
-            [version, change.id, change.entity, change.entity_id],
+            [version, change.id, case_ref, change.entity, change.entity_id],
         )
     return ChangeResult(index, change.id, "accepted", version, version)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from kitchentable.office.backends import Backend
 from kitchentable.office.errors import AlreadyAssigned, ResyncRequired
+from kitchentable.office.store import rights
 from kitchentable.office.store.common import counter, insert_item, iso
 from kitchentable.sync.protocol import MAX_PULL_ITEMS, Change, FeedItem, PullEntry
 from kitchentable.sync.wire import parse_json
@@ -54,6 +55,7 @@ def assign(
             "created_at, office_copy) VALUES (?, ?, ?, ?, ?, ?)",
             [case_id, consultant, reference, deadline, iso(now), office_copy],
         )
+        rights.grant(cur, case_id, consultant, now)
         for item in items:
             insert_item(cur, item, now)
 
@@ -65,6 +67,15 @@ def assignments(backend: Backend) -> list[dict[str, Any]]:
             "ORDER BY created_at, case_id"
         ).fetchall()
     return [dict(zip(ASSIGNMENT_COLUMNS, row, strict=True)) for row in rows]
+
+
+def office_copy(backend: Backend, case_id: str) -> str | None:
+    """The assignment sealed to the office's own key, or None for a case not assigned."""
+    with backend.transaction(write=False) as cur:
+        row = cur.execute(
+            "SELECT office_copy FROM assignments WHERE case_id = ?", [case_id]
+        ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def pull(

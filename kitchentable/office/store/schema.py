@@ -160,6 +160,34 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE enrolment_codes ADD COLUMN proof_key TEXT",
         ],
     ),
+    (
+        "case-rights",
+        [
+            # Who may push a case: every device of `consultant`, or only `device_id` (the
+            # laptop that created it). Assignments and reassignments write it; a device's
+            # first change to an unknown case makes it the owner.
+            """CREATE TABLE case_rights (
+                case_ref TEXT PRIMARY KEY,
+                consultant TEXT NOT NULL,
+                device_id TEXT,
+                created_at TEXT NOT NULL,
+                moved_at TEXT
+            )""",
+            "INSERT INTO case_rights (case_ref, consultant, device_id, created_at) "
+            "SELECT case_id, consultant, NULL, created_at FROM assignments",
+            # Cases received before this step: the device of the first change owns them.
+            "INSERT INTO case_rights (case_ref, consultant, device_id, created_at) "
+            "SELECT COALESCE(c.case_ref, c.entity_id), d.consultant, c.device_id, c.received_at "
+            "FROM changes c JOIN devices d ON d.id = c.device_id "
+            "WHERE c.server_version = (SELECT MIN(f.server_version) FROM changes f "
+            "WHERE COALESCE(f.case_ref, f.entity_id) = COALESCE(c.case_ref, c.entity_id)) "
+            "AND COALESCE(c.case_ref, c.entity_id) NOT IN (SELECT case_ref FROM case_rights)",
+            # A record stays in the case it was first stored under.
+            "ALTER TABLE records ADD COLUMN case_ref TEXT",
+            "UPDATE records SET case_ref = (SELECT COALESCE(c.case_ref, c.entity_id) "
+            "FROM changes c WHERE c.id = records.change_id)",
+        ],
+    ),
 ]
 
 
