@@ -312,6 +312,10 @@ class OfficeApi:
             if change.device_id != device.id:
                 raise ProtocolError("wrong_device", "The change names another device.")
             change.verify(unb64(device.sign_public))
+            # Ids that become folder and file names at the office: one spelling, no paths.
+            for key in ("entity_id", "case_ref"):
+                if item.get(key) is not None:
+                    get_uuid(item, key, "change")
             if change.payload.recipient != self.office.box_public:
                 raise ProtocolError(
                     "wrong_recipient", "The payload is not sealed to this office's key."

@@ -1,5 +1,5 @@
 """The administrator's commands for the work itself: `assign`, `reassign`, `catalogue`,
-`form`, `policy` and `export`.
+`form`, `policy`, `export` and `quarantine`.
 
 Owns reading the administrator's files and options, and printing what was done. Every
 command here needs the office passphrase: publishing signs with the office's Ed25519 key,
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kitchentable.office import keys, publish
+from kitchentable.office import export, keys, publish
 from kitchentable.office.cli_common import OfficeCliError, open_store, unlock
 
 Command = Callable[[str, str], argparse.ArgumentParser]
@@ -116,14 +116,38 @@ def cmd_policy(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     store = open_store(args.data)
     try:
-        counts = publish.export(store, unlock(args.data), args.out)
+        counts = export.export(store, unlock(args.data), args.out)
     finally:
         store.close()
     print(
         f"Exported {counts['cases']} case version(s) and {counts['plans']} plan(s) to {args.out} "
-        f"({counts['conflicts']} conflict(s), {counts['unreadable']} unreadable)."
+        f"({counts['conflicts']} conflict(s), {counts['quarantined']} held back in quarantine)."
     )
+    if counts["quarantined"]:
+        print(
+            f"The held-back changes are listed in {args.out}/{export.QUARANTINE_DIR}/listing.csv; "
+            "see them with 'kitchentable-office quarantine'."
+        )
     print("These files are NOT encrypted: keep them on the municipality's protected storage.")
+
+
+def cmd_quarantine(args: argparse.Namespace) -> None:
+    store = open_store(args.data)
+    try:
+        if args.remove:
+            store.remove_quarantined(args.remove)
+            print(f"Change {args.remove} is removed from the office for good.")
+            return
+        held = store.quarantined()
+    finally:
+        store.close()
+    if not held:
+        print("Nothing is in quarantine.")
+    for item in held:
+        print(
+            f"{item.change_id}  {item.received_at or '—'}  {item.consultant or '—'}  "
+            f"{item.entity or '—'}  {item.reason}  (listed {item.noted_at})"
+        )
 
 
 def add_commands(command: Command) -> None:
@@ -146,6 +170,9 @@ def add_commands(command: Command) -> None:
     policy.add_argument("--retention-days", type=int)
     policy.add_argument("--offline-days", type=int)
     policy.set_defaults(func=cmd_policy)
-    export = command("export", "open received work into a folder (JSON, PDF, CSV)")
-    export.add_argument("--out", type=Path, required=True)
-    export.set_defaults(func=cmd_export)
+    exporting = command("export", "open received work into a folder (JSON, PDF, CSV)")
+    exporting.add_argument("--out", type=Path, required=True)
+    exporting.set_defaults(func=cmd_export)
+    quarantine = command("quarantine", "list the changes an export held back, or remove one")
+    quarantine.add_argument("--remove", metavar="CHANGE_ID")
+    quarantine.set_defaults(func=cmd_quarantine)

@@ -30,7 +30,7 @@ from kitchentable.office.errors import (
 from kitchentable.office.store import changes as change_rows
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import feed as feed_rows
-from kitchentable.office.store import rights
+from kitchentable.office.store import quarantine, rights
 from kitchentable.office.store import uploads as files
 from kitchentable.office.store.common import Device, iso, new_token, sha256_hex
 from kitchentable.office.store.devices import CODE_LIFETIME
@@ -165,6 +165,16 @@ class Store:
 
     def rights(self) -> dict[str, rights.Right]:
         return rights.rights(self.backend)
+
+    # -- what the export held back (store.quarantine) ------------------------------------
+    def note_quarantined(self, items: Sequence[tuple[str, str]], now: datetime) -> None:
+        quarantine.note(self.backend, items, now)
+
+    def quarantined(self) -> list[quarantine.Held]:
+        return quarantine.held(self.backend)
+
+    def remove_quarantined(self, change_id: str) -> None:
+        quarantine.remove(self.backend, change_id)
 
     # -- files (store.uploads) -----------------------------------------------------------
     def put_blob(self, data: bytes, kind: str, now: datetime, device_id: str | None = None) -> str:

@@ -188,6 +188,18 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "FROM changes c WHERE c.id = records.change_id)",
         ],
     ),
+    (
+        "quarantine",
+        [
+            # Changes an export could not open (a reason code, never content), until the
+            # administrator removes them (kitchentable-office quarantine --remove).
+            """CREATE TABLE quarantine (
+                change_id TEXT PRIMARY KEY,
+                reason TEXT NOT NULL,
+                noted_at TEXT NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 
