@@ -1,5 +1,5 @@
 """The administrator's commands for the work itself: `assign`, `reassign`, `catalogue`,
-`form`, `policy`, `export` and `quarantine`.
+`form`, `policy`, `export`, `quarantine` and `purge`.
 
 Owns reading the administrator's files and options, and printing what was done. Every
 command here needs the office passphrase: publishing signs with the office's Ed25519 key,
@@ -131,6 +131,20 @@ def cmd_export(args: argparse.Namespace) -> None:
     print("These files are NOT encrypted: keep them on the municipality's protected storage.")
 
 
+def cmd_purge(args: argparse.Namespace) -> None:
+    """The retention policy now (the server also applies it every hour)."""
+    store = open_store(args.data)
+    try:
+        removed = store.purge(datetime.now(UTC))
+    finally:
+        store.close()
+    print(
+        f"Removed {removed['uploads']} abandoned upload(s) ({removed['upload_chunks']} "
+        f"chunk(s)), {removed['activity']} old activity row(s) and "
+        f"{removed['enrolment_codes']} spent enrolment code(s)."
+    )
+
+
 def cmd_quarantine(args: argparse.Namespace) -> None:
     store = open_store(args.data)
     try:
@@ -176,3 +190,5 @@ def add_commands(command: Command) -> None:
     quarantine = command("quarantine", "list the changes an export held back, or remove one")
     quarantine.add_argument("--remove", metavar="CHANGE_ID")
     quarantine.set_defaults(func=cmd_quarantine)
+    purge = command("purge", "forget abandoned uploads, old activity and spent codes now")
+    purge.set_defaults(func=cmd_purge)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,14 +49,20 @@ class ServeProcess:
 
 @contextmanager
 def serve(
-    data: Path, env: dict[str, str], *args: str, port: int | None = None
+    data: Path,
+    env: dict[str, str],
+    *args: str,
+    port: int | None = None,
+    preexec: Callable[[], None] | None = None,
 ) -> Iterator[ServeProcess]:
     port = port or free_port()
     log = data.parent / f"serve-{port}.log"
     command = [sys.executable, "-m", "kitchentable.office", "serve", "--data", str(data)]
     command += ["--host", "127.0.0.1", "--port", str(port), *args]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=preexec
+        )
     try:
         wait_for_port(port, process, log)
         yield ServeProcess(process, port, log)

@@ -204,18 +204,19 @@ class AdminPages:
         username = normalise_username(form.get("username", ""))[:64]
         password = form.get("password", "")[: MAX_PASSWORD + 1]
         now = self.clock()
-        if not self.throttle.begin(username, now):
+        client = request.client.host if request.client else "unknown"
+        if not self.throttle.begin(username, now, client):
             return self._login_page(
                 request,
                 429,
-                "Te veel mislukte pogingen voor deze gebruiker. Probeer het over 15 minuten opnieuw.",
+                "Te veel mislukte pogingen vanaf deze computer. Probeer het over 15 minuten opnieuw.",
                 username,
             )
         success = False
         try:
             success = await run_in_threadpool(verify_login, self.store, username, password)
         finally:
-            self.throttle.end(username, now, success=success)
+            self.throttle.end(username, now, success=success, client=client)
         if not success:
             log.info("admin login failed")
             return self._login_page(

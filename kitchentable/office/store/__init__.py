@@ -30,6 +30,7 @@ from kitchentable.office.errors import (
 from kitchentable.office.store import changes as change_rows
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import feed as feed_rows
+from kitchentable.office.store import purge as purging
 from kitchentable.office.store import quarantine, rights
 from kitchentable.office.store import uploads as files
 from kitchentable.office.store.common import Device, iso, new_token, sha256_hex
@@ -175,6 +176,10 @@ class Store:
 
     def remove_quarantined(self, change_id: str) -> None:
         quarantine.remove(self.backend, change_id)
+
+    # -- retention (store.purge) -----------------------------------------------------------
+    def purge(self, now: datetime, retention: purging.Retention | None = None) -> dict[str, int]:
+        return purging.purge(self.backend, now, retention or purging.Retention())
 
     # -- files (store.uploads) -----------------------------------------------------------
     def put_blob(self, data: bytes, kind: str, now: datetime, device_id: str | None = None) -> str:

@@ -3,7 +3,8 @@
 Owns content-addressed files (form texts, catalogues, and attachments sealed to the office
 by a device) and the resumable chunked upload of an attachment: announcing it (or learning
 which chunks already arrived), keeping each chunk once, and completing it into one file
-whose SHA-256 must match what the device announced, in the transaction of the last chunk.
+whose SHA-256 must match what the device announced, in the transaction of the last chunk,
+and how much one device may have unfinished at once.
 Never opens a sealed attachment. Never reads the clock.
 """
 
@@ -20,6 +21,26 @@ from kitchentable.office.store.common import iso
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import CHUNK_BYTES, MAX_UPLOAD_BYTES, UploadState
 from kitchentable.sync.wire import b64
+
+# A device's uploads that are started and not complete: beyond these, it must finish (or
+# wait for the purge of abandoned ones) before it starts another.
+MAX_OPEN_UPLOADS = 32
+MAX_OPEN_BYTES = 256 * 1024 * 1024
+
+
+def _room_for(cur: Cursor, device_id: str, size: int) -> None:
+    count, total = cur.execute(
+        "SELECT count(*), COALESCE(SUM(u.size), 0) FROM uploads u WHERE u.device_id = ? "
+        "AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = u.sha256 "
+        "AND b.device_id = u.device_id)",
+        [device_id],
+    ).fetchone()
+    if int(count) >= MAX_OPEN_UPLOADS or int(total) + size > MAX_OPEN_BYTES:
+        raise UploadRefused(
+            "too_many_uploads",
+            "This device has too many unfinished uploads at the office; finish them first.",
+            429,
+        )
 
 
 def hash_mismatch() -> UploadRefused:
@@ -71,6 +92,7 @@ def start_upload(
             upload_id = row[0] if row else str(uuid.uuid5(uuid.NAMESPACE_URL, sha + device_id))
             return UploadState(upload_id, CHUNK_BYTES, (), True)
         if row is None:
+            _room_for(cur, device_id, size)
             upload_id = str(uuid.uuid4())
             cur.execute(
                 "INSERT INTO uploads (id, device_id, sha256, size, chunk_size, created_at) "

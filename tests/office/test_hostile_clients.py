@@ -1,0 +1,202 @@
+"""A real `serve` process under hostile clients, on loopback, with the file-handle limit of
+the systemd unit: connections that trickle their headers, one client holding many
+connections, a banner to read, a TLS-terminating proxy in front."""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import re
+import resource
+import selectors
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from officekit import OFFICE_PASSPHRASE
+from serverproc import ServeProcess, move_serve_secret, serve, service_environment
+
+from kitchentable.office.cli import main
+from kitchentable.sync.protocol import DeviceKeys, EnrolRequest, EnrolResponse
+
+UNIT = Path(__file__).resolve().parents[2] / "packaging" / "office" / "kitchentable-office.service"
+HEADER_TIMEOUT = 3.0
+SLACK = 3.0  # the machine is shared with other work: a closing may come this much late
+
+
+def _unit_file_limit() -> int:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(UNIT, encoding="utf-8")
+    return int(parser["Service"]["LimitNOFILE"])
+
+
+def _unit_limit() -> None:
+    """In the server process, before it runs: the file handles systemd would give it."""
+    limit = _unit_file_limit()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+
+@pytest.fixture
+def office_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[tuple[Path, dict[str, str]]]:
+    data = tmp_path / "office"
+    monkeypatch.setenv("KITCHENTABLE_OFFICE_PASSPHRASE", OFFICE_PASSPHRASE)
+    assert main(["init", "--data", str(data), "--host", "127.0.0.1"]) == 0
+    capsys.readouterr()
+    credentials = tmp_path / "credentials"
+    move_serve_secret(data, credentials)
+    yield data, service_environment(credentials)
+
+
+def _served(server: ServeProcess) -> float:
+    """One ordinary request from another client; returns how long it took."""
+    started = time.monotonic()
+    with httpx.Client(trust_env=False, timeout=5) as http:
+        answer = http.get(f"http://127.0.0.1:{server.port}/api/v1/status")
+    assert answer.status_code == 401, answer.text
+    return time.monotonic() - started
+
+
+def _slow(source: str, port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.bind((source, 0))
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: office\r\nX-Slow: ")
+    sock.setblocking(False)
+    return sock
+
+
+def test_a_thousand_trickling_connections_are_closed_in_time_and_the_office_stays_up(
+    office_folder: tuple[Path, dict[str, str]],
+) -> None:
+    data, env = office_folder
+    args = ("--insecure-http", "--header-timeout", str(HEADER_TIMEOUT))
+    with serve(data, env, *args, preexec=_unit_limit) as server:
+        limits = Path(f"/proc/{server.pid}/limits").read_text()
+        assert re.search(rf"Max open files\s+{_unit_file_limit()}\s", limits)
+        opened: dict[socket.socket, float] = {}
+        closed: dict[socket.socket, float] = {}
+        selector = selectors.DefaultSelector()
+        # 1,000 clients (each its own loopback address), each trickling a header forever.
+        for number in range(1000):
+            sock = _slow(f"127.0.{1 + number // 250}.{1 + number % 250}", server.port)
+            opened[sock] = time.monotonic()
+            selector.register(sock, selectors.EVENT_READ)
+        served: list[float] = []
+        give_up = time.monotonic() + HEADER_TIMEOUT + 2 * SLACK + 10
+        while len(closed) < len(opened) and time.monotonic() < give_up:
+            for key, _ in selector.select(timeout=0.25):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    left = sock.recv(4096)
+                except ConnectionResetError:
+                    left = b""
+                if not left:
+                    closed[sock] = time.monotonic()
+                    selector.unregister(sock)
+            for sock in opened:
+                if sock not in closed:
+                    with contextlib.suppress(
+                        BlockingIOError, BrokenPipeError, ConnectionResetError
+                    ):
+                        sock.send(b"x")  # one more byte of the header, never its end
+            served.append(_served(server))
+        for sock in opened:
+            sock.close()
+        served.append(_served(server))
+    assert len(closed) == 1000, f"{1000 - len(closed)} slow connections still open"
+    late = max(closed[s] - opened[s] for s in opened)
+    assert HEADER_TIMEOUT - 0.5 <= late <= HEADER_TIMEOUT + SLACK, late
+    assert len(served) >= 5 and max(served) < 2.0, served
+    log = server.log.stat().st_size
+    assert log < 10 * 1024 * 1024 and "Traceback" not in server.output()
+
+
+def test_one_client_gets_its_share_of_connections_and_no_more(
+    office_folder: tuple[Path, dict[str, str]],
+) -> None:
+    data, env = office_folder
+    with serve(
+        data, env, "--insecure-http", "--header-timeout", "30", preexec=_unit_limit
+    ) as server:
+        held = [_slow("127.0.9.9", server.port) for _ in range(64)]
+        time.sleep(0.3)
+        beyond = socket.create_connection(
+            ("127.0.0.1", server.port), source_address=("127.0.9.9", 0)
+        )
+        beyond.settimeout(5)
+        answer = beyond.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 503 ")
+        assert beyond.recv(4096) in (b"", answer[len(answer) :])  # then closed
+        assert _served(server) < 2.0  # another client is still served
+        for sock in (*held, beyond):
+            sock.close()
+
+
+def test_no_server_banner_and_hsts_on_the_admin_page_over_tls(
+    office_folder: tuple[Path, dict[str, str]],
+) -> None:
+    data, env = office_folder
+    with serve(data, env) as server, httpx.Client(verify=False, trust_env=False, timeout=5) as http:
+        base = f"https://127.0.0.1:{server.port}"
+        api = http.get(f"{base}/api/v1/status")
+        admin = http.get(f"{base}/admin/login")
+    assert api.status_code == 401 and admin.status_code == 200
+    for answer in (api, admin):
+        assert "server" not in answer.headers
+        assert "uvicorn" not in str(answer.headers).lower()
+    assert admin.headers["strict-transport-security"] == "max-age=63072000"
+
+
+def test_behind_a_tls_proxy_the_enrolment_proof_must_name_the_proxys_certificate(
+    office_folder: tuple[Path, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, env = office_folder
+    proxy = "ab" * 32
+    spoken = ":".join(["AB"] * 32)  # as the administrator reads it out
+    assert main(["enrol", "anna", "--data", str(data)]) == 0
+    code = re.search(r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$", capsys.readouterr().out, re.M)
+    assert code is not None
+    with serve(data, env, "--insecure-http", "--proxy-fingerprint", spoken) as server:
+        url = f"http://127.0.0.1:{server.port}/api/v1/enrol"
+        with httpx.Client(trust_env=False, timeout=10) as http:
+            for seen in (None, "cd" * 32):  # no certificate named, or someone else's
+                request = EnrolRequest.create(
+                    code.group(0), "laptop", DeviceKeys.generate(), tls_fingerprint=seen
+                )
+                answer = http.post(url, json=request.to_wire())
+                assert answer.status_code == 403, answer.text
+                assert answer.json()["error"] == "certificate_mismatch"
+            request = EnrolRequest.create(
+                code.group(0), "laptop", DeviceKeys.generate(), tls_fingerprint=proxy
+            )
+            answer = http.post(url, json=request.to_wire())
+    assert answer.status_code == 200, answer.text
+    assert EnrolResponse.from_wire(answer.json()).tls_fingerprint == proxy
+
+
+def test_a_body_that_stops_coming_is_closed_after_the_body_timeout(
+    office_folder: tuple[Path, dict[str, str]],
+) -> None:
+    data, env = office_folder
+    with serve(data, env, "--insecure-http", "--body-timeout", "2") as server:
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.sendall(
+            b"POST /api/v1/enrol HTTP/1.1\r\nHost: office\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100000\r\n\r\n{"v": 1, '
+        )
+        started = time.monotonic()
+        sock.settimeout(10)
+        while sock.recv(4096):  # whatever comes, until the server closes
+            pass
+        waited = time.monotonic() - started
+        sock.close()
+        assert 1.5 <= waited <= 2 + SLACK, waited
+        assert _served(server) < 2.0
+    assert "Traceback" not in server.output()
