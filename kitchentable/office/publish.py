@@ -35,7 +35,7 @@ from kitchentable.office.keys import OfficePrivateKeys, OfficePublicKeys
 from kitchentable.office.store import Device, Store, iso
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import FeedItem, SealedPayload
-from kitchentable.sync.wire import canonical, parse_json
+from kitchentable.sync.wire import ProtocolError, canonical, parse_json
 
 __all__ = [
     "Assigned",
@@ -238,9 +238,15 @@ def reassign(
     office_copy = store.office_copy(case_id)
     items: list[FeedItem] = []
     if office_copy is not None:
-        sealed = SealedPayload.from_wire(parse_json(office_copy))
-        document = json.loads(sealed.open(private.box_private, _copy_info(case_id)))
-        _, items = _assignment(case_id, document["case"], devices, private, now)
+        try:
+            sealed = SealedPayload.from_wire(parse_json(office_copy))
+            document = json.loads(sealed.open(private.box_private, _copy_info(case_id)))
+            case = document["case"]
+        except (ProtocolError, ValueError, KeyError, TypeError) as exc:
+            raise PublishRefused(
+                [f"{case_id}: the office's copy of this assignment cannot be opened"]
+            ) from exc
+        _, items = _assignment(case_id, case, devices, private, now)
     store.reassign(case_id, consultant, now, items)
     return len(items)
 

@@ -9,9 +9,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from officekit import OFFICE_PASSPHRASE, Laptop, Office, uid
 
 from kitchentable.office import keys, publish
+from kitchentable.office.cli import main
 from kitchentable.office.store import Store
 from kitchentable.office.store.rights import Right
 from kitchentable.office.store.schema import migrate
@@ -206,3 +208,23 @@ def test_an_office_from_before_case_rights_gives_each_case_to_the_laptop_that_se
     with backend.transaction() as cur:
         bound = cur.execute("SELECT entity_id, case_ref FROM records ORDER BY entity_id").fetchall()
     assert [tuple(row) for row in bound] == [("r-0", "c-1"), ("r-1", "c-1"), ("r-2", "c-2")]
+
+
+@pytest.mark.sqlite_only  # the command opens the office's own database file
+def test_the_reassign_command_moves_the_right(
+    office: Office, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    anna, bram = office.enrol("anna"), office.enrol("bram")
+    monkeypatch.setenv("KITCHENTABLE_OFFICE_PASSPHRASE", OFFICE_PASSPHRASE)
+    # A case Anna's laptop made (no assignment): the right moves, nothing is sent.
+    made = anna.change("case-1", b"{}", entity="case", case_ref=None)
+    assert office.push(anna, [made])[0]["status"] == "accepted"
+    case = uid("case-1")
+    assert main(["reassign", case, "bram", "--data", str(office.data)]) == 0
+    assert "now bram's" in capsys.readouterr().out
+    _refused(office.push(anna, [anna.change("a-1", b"x", case_ref="case-1")])[0], "not_your_case")
+    assert office.push(bram, [bram.change("a-1", b"x", case_ref="case-1")])[0]["status"] == (
+        "accepted"
+    )
+    assert main(["reassign", uid("no-such-case"), "bram", "--data", str(office.data)]) == 1
+    assert "knows no case" in capsys.readouterr().err

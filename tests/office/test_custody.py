@@ -119,6 +119,10 @@ def test_serve_holds_no_office_private_key_no_root_key_and_no_passphrase(
         issued.verify_directly_issued_by(online.certificate)
         assert issuer == online.certificate and anchor == root.certificate
         online.certificate.verify_directly_issued_by(root.certificate)
+        # The server's TLS certificate comes from the online CA too, chained to the root.
+        leaf, *above = x509.load_pem_x509_certificates((data / pki.TLS_CERT).read_bytes())
+        leaf.verify_directly_issued_by(online.certificate)
+        assert above == [online.certificate, root.certificate]
 
         # The attack: read everything the serving process can read of itself.
         environ = Path(f"/proc/{server.pid}/environ").read_bytes()
@@ -183,7 +187,20 @@ def test_ca_issue_renews_the_online_ca_from_the_root_kept_off_the_server(
 ) -> None:
     data, credentials = _init(tmp_path, monkeypatch, capsys)
     secret = (credentials / "serve-secret").read_bytes().strip()
-    before = pki.load_online_ca(data, secret).certificate
+    old = pki.load_online_ca(data, secret)
+    before = old.certificate
+    seal = ec.generate_private_key(ec.SECP256R1()).public_key()
+    earlier = x509.load_pem_x509_certificate(
+        pki.issue_device_certificate(
+            old.key,
+            old.certificate,
+            "dev-1",
+            "Anna",
+            seal.public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            ),
+        )
+    )
     offline = tmp_path / "usb" / pki.CA_KEY
     offline.parent.mkdir()
     (data / pki.CA_KEY).replace(offline)  # the root key leaves the server after init
@@ -203,6 +220,40 @@ def test_ca_issue_renews_the_online_ca_from_the_root_kept_off_the_server(
     after.verify_directly_issued_by(
         pki.load_ca(data, keys.unlock(data, OFFICE_PASSPHRASE).ca_password, offline).certificate
     )
+    # What the old online CA certified stays valid: the root still vouches for its issuer.
+    earlier.verify_directly_issued_by(before)
+    before.verify_directly_issued_by(after_root(data))
     monkeypatch.setenv("KITCHENTABLE_OFFICE_PASSPHRASE", "a wrong office passphrase")
     assert main([*issue, "--root-key", str(offline)]) == 1
     assert "passphrase is not correct" in capsys.readouterr().err
+
+
+def after_root(data: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate((data / pki.CA_CERT).read_bytes())
+
+
+def test_an_office_without_an_online_ca_serves_but_certifies_no_seal_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An office made before the online CA existed (or whose online CA was removed)."""
+    data, credentials = _init(tmp_path, monkeypatch, capsys)
+    code = _code(data, capsys)
+    for name in (pki.ONLINE_CERT, pki.ONLINE_KEY):
+        (data / name).unlink()
+    seal_public = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    with serve(data, service_environment(credentials), "--insecure-http") as server:
+        request = EnrolRequest.create(
+            code, "laptop", DeviceKeys.generate(), seal_public=seal_public
+        )
+        with httpx.Client(trust_env=False, timeout=10) as http:
+            answer = http.post(
+                f"http://127.0.0.1:{server.port}/api/v1/enrol", json=request.to_wire()
+            )
+    assert answer.status_code == 200, answer.text
+    assert EnrolResponse.from_wire(answer.json()).certificate is None
+    assert "this office has no online CA" in server.output()

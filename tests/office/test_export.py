@@ -117,7 +117,9 @@ def test_a_traversing_name_from_an_old_database_stays_inside_out_and_is_quaranti
     after = {p: v for p, v in _everything(sandbox).items() if p != out and out not in p.parents}
     assert after == before  # nothing outside --out was made, written or chmod-ed
     assert [row["reason"] for row in _listing(out)] == ["unsafe_name"]
-    assert (out / uid("case-good") / "case-v2.json").is_file()
+    written = out / uid("case-good") / "case-v2.json"
+    assert written.is_file() and _mode(written) == 0o600
+    assert _mode(out / "overview.csv") == 0o600 and _mode(out / uid("case-good")) == 0o700
 
 
 def test_a_folder_that_was_there_keeps_its_mode_and_a_planted_link_is_refused(

@@ -181,6 +181,25 @@ def test_behind_a_tls_proxy_the_enrolment_proof_must_name_the_proxys_certificate
     assert EnrolResponse.from_wire(answer.json()).tls_fingerprint == proxy
 
 
+def test_behind_the_proxy_each_client_is_the_address_the_proxy_names(
+    office_folder: tuple[Path, dict[str, str]],
+) -> None:
+    """The per-address limits count the laptops behind the proxy, not the proxy."""
+    data, env = office_folder
+    with serve(data, env, "--insecure-http", "--proxy-fingerprint", "ab" * 32) as server:
+        url = f"http://127.0.0.1:{server.port}/api/v1/enrol"
+
+        def guess(address: str) -> int:
+            request = EnrolRequest.create("AAAA-AAAA-AAAA-AAAA", "x", DeviceKeys.generate())
+            headers = {"X-Forwarded-For": address, "X-Forwarded-Proto": "https"}
+            with httpx.Client(trust_env=False, timeout=10) as http:
+                return http.post(url, json=request.to_wire(), headers=headers).status_code
+
+        assert [guess("198.51.100.1") for _ in range(10)] == [403] * 10
+        assert guess("198.51.100.1") == 429  # this laptop's failed attempts are used up
+        assert guess("198.51.100.2") == 403  # another laptop behind the same proxy is not
+
+
 def test_a_body_that_stops_coming_is_closed_after_the_body_timeout(
     office_folder: tuple[Path, dict[str, str]],
 ) -> None:
@@ -200,3 +219,38 @@ def test_a_body_that_stops_coming_is_closed_after_the_body_timeout(
         assert 1.5 <= waited <= 2 + SLACK, waited
         assert _served(server) < 2.0
     assert "Traceback" not in server.output()
+
+
+def test_beyond_the_total_cap_a_connection_is_told_busy_and_closed(
+    office_folder: tuple[Path, dict[str, str]],
+) -> None:
+    data, env = office_folder
+    args = ("--insecure-http", "--max-connections", "100", "--header-timeout", "30")
+    with serve(data, env, *args) as server:
+        held = [_slow(f"127.0.20.{1 + n}", server.port) for n in range(100)]
+        time.sleep(0.3)
+        refused = socket.create_connection(
+            ("127.0.0.1", server.port), source_address=("127.0.21.1", 0)
+        )
+        refused.settimeout(5)
+        assert refused.recv(4096).startswith(b"HTTP/1.1 503 ")
+        for sock in (*held, refused):
+            sock.close()
+        time.sleep(0.3)
+        assert _served(server) < 2.0  # room again once they are gone
+
+
+@pytest.mark.slow
+def test_a_tls_handshake_that_never_finishes_is_closed_after_ten_seconds(
+    office_folder: tuple[Path, dict[str, str]],
+) -> None:
+    data, env = office_folder
+    with serve(data, env) as server:
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.settimeout(30)
+        started = time.monotonic()
+        while sock.recv(4096):  # we never say hello; the server gives up
+            pass
+        waited = time.monotonic() - started
+        sock.close()
+    assert 9.0 <= waited <= 10 + SLACK, waited

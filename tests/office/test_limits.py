@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +17,13 @@ import pytest
 from officekit import Clock, Office
 from starlette.testclient import TestClient
 
-from kitchentable.office import keys
+from kitchentable.office import keys, serve
 from kitchentable.office.app import create_app
+from kitchentable.office.cli import main
 from kitchentable.office.limits import Limits, RateLimitedLog, RequestGate
 from kitchentable.office.store import Store
 from kitchentable.office.store.purge import Retention
-from kitchentable.office.store.uploads import MAX_OPEN_UPLOADS
+from kitchentable.office.store.uploads import MAX_OPEN_BYTES, MAX_OPEN_UPLOADS
 from kitchentable.sync.protocol import DeviceKeys, EnrolRequest
 from kitchentable.sync.wire import ProtocolError, parse_json
 
@@ -186,3 +190,51 @@ def test_a_flood_of_the_same_warning_leaves_a_few_lines_and_a_count() -> None:
     assert len(kept) == 7
     assert "and 99995 more like it" in kept[5]
     assert kept[6] == "an ordinary line"
+
+
+def test_the_limits_the_documents_promise_are_the_servers_defaults() -> None:
+    """docs/sync.md (Hostile clients, Enrolment) and packaging/office/README.md name these."""
+    limits = Limits()
+    assert (limits.header_timeout, limits.body_timeout, limits.body_deadline) == (10, 30, 300)
+    assert (limits.max_connections, limits.max_connections_per_client) == (4096, 64)
+    assert (limits.max_requests, limits.max_requests_per_client) == (32, 8)
+    assert limits.body_budget == 128 * 2**20 and limits.tls_handshake_timeout == 10
+    assert (limits.enrolments_per_client, limits.enrolment_window) == (10, 3600)
+    assert Retention() == Retention(upload_days=7, activity_days=90, code_days=30)
+    assert (MAX_OPEN_UPLOADS, MAX_OPEN_BYTES) == (32, 256 * 2**20)
+    assert RateLimitedLog().burst == 5 and RateLimitedLog().seconds == 60
+
+
+def test_the_server_purges_every_hour_by_itself(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    laptop = office.enrol()
+    body = {"v": 1, "sha256": "e" * 64, "size": 10}
+    office.client.post("/api/v1/uploads", json=body, headers=laptop.auth)
+    with office.store.backend.transaction() as cur:  # started eight days ago
+        cur.execute("UPDATE uploads SET created_at = '2000-01-01T00:00:00+00:00'")
+    monkeypatch.setattr(serve, "PURGE_EVERY", 0.05)
+    stop = threading.Event()
+    worker = threading.Thread(target=serve._purge_hourly, args=(office.store, stop))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with office.store.backend.transaction(write=False) as cur:
+                if cur.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0:
+                    break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    with office.store.backend.transaction(write=False) as cur:
+        assert cur.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
+
+
+@pytest.mark.sqlite_only  # the command opens the office's own database file
+def test_the_purge_command_says_what_it_removed(
+    office: Office, capsys: pytest.CaptureFixture[str]
+) -> None:
+    office.store.create_code("bram", datetime.now(UTC) - timedelta(days=60))
+    assert main(["purge", "--data", str(office.data)]) == 0
+    assert "1 spent enrolment code(s)" in capsys.readouterr().out

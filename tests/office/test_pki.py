@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store
@@ -368,3 +368,25 @@ def test_a_plan_sealed_with_an_online_ca_certificate_is_intact_for_the_root_alon
     root_pem = (tmp_path / pki.CA_CERT).read_bytes()
     assert verify_pdf(sealed, (root_pem,)).status == SealStatus.INTACT
     assert verify_pdf(sealed).status == SealStatus.UNKNOWN_SIGNER
+
+
+def test_a_ca_from_before_the_online_ca_cannot_certify_one(tmp_path: Path) -> None:
+    """Offices made before this version have a CA with path length 0."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Kitchentable office CA")])
+    now = datetime.now(UTC)
+    old = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=10))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    with pytest.raises(pki.PkiRefused, match="create the office again"):
+        pki.create_online_ca(tmp_path, pki.OfficeCA(key, old), SERVE_SECRET)
+    assert not (tmp_path / pki.ONLINE_KEY).exists()

@@ -63,6 +63,13 @@ def test_the_unit_gives_the_server_its_serve_secret_and_never_the_office_passphr
     assert "SetCredential" not in service and "Environment" not in service
 
 
+def test_the_unit_gives_the_server_more_file_handles_than_its_connections_can_take() -> None:
+    from kitchentable.office.limits import Limits
+
+    limit = int(unit()["Service"]["LimitNOFILE"])
+    assert limit >= 2 * Limits().max_connections
+
+
 def test_admin_commands_ask_for_the_passphrase_and_name_where_it_comes_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
