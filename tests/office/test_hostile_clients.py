@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import os
 import re
 import resource
 import selectors
@@ -62,6 +63,19 @@ def _served(server: ServeProcess) -> float:
     return time.monotonic() - started
 
 
+def _open_files(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def _accepted(server: ServeProcess, before: int, count: int) -> None:
+    """Until the server holds `count` more connections than it did (a loaded machine may
+    take a while to accept them all)."""
+    deadline = time.monotonic() + 20
+    while _open_files(server.pid) < before + count:
+        assert time.monotonic() < deadline, "the server did not accept the connections"
+        time.sleep(0.05)
+
+
 def _slow(source: str, port: int) -> socket.socket:
     sock = socket.socket()
     sock.bind((source, 0))
@@ -113,7 +127,7 @@ def test_a_thousand_trickling_connections_are_closed_in_time_and_the_office_stay
     assert len(closed) == 1000, f"{1000 - len(closed)} slow connections still open"
     late = max(closed[s] - opened[s] for s in opened)
     assert HEADER_TIMEOUT - 0.5 <= late <= HEADER_TIMEOUT + SLACK, late
-    assert len(served) >= 5 and max(served) < 2.0, served
+    assert len(served) >= 5 and max(served) < 3.0, served
     log = server.log.stat().st_size
     assert log < 10 * 1024 * 1024 and "Traceback" not in server.output()
 
@@ -125,8 +139,9 @@ def test_one_client_gets_its_share_of_connections_and_no_more(
     with serve(
         data, env, "--insecure-http", "--header-timeout", "30", preexec=_unit_limit
     ) as server:
+        before = _open_files(server.pid)
         held = [_slow("127.0.9.9", server.port) for _ in range(64)]
-        time.sleep(0.3)
+        _accepted(server, before, 64)
         beyond = socket.create_connection(
             ("127.0.0.1", server.port), source_address=("127.0.9.9", 0)
         )
@@ -227,8 +242,9 @@ def test_beyond_the_total_cap_a_connection_is_told_busy_and_closed(
     data, env = office_folder
     args = ("--insecure-http", "--max-connections", "100", "--header-timeout", "30")
     with serve(data, env, *args) as server:
+        before = _open_files(server.pid)
         held = [_slow(f"127.0.20.{1 + n}", server.port) for n in range(100)]
-        time.sleep(0.3)
+        _accepted(server, before, 100)
         refused = socket.create_connection(
             ("127.0.0.1", server.port), source_address=("127.0.21.1", 0)
         )
@@ -254,3 +270,18 @@ def test_a_tls_handshake_that_never_finishes_is_closed_after_ten_seconds(
         waited = time.monotonic() - started
         sock.close()
     assert 9.0 <= waited <= 10 + SLACK, waited
+
+
+def test_without_a_proxy_a_forwarded_header_does_not_change_who_the_client_is(
+    office_folder: tuple[Path, dict[str, str]],
+) -> None:
+    data, env = office_folder
+    with serve(data, env, "--insecure-http") as server:
+        url = f"http://127.0.0.1:{server.port}/api/v1/enrol"
+        with httpx.Client(trust_env=False, timeout=10) as http:
+            statuses = []
+            for number in range(11):  # a new made-up address for every guess
+                request = EnrolRequest.create("AAAA-AAAA-AAAA-AAAA", "x", DeviceKeys.generate())
+                headers = {"X-Forwarded-For": f"198.51.100.{number}"}
+                statuses.append(http.post(url, json=request.to_wire(), headers=headers).status_code)
+    assert statuses == [403] * 10 + [429]
