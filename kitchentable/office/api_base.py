@@ -46,6 +46,8 @@ class ServerIdentity:
     ca: OfficeCA | None = None
     chain: tuple[x509.Certificate, ...] = ()
     tls_fingerprint: str | None = None
+    # The time-stamping key (the online CA's sibling), when the office has one.
+    tsa: OfficeCA | None = None
 
 
 def error_response(status: int, code: str, message: str, *, wipe: bool = False) -> JSONResponse:

@@ -1,5 +1,6 @@
-"""Files through the API: downloading a form or catalogue (or one's own attachment), and
-uploading an attachment in checked, resumable chunks.
+"""Files through the API: downloading a form or catalogue (or one's own attachment),
+uploading an attachment in checked, resumable chunks, and asking the office for a
+time-stamp (RFC 3161, `tsa`) over a hash.
 
 Owns the upload endpoints' checks that need no database (the path's upload id and chunk
 number, each chunk's SHA-256 as declared) and handing the rest to the store. A device sees
@@ -17,16 +18,29 @@ from starlette.responses import JSONResponse, Response
 from kitchentable.office.api_base import Clock, Requests
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.store import Store
+from kitchentable.office.tsa import MAX_REQUEST, TimeStampAuthority
 from kitchentable.sync.protocol import CHUNK_BYTES, SHA256_HEX
 from kitchentable.sync.wire import ProtocolError, get_int, get_uuid
 
 
 class FilesApi:
-    def __init__(self, requests: Requests, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, requests: Requests, store: Store, clock: Clock, tsa: TimeStampAuthority | None
+    ) -> None:
         self.requests = requests
         self.store = store
         self.clock = clock
+        self.tsa = tsa
         self.authenticate = requests.authenticate
+
+    async def timestamp(self, request: Request) -> Response:
+        """RFC 3161 over HTTP: a DER request in, a DER answer out (enrolled devices only)."""
+        await self.authenticate(request)
+        if self.tsa is None:
+            raise OfficeError("no_timestamps", "This office does not time-stamp.", 404)
+        async with self.requests.body(request, MAX_REQUEST) as data:
+            answer = await self.tsa.respond(data)
+        return Response(answer, media_type="application/timestamp-reply")
 
     async def blob(self, request: Request) -> Response:
         device = await self.authenticate(request)

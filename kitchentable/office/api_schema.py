@@ -341,6 +341,36 @@ PATHS: dict[str, Any] = {
             "responses": _answers(_json("UploadState", "Complete."), 400, 401, 403, 404, 422),
         }
     },
+    "/api/v1/timestamp": {
+        "post": {
+            "operationId": "timestamp",
+            "summary": "An RFC 3161 time-stamp over a hash, from the office's own service.",
+            "security": AUTH,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/timestamp-query": {
+                        "schema": {"type": "string", "format": "binary", "maxLength": 4096}
+                    }
+                },
+            },
+            "responses": _answers(
+                {
+                    "description": "A TimeStampResp (DER) with the token.",
+                    "content": {
+                        "application/timestamp-reply": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
+                    },
+                },
+                400,
+                401,
+                403,
+                404,
+                413,
+            ),
+        }
+    },
 }
 
 

@@ -32,6 +32,7 @@ from kitchentable.office.keys import OfficePublicKeys
 from kitchentable.office.limits import BodyBudget, Limits, RequestGate
 from kitchentable.office.store import Device, Store
 from kitchentable.office.store.changes import server_error
+from kitchentable.office.tsa import TimeStampAuthority
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import (
     Change,
@@ -158,8 +159,10 @@ def create_app(
     limits = limits or Limits()
     requests = Requests(store, BodyBudget(limits.body_budget))
     api = OfficeApi(requests, store, office, clock)
-    enrolment = EnrolApi(requests, store, office, clock, identity or ServerIdentity(), limits)
-    files = FilesApi(requests, store, clock)
+    identity = identity or ServerIdentity()
+    tsa = None if identity.tsa is None else TimeStampAuthority(identity.tsa, identity.chain, clock)
+    files = FilesApi(requests, store, clock, tsa)
+    enrolment = EnrolApi(requests, store, office, clock, identity, limits)
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OfficeError)
@@ -186,6 +189,7 @@ def create_app(
             Route("/api/v1/uploads", files.start_upload, methods=["POST"]),
             Route("/api/v1/uploads/{upload_id}/chunks/{index}", files.put_chunk, methods=["PUT"]),
             Route("/api/v1/uploads/{upload_id}/complete", files.complete_upload, methods=["POST"]),
+            Route("/api/v1/timestamp", files.timestamp, methods=["POST"]),
             Mount("/admin", app=create_admin_app(store, clock)),
         ],
         middleware=[Middleware(RequestGate, limits=limits)],

@@ -2,8 +2,8 @@
 `devices` and `admin add`.
 
 Owns creating an office (store, the office key pairs under the office passphrase, the
-offline root, the online CA under the serve secret, the TLS certificate), renewing the
-online CA from the root, enrolment codes, listing and revoking devices, and admin page
+offline root, the online CA and time-stamping key under the serve secret, the TLS
+certificate), renewing those two from the root, enrolment codes, listing and revoking devices, and admin page
 accounts. Prints one line per fact an administrator needs; the one-time code is printed
 once, on purpose. Never prints a secret or a key.
 """
@@ -58,6 +58,7 @@ def cmd_init(args: argparse.Namespace) -> None:
     root = pki.create_ca(data, private.ca_password, args.organisation)
     secret, secret_path, made = custody.serve_secret_for_init(data, args.serve_secret)
     online = pki.create_online_ca(data, root, secret)
+    pki.create_tsa(data, root, secret)
     if args.tls_cert:
         pki.use_given_tls(data, args.tls_cert, args.tls_key)
     else:
@@ -80,8 +81,8 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 
 def cmd_ca_issue(args: argparse.Namespace) -> None:
-    """A new online CA from the root (its key opened with the office passphrase), encrypted
-    under the serve secret: when the online one ends, or may have been copied."""
+    """A new online CA and time-stamping key from the root (its key opened with the office
+    passphrase), encrypted under the serve secret: when they end, or may have been copied."""
     data: Path = args.data
     open_store(data).close()  # says so when there is no office here
     found = custody.serve_secret(data, args.serve_secret)
@@ -92,8 +93,12 @@ def cmd_ca_issue(args: argparse.Namespace) -> None:
         )
     root = pki.load_ca(data, unlock(data).ca_password, key_path=args.root_key)
     online = pki.create_online_ca(data, root, found[0], replace=True)
+    pki.create_tsa(data, root, found[0], replace=True)
     until = online.certificate.not_valid_after_utc
-    print(f"A new online CA is issued by the office root, valid until {until:%Y-%m-%d}.")
+    print(
+        "A new online CA and time-stamping key are issued by the office root, valid until "
+        f"{until:%Y-%m-%d}."
+    )
     print("Restart the server (systemctl restart kitchentable-office) to use it.")
 
 

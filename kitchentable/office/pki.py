@@ -7,8 +7,10 @@ be kept off the server between those moments). The **online issuing CA**
 (`online-ca-cert.pem`, `online-ca-key.pem`), certified by the root, is what `serve` holds:
 its key is encrypted under a key derived from the serve secret (a systemd credential, not
 the office passphrase) and it certifies the P-256 seal keys of enrolling laptops, so the
-plans they seal name the consultant and the device. A stolen online CA mints device
-certificates until the root issues a new one; it never opens a payload.
+plans they seal name the consultant and the device. Its sibling, the **time-stamping key**
+(`tsa-cert.pem`, `tsa-key.pem`), also certified by the root and under the serve secret,
+signs RFC 3161 time-stamps (`tsa`). A stolen online CA mints device certificates until the
+root issues a new one; it never opens a payload.
 
 Never writes a CA key in the clear, never overwrites a key file unless asked, and never
 issues a certificate that outlives the CA that signs it. The server's TLS certificate is in
@@ -23,7 +25,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kitchentable.office import certs
 from kitchentable.office.certs import OfficeCA, PkiRefused
@@ -38,6 +40,8 @@ __all__ = [
     "ONLINE_KEY",
     "TLS_CERT",
     "TLS_KEY",
+    "TSA_CERT",
+    "TSA_KEY",
     "OfficeCA",
     "PkiLocked",
     "PkiRefused",
@@ -46,10 +50,13 @@ __all__ = [
     "create_ca",
     "create_online_ca",
     "create_tls",
+    "create_tsa",
     "has_online_ca",
+    "has_tsa",
     "issue_device_certificate",
     "load_ca",
     "load_online_ca",
+    "load_tsa",
     "online_ca_password",
     "tls_fingerprint",
     "use_given_tls",
@@ -59,6 +66,10 @@ CA_CERT = "ca-cert.pem"  # the root: what laptops trust
 CA_KEY = "ca-key.pem"
 ONLINE_CERT = "online-ca-cert.pem"
 ONLINE_KEY = "online-ca-key.pem"
+TSA_CERT = "tsa-cert.pem"
+TSA_KEY = "tsa-key.pem"
+TSA_NAME = "Kitchentable office time-stamping"
+TSA_INFO = "kitchentable-office/tsa-key-password/v1"
 CA_NAME = "Kitchentable office root CA"
 ONLINE_NAME = "Kitchentable office issuing CA"
 CA_DAYS = 3650
@@ -217,6 +228,51 @@ def load_online_ca(data_dir: Path, serve_secret: bytes) -> OfficeCA:
         raise ServeSecretRefused(
             f"The serve secret does not open the online CA key ({key_path.name}). Give the "
             "secret the office was created with (see packaging/office/README.md)."
+        )
+    return OfficeCA(key, certificate)
+
+
+# --- the time-stamping authority (the online CA's sibling) -------------------------------
+
+
+def create_tsa(
+    data_dir: Path, root: OfficeCA, serve_secret: bytes, *, replace: bool = False
+) -> OfficeCA:
+    """The office's time-stamping key and certificate (RFC 3161, EKU timeStamping only),
+    certified by `root` beside the online CA, its key under the serve secret."""
+    if not replace:
+        certs.refuse_existing([data_dir / TSA_CERT, data_dir / TSA_KEY], "a time-stamping key")
+    key = ec.generate_private_key(ec.SECP256R1())
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, TSA_NAME)]
+    if organisation := certs.organisation(root.certificate):
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
+    certificate = (
+        certs.issued(x509.Name(attributes), key.public_key(), root, ONLINE_DAYS)
+        .add_extension(
+            certs.key_usage(digital_signature=True, content_commitment=True), critical=True
+        )
+        # RFC 3161 §2.3: the only extended key usage, and critical.
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(root.key, hashes.SHA256())
+    )
+    key_pem = certs.encrypted_pem(key, crypto.hkdf(serve_secret, TSA_INFO))
+    certs.write(data_dir / TSA_KEY, key_pem, 0o600, replace)
+    certs.write(data_dir / TSA_CERT, certs.pem(certificate), 0o644, replace)
+    return OfficeCA(key, certificate)
+
+
+def has_tsa(data_dir: Path) -> bool:
+    return (data_dir / TSA_KEY).is_file() and (data_dir / TSA_CERT).is_file()
+
+
+def load_tsa(data_dir: Path, serve_secret: bytes) -> OfficeCA:
+    """The time-stamping key, opened with the serve secret."""
+    online_ca_password(serve_secret)  # the same rule for the secret's length
+    certificate = x509.load_pem_x509_certificate((data_dir / TSA_CERT).read_bytes())
+    key = certs.open_key(data_dir / TSA_KEY, crypto.hkdf(serve_secret, TSA_INFO))
+    if key is None or certs.spki(key) != certs.spki(certificate):
+        raise ServeSecretRefused(
+            f"The serve secret does not open the time-stamping key ({TSA_KEY})."
         )
     return OfficeCA(key, certificate)
 

@@ -61,6 +61,7 @@ def server_identity(data: Path, serve_secret: Path | None, pinned: str | None) -
         ca=pki.load_online_ca(data, secret),
         chain=pki.chain_above(data),
         tls_fingerprint=pinned,
+        tsa=pki.load_tsa(data, secret) if pki.has_tsa(data) else None,
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from asn1crypto import tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -112,6 +113,19 @@ def test_serve_holds_no_office_private_key_no_root_key_and_no_passphrase(
             headers = {"Authorization": f"Bearer {enrolment.token}"}
             pushed = http.post(f"{base}/push", json=body, headers=headers)
             assert pushed.json()["results"][0]["status"] == "accepted"
+            # The serving process time-stamps with the online CA's sibling.
+            query = tsp.TimeStampReq(
+                {
+                    "version": "v1",
+                    "message_imprint": {
+                        "hash_algorithm": {"algorithm": "sha256"},
+                        "hashed_message": bytes(32),
+                    },
+                }
+            ).dump()
+            stamped = http.post(f"{base}/timestamp", content=query, headers=headers)
+            assert stamped.status_code == 200
+            assert tsp.TimeStampResp.load(stamped.content)["status"]["status"].native == "granted"
 
         # The laptop got the chain up to the root it will trust: device ← online ← root.
         assert enrolment.certificate is not None
@@ -189,6 +203,7 @@ def test_ca_issue_renews_the_online_ca_from_the_root_kept_off_the_server(
     secret = (credentials / "serve-secret").read_bytes().strip()
     old = pki.load_online_ca(data, secret)
     before = old.certificate
+    tsa_before = pki.load_tsa(data, secret).certificate
     seal = ec.generate_private_key(ec.SECP256R1()).public_key()
     earlier = x509.load_pem_x509_certificate(
         pki.issue_device_certificate(
@@ -217,6 +232,7 @@ def test_ca_issue_renews_the_online_ca_from_the_root_kept_off_the_server(
     assert main([*issue, "--root-key", str(offline)]) == 0
     after = pki.load_online_ca(data, secret).certificate
     assert after != before and after.public_key() != before.public_key()
+    assert pki.load_tsa(data, secret).certificate != tsa_before
     after.verify_directly_issued_by(
         pki.load_ca(data, keys.unlock(data, OFFICE_PASSPHRASE).ca_password, offline).certificate
     )
