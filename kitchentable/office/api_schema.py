@@ -199,12 +199,15 @@ REASONS = {
     409: "The cursor cannot be continued from: pull everything again (resync=1).",
     413: "Larger than the server accepts.",
     422: "The uploaded bytes do not match their SHA-256.",
+    429: "Too many at once from this client (or, at enrolment, too many failed attempts).",
+    503: "The server is busy: too many requests at once. Try again later (Retry-After).",
 }
 
 
 def _answers(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
+    """The answers of an operation; every one may also be 429 or 503 (`limits`)."""
     answers = {"200": ok}
-    for status in errors:
+    for status in (*errors, 429, 503):
         answers[str(status)] = {
             "description": REASONS[status],
             "content": {"application/json": {"schema": _ref("Error")}},
@@ -336,6 +339,36 @@ PATHS: dict[str, Any] = {
             "security": AUTH,
             "parameters": [UPLOAD_ID],
             "responses": _answers(_json("UploadState", "Complete."), 400, 401, 403, 404, 422),
+        }
+    },
+    "/api/v1/timestamp": {
+        "post": {
+            "operationId": "timestamp",
+            "summary": "An RFC 3161 time-stamp over a hash, from the office's own service.",
+            "security": AUTH,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/timestamp-query": {
+                        "schema": {"type": "string", "format": "binary", "maxLength": 4096}
+                    }
+                },
+            },
+            "responses": _answers(
+                {
+                    "description": "A TimeStampResp (DER) with the token.",
+                    "content": {
+                        "application/timestamp-reply": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
+                    },
+                },
+                400,
+                401,
+                403,
+                404,
+                413,
+            ),
         }
     },
 }

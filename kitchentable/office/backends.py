@@ -1,25 +1,29 @@
-"""Database backends for the office store beyond embedded SQLite: PostgreSQL, and the choice.
+"""The office store's database engines: embedded SQLite and PostgreSQL, and the choice.
 
-Owns connecting, pooling connections, the transaction boundary and translating the store's
-`?` placeholders. Knows nothing of the schema or of what a change means: every statement
-comes from `kitchentable.office.store`. Never puts a password in a message or a log.
+Owns what the store needs from a database (`Backend`, `Cursor`: transactions of `?`-style
+statements), both engines, connecting, pooling connections, the transaction boundary and
+translating `?` placeholders for psycopg. Knows nothing of the schema or of what a change
+means: every statement comes from `kitchentable.office.store`, which this module never
+imports. Never puts a password in a message or a log.
 """
 
 from __future__ import annotations
 
 import functools
+import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import IsolationLevel
 from psycopg.conninfo import conninfo_to_dict
 
-if TYPE_CHECKING:
-    from kitchentable.office.store import Backend, Params
+from kitchentable.office.errors import OfficeDatabaseError
+
+Params = Sequence[Any]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 # One advisory lock, taken first in every transaction, serialises the office's transactions
@@ -30,22 +34,58 @@ CONNECT_TIMEOUT = 10  # seconds; an unreachable host must not hang the server's 
 MAX_IDLE = 8  # connections kept open between transactions (the server's thread pool is ~40)
 
 
-class OfficeDatabaseError(Exception):
-    """The office database cannot be used; the message is one sentence for the administrator."""
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Params = ()) -> Cursor: ...
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Backend(Protocol):
+    """What the store needs from a database: transactions of `?`-style statements."""
+
+    def transaction(self, write: bool = True) -> AbstractContextManager[Cursor]:
+        """write=False: the body only reads; the backend may run it beside other readers."""
+        ...
+
+    def close(self) -> None: ...
 
 
 def open_backend(spec: str | Path) -> Backend:
     """A `postgresql://` or `postgres://` URL opens PostgreSQL; anything else is a SQLite file."""
     if isinstance(spec, str) and spec.startswith(POSTGRES_SCHEMES):
         return PostgresBackend(spec)
-    # Imported here: store.py may import this module to open its backend.
-    from kitchentable.office.store import SQLiteBackend
-
     return SQLiteBackend(Path(spec))
+
+
+class SQLiteBackend:
+    """Embedded SQLite: one connection, one writer at a time (BEGIN IMMEDIATE), WAL."""
+
+    def __init__(self, path: Path | str) -> None:
+        # The handlers run in a thread pool; the lock serialises all use of the connection.
+        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: an answer "accepted" must survive a power cut, or the laptop drops a change.
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Cursor]:
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
 
 
 @functools.lru_cache(maxsize=512)

@@ -3,8 +3,10 @@
 Owns creating the pairs (X25519 to receive sealed payloads, Ed25519 to sign what the office
 sends), encrypting the private halves under a key derived from the office passphrase
 (Argon2id, as the laptop vault does) and reading them back. The server process needs only
-the public halves to accept pushes; the private halves are opened only by commands that
-must read or sign (export, pull). Never writes a private key in the clear.
+the public halves (`load_public`); the private halves, and the root CA key's password
+derived from the same passphrase, are opened only by the administrator's commands that
+must read or sign (`export`, `assign`, `form`, `catalogue`, `policy`, `ca issue`). Never
+writes a private key in the clear.
 """
 
 from __future__ import annotations
@@ -14,19 +16,25 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kitchentable.office.errors import WrongOfficePassphrase
 from kitchentable.storage import crypto
 from kitchentable.storage.keys import kdf_for_environment
 from kitchentable.sync.protocol import ed25519_keypair
+
+__all__ = [
+    "OfficePrivateKeys",
+    "OfficePublicKeys",
+    "WrongOfficePassphrase",
+    "create",
+    "load_public",
+    "unlock",
+]
 
 KEYS_NAME = "office-keys.json"
 # Associated data binds each sealed private key to its role: swapping the two sealed
 # values in the file makes both fail to open instead of silently exchanging keys.
 AD_BOX = b"kitchentable-office/x25519-private/v1"
 AD_SIGN = b"kitchentable-office/ed25519-private/v1"
-
-
-class WrongOfficePassphrase(Exception):
-    """The office passphrase does not open the office keys."""
 
 
 @dataclass(frozen=True)

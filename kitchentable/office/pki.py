@@ -1,54 +1,87 @@
-"""The office's small PKI: its CA, the server's TLS certificate, and device certificates.
+"""The office's PKI: an offline root, the online issuing CA, and device certificates.
 
-Owns creating the office CA (EC P-256, `ca-cert.pem` and `ca-key.pem` in the data folder,
-the key encrypted under a password the caller derives from the office passphrase), issuing
-the HTTPS certificate the server presents (`tls-cert.pem`, `tls-key.pem`) or taking over an
-administrator's own, the fingerprint laptops pin, and certifying a device's P-256 seal key
-so the plans it seals name the consultant and the device.
+Owns the two-level hierarchy laptops trust. The **root** (`ca-cert.pem`, `ca-key.pem`) is
+the trust anchor: its key is encrypted under a key derived from the office passphrase and
+is touched only by `init` and by the administrator's `ca issue`, never by `serve` (and may
+be kept off the server between those moments). The **online issuing CA**
+(`online-ca-cert.pem`, `online-ca-key.pem`), certified by the root, is what `serve` holds:
+its key is encrypted under a key derived from the serve secret (a systemd credential, not
+the office passphrase) and it certifies the P-256 seal keys of enrolling laptops, so the
+plans they seal name the consultant and the device. Its sibling, the **time-stamping key**
+(`tsa-cert.pem`, `tsa-key.pem`), also certified by the root and under the serve secret,
+signs RFC 3161 time-stamps (`tsa`). A stolen online CA mints device certificates until the
+root issues a new one; it never opens a payload.
 
-Never writes the CA key in the clear, never overwrites a key file unless asked, and never
-issues a certificate that outlives the CA that signs it. The TLS key is stored unencrypted
-(mode 0600) because the server must start without a prompt.
+Never writes a CA key in the clear, never overwrites a key file unless asked, and never
+issues a certificate that outlives the CA that signs it. The server's TLS certificate is in
+`tls`; the building blocks in `certs`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
-import os
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from kitchentable.office.keys import WrongOfficePassphrase
+from kitchentable.office import certs
+from kitchentable.office.certs import OfficeCA, PkiRefused
+from kitchentable.office.errors import OfficeError, WrongOfficePassphrase
+from kitchentable.office.tls import TLS_CERT, TLS_KEY, create_tls, tls_fingerprint, use_given_tls
+from kitchentable.storage import crypto
 
-CA_CERT = "ca-cert.pem"
+__all__ = [
+    "CA_CERT",
+    "CA_KEY",
+    "ONLINE_CERT",
+    "ONLINE_KEY",
+    "TLS_CERT",
+    "TLS_KEY",
+    "TSA_CERT",
+    "TSA_KEY",
+    "OfficeCA",
+    "PkiLocked",
+    "PkiRefused",
+    "ServeSecretRefused",
+    "chain_above",
+    "create_ca",
+    "create_online_ca",
+    "create_tls",
+    "create_tsa",
+    "has_online_ca",
+    "has_tsa",
+    "issue_device_certificate",
+    "load_ca",
+    "load_online_ca",
+    "load_tsa",
+    "online_ca_password",
+    "tls_fingerprint",
+    "use_given_tls",
+]
+
+CA_CERT = "ca-cert.pem"  # the root: what laptops trust
 CA_KEY = "ca-key.pem"
-TLS_CERT = "tls-cert.pem"
-TLS_KEY = "tls-key.pem"
-CA_NAME = "Kitchentable office CA"
+ONLINE_CERT = "online-ca-cert.pem"
+ONLINE_KEY = "online-ca-key.pem"
+TSA_CERT = "tsa-cert.pem"
+TSA_KEY = "tsa-key.pem"
+TSA_NAME = "Kitchentable office time-stamping"
+TSA_INFO = "kitchentable-office/tsa-key-password/v1"
+CA_NAME = "Kitchentable office root CA"
+ONLINE_NAME = "Kitchentable office issuing CA"
 CA_DAYS = 3650
-# 825 days is the longest server certificate lifetime browsers and Apple platforms accept.
-TLS_DAYS = 825
+ONLINE_DAYS = 1095  # renewed by the root (`ca issue`) long before the root ends
 DEVICE_DAYS = 1095
-# Clocks on laptops and servers drift; a certificate valid from "now" would be rejected
-# by a peer a few seconds behind.
-BACKDATE = timedelta(minutes=5)
-MIN_PASSWORD = 16  # bytes; the caller passes an Argon2id key (32 bytes), not the passphrase
-MAX_NAME = 64  # X.520 upper bound for commonName and organizationName
+# The info string that turns the serve secret into the online CA key's password.
+ONLINE_INFO = "kitchentable-office/online-ca-key-password/v1"
+MIN_SERVE_SECRET = 32  # characters of the serve secret (init writes 43: 32 random bytes)
 
 
 class PkiLocked(WrongOfficePassphrase):
-    """The password does not open the office CA key (or the key file is damaged)."""
-
-    code = "pki_locked"
+    """The password does not open the office root key (or the key file is damaged)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -59,317 +92,194 @@ class PkiLocked(WrongOfficePassphrase):
         )
 
 
-class PkiRefused(ValueError):
-    """A certificate or key cannot be created or used; the message says why."""
+class ServeSecretRefused(OfficeError):
+    """The serve secret is missing, too short, or does not open the online CA key."""
 
-    code = "pki_refused"
-
-
-def _pem_password(passphrase_key: bytes) -> bytes:
-    # PKCS#8 encryption is PBES2: PBKDF2-HMAC-SHA256 (2,048 rounds) and AES-256-CBC. The
-    # few rounds are fine because the input is already an Argon2id key, but HMAC pads its
-    # key with zero bytes, so a raw key and the same key plus a trailing NUL would open the
-    # file alike. Hex removes the NULs; openssl opens the file with the hex as password.
-    return passphrase_key.hex().encode("ascii")
+    def __init__(self, message: str) -> None:
+        super().__init__("serve_secret_refused", message, 403)
 
 
-class OfficeCA(NamedTuple):
-    key: ec.EllipticCurvePrivateKey
-    certificate: x509.Certificate
-
-
-# --- files ------------------------------------------------------------------------------
-
-
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    # O_EXCL: never overwrite, and the file has its final mode from the first byte.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)  # the umask may have narrowed a certificate's mode
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-
-
-def _write(path: Path, data: bytes, mode: int, replace: bool) -> None:
-    if not replace:
-        _write_new(path, data, mode)
-        return
-    temporary = path.with_name(f".{path.name}.new")
-    temporary.unlink(missing_ok=True)
-    _write_new(temporary, data, mode)
-    os.replace(temporary, path)
-
-
-def _refuse_existing(paths: Sequence[Path], what: str) -> None:
-    existing = [p.name for p in paths if p.exists()]
-    if existing:
-        raise PkiRefused(
-            f"The data folder already has {what} ({', '.join(existing)}). Nothing was changed."
+def online_ca_password(serve_secret: bytes) -> bytes:
+    """The online CA key's password, derived from the serve secret (HKDF-SHA256)."""
+    if len(serve_secret) < MIN_SERVE_SECRET:
+        raise ServeSecretRefused(
+            f"The serve secret must be at least {MIN_SERVE_SECRET} characters (init writes "
+            "one made of 32 random bytes)."
         )
+    return crypto.hkdf(serve_secret, ONLINE_INFO)
 
 
-# --- certificate pieces -----------------------------------------------------------------
+# --- the root -----------------------------------------------------------------------------
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _name_attribute(oid: x509.ObjectIdentifier, value: str, what: str) -> x509.NameAttribute[str]:
-    value = value.strip()
-    if not 1 <= len(value) <= MAX_NAME:
-        raise PkiRefused(f"The {what} must be 1 to {MAX_NAME} characters long.")
-    return x509.NameAttribute(oid, value)
-
-
-def _organisation(ca_cert: x509.Certificate) -> str:
-    values = ca_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    return str(values[0].value) if values else ""
-
-
-def _not_after(ca_cert: x509.Certificate, days: int) -> datetime:
-    # A certificate valid after its issuer expired fails every chain check, so end with it.
-    return min(_now() + timedelta(days=days), ca_cert.not_valid_after_utc)
-
-
-def _issued(
+def _ca_certificate(
     subject: x509.Name,
-    public_key: ec.EllipticCurvePublicKey,
-    ca: OfficeCA,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: OfficeCA | None,
     days: int,
-) -> x509.CertificateBuilder:
-    ca_ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    path_length: int,
+) -> x509.Certificate:
+    """A CA certificate: self-signed when `issuer` is None, else certified by it."""
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    issuer_cert = issuer.certificate if issuer else None
+    authority = (
+        issuer_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        if issuer_cert
+        else ski
+    )
+    moment = certs.now()
+    until = certs.not_after(issuer_cert, days) if issuer_cert else moment + timedelta(days=days)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(ca.certificate.subject)
-        .public_key(public_key)
+        .issuer_name(issuer_cert.subject if issuer_cert else subject)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_now() - BACKDATE)
-        .not_valid_after(_not_after(ca.certificate, days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .not_valid_before(moment - certs.BACKDATE)
+        .not_valid_after(until)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(certs.key_usage(cert_sign=True), critical=True)
+        .add_extension(ski, critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski.value),
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(authority),
             critical=False,
         )
+        .sign(issuer.key if issuer else key, hashes.SHA256())
     )
-
-
-def _key_usage(
-    *, digital_signature: bool = False, content_commitment: bool = False, cert_sign: bool = False
-) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=digital_signature,
-        content_commitment=content_commitment,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _pem(certificate: x509.Certificate) -> bytes:
-    return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-# --- the CA -----------------------------------------------------------------------------
 
 
 def create_ca(data_dir: Path, passphrase_key: bytes, organisation: str) -> OfficeCA:
-    """Create the office CA in `data_dir`; refuses if one exists (every device depends on it).
+    """Create the office root in `data_dir`; refuses if one exists (every device trusts it).
 
-    `passphrase_key` is a key the caller derived from the office passphrase (Argon2id);
-    it encrypts `ca-key.pem` (PKCS#8, the best scheme cryptography offers). Returns the CA
-    so the caller can issue the TLS certificate without opening the key again.
+    `passphrase_key` is a key the caller derived from the office passphrase (Argon2id); it
+    encrypts `ca-key.pem`. Path length 1: the root certifies the online CA (and signs its
+    siblings), which certifies end certificates only.
     """
     paths = [data_dir / CA_CERT, data_dir / CA_KEY]
-    _refuse_existing(paths, "an office CA")
-    if len(passphrase_key) < MIN_PASSWORD:
-        raise PkiRefused(
-            f"The CA key needs a key of at least {MIN_PASSWORD} bytes derived from the office "
-            "passphrase; it is never stored in the clear."
-        )
-    key = ec.generate_private_key(ec.SECP256R1())
+    certs.refuse_existing(paths, "an office CA")
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, CA_NAME),
-            _name_attribute(NameOID.ORGANIZATION_NAME, organisation, "organisation name"),
+            certs.name_attribute(NameOID.ORGANIZATION_NAME, organisation, "organisation name"),
         ]
     )
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    now = _now()
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - BACKDATE)
-        .not_valid_after(now + timedelta(days=CA_DAYS))
-        # pathlen 0: the office CA signs end certificates only, never another CA.
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(cert_sign=True), critical=True)
-        .add_extension(ski, critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(_pem_password(passphrase_key)),
-    )
-    _write_new(data_dir / CA_KEY, key_pem, 0o600)
-    _write_new(data_dir / CA_CERT, _pem(certificate), 0o644)
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = certs.encrypted_pem(key, passphrase_key)
+    certificate = _ca_certificate(subject, key, None, CA_DAYS, path_length=1)
+    certs.write_new(data_dir / CA_KEY, key_pem, 0o600)
+    certs.write_new(data_dir / CA_CERT, certs.pem(certificate), 0o644)
     return OfficeCA(key, certificate)
 
 
-def load_ca(data_dir: Path, password: bytes) -> OfficeCA:
-    """The CA key and certificate; `PkiLocked` when the password does not open the key."""
-    key_path = data_dir / CA_KEY
+def load_ca(data_dir: Path, password: bytes, key_path: Path | None = None) -> OfficeCA:
+    """The root's key and certificate; `PkiLocked` when the password does not open the key.
+    `key_path`: where the root key is, when it is kept off the server."""
+    key_path = key_path or data_dir / CA_KEY
     certificate = x509.load_pem_x509_certificate((data_dir / CA_CERT).read_bytes())
-    try:
-        key = serialization.load_pem_private_key(
-            key_path.read_bytes(), password=_pem_password(password)
-        )
-    except (ValueError, TypeError) as exc:
-        raise PkiLocked(key_path) from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or _spki(key) != _spki(certificate):
+    key = certs.open_key(key_path, password)
+    if key is None or certs.spki(key) != certs.spki(certificate):
         raise PkiLocked(key_path)
     return OfficeCA(key, certificate)
 
 
-def _spki(item: PrivateKeyTypes | x509.Certificate) -> bytes:
-    public = item.public_key()
-    return public.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+# --- the online issuing CA ------------------------------------------------------------------
 
 
-# --- the server's TLS certificate -------------------------------------------------------
+def create_online_ca(
+    data_dir: Path, root: OfficeCA, serve_secret: bytes, *, replace: bool = False
+) -> OfficeCA:
+    """A new online CA certified by `root`, its key encrypted under the serve secret.
 
-
-def _general_name(hostname: str) -> x509.GeneralName:
-    name = hostname.strip().strip("[]")
-    try:
-        return x509.IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        pass
-    name = name.rstrip(".").lower()
-    try:
-        # Certificates carry the ASCII (IDNA) form of a name like "gemeente-één.nl".
-        ascii_name = name.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise PkiRefused(f"'{hostname}' is not a host name or IP address.") from exc
-    if not ascii_name or " " in ascii_name:
-        raise PkiRefused(f"'{hostname}' is not a host name or IP address.")
-    return x509.DNSName(ascii_name)
-
-
-def create_tls(
-    data_dir: Path, hostnames: Sequence[str], ca: OfficeCA, *, replace: bool = False
-) -> bytes:
-    """Issue the server's certificate for `hostnames` (names and IP addresses); returns its PEM.
-
-    Writes `tls-cert.pem` (leaf, then the CA) and `tls-key.pem`. A new certificate has a
-    new fingerprint that every enrolled laptop will refuse, so an existing pair is kept
-    unless `replace` is true.
+    Path length 0: it certifies end certificates (devices, the TLS server) only. With
+    `replace` the previous online CA is superseded (its certificates stay valid until they
+    end: the root still vouches for them).
     """
-    paths = [data_dir / TLS_CERT, data_dir / TLS_KEY]
+    if replace and not (data_dir / CA_CERT).is_file():
+        raise PkiRefused("The data folder has no office root.")
     if not replace:
-        _refuse_existing(paths, "a TLS certificate")
-    names = list(dict.fromkeys(_general_name(h) for h in hostnames))
-    if not names:
-        raise PkiRefused("The TLS certificate needs at least one host name or IP address.")
+        certs.refuse_existing([data_dir / ONLINE_CERT, data_dir / ONLINE_KEY], "an online CA")
+    constraints = root.certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+    if constraints.value.path_length == 0:
+        raise PkiRefused(
+            "This office's CA was made before the online CA existed and may certify end "
+            "certificates only; create the office again (init) and enrol the laptops again."
+        )
     key = ec.generate_private_key(ec.SECP256R1())
-    first = str(names[0].value)
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, first)] if len(first) <= MAX_NAME else []
-    if organisation := _organisation(ca.certificate):
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, ONLINE_NAME)]
+    if organisation := certs.organisation(root.certificate):
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
+    certificate = _ca_certificate(x509.Name(attributes), key, root, ONLINE_DAYS, path_length=0)
+    key_pem = certs.encrypted_pem(key, online_ca_password(serve_secret))
+    certs.write(data_dir / ONLINE_KEY, key_pem, 0o600, replace)
+    certs.write(data_dir / ONLINE_CERT, certs.pem(certificate), 0o644, replace)
+    return OfficeCA(key, certificate)
+
+
+def has_online_ca(data_dir: Path) -> bool:
+    return (data_dir / ONLINE_KEY).is_file() and (data_dir / ONLINE_CERT).is_file()
+
+
+def load_online_ca(data_dir: Path, serve_secret: bytes) -> OfficeCA:
+    """The online CA, opened with the serve secret; `ServeSecretRefused` when it does not."""
+    key_path = data_dir / ONLINE_KEY
+    certificate = x509.load_pem_x509_certificate((data_dir / ONLINE_CERT).read_bytes())
+    key = certs.open_key(key_path, online_ca_password(serve_secret))
+    if key is None or certs.spki(key) != certs.spki(certificate):
+        raise ServeSecretRefused(
+            f"The serve secret does not open the online CA key ({key_path.name}). Give the "
+            "secret the office was created with (see packaging/office/README.md)."
+        )
+    return OfficeCA(key, certificate)
+
+
+# --- the time-stamping authority (the online CA's sibling) -------------------------------
+
+
+def create_tsa(
+    data_dir: Path, root: OfficeCA, serve_secret: bytes, *, replace: bool = False
+) -> OfficeCA:
+    """The office's time-stamping key and certificate (RFC 3161, EKU timeStamping only),
+    certified by `root` beside the online CA, its key under the serve secret."""
+    if not replace:
+        certs.refuse_existing([data_dir / TSA_CERT, data_dir / TSA_KEY], "a time-stamping key")
+    key = ec.generate_private_key(ec.SECP256R1())
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, TSA_NAME)]
+    if organisation := certs.organisation(root.certificate):
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
     certificate = (
-        _issued(x509.Name(attributes), key.public_key(), ca, TLS_DAYS)
-        .add_extension(x509.SubjectAlternativeName(names), critical=not attributes)
-        .add_extension(_key_usage(digital_signature=True), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca.key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    chain = _pem(certificate) + _pem(ca.certificate)
-    # Key first: a cert whose key is missing cannot be served by mistake.
-    _write(data_dir / TLS_KEY, key_pem, 0o600, replace)
-    _write(data_dir / TLS_CERT, chain, 0o644, replace)
-    return chain
-
-
-def use_given_tls(
-    data_dir: Path, cert_path: Path, key_path: Path, *, replace: bool = False
-) -> bytes:
-    """Serve the administrator's own certificate (PEM, leaf first) and unencrypted key.
-
-    Checks that the key belongs to the leaf certificate and that the certificate is valid
-    now; returns the chain as written to `tls-cert.pem`.
-    """
-    paths = [data_dir / TLS_CERT, data_dir / TLS_KEY]
-    if not replace:
-        _refuse_existing(paths, "a TLS certificate")
-    try:
-        chain = x509.load_pem_x509_certificates(cert_path.read_bytes())
-    except ValueError as exc:
-        raise PkiRefused(
-            f"{cert_path.name} holds no certificate in PEM form (-----BEGIN CERTIFICATE-----)."
-        ) from exc
-    try:
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    except TypeError as exc:
-        raise PkiRefused(
-            f"The key in {key_path.name} is protected by a password; the server must read it "
-            "without a prompt, so give the key without a password (keep the file mode 0600)."
-        ) from exc
-    except ValueError as exc:
-        raise PkiRefused(
-            f"{key_path.name} holds no private key in PEM form (-----BEGIN PRIVATE KEY-----)."
-        ) from exc
-    if _spki(key) != _spki(chain[0]):
-        raise PkiRefused(
-            f"The key in {key_path.name} does not belong to the certificate in "
-            f"{cert_path.name}. Give the key that was made together with this certificate."
+        certs.issued(x509.Name(attributes), key.public_key(), root, ONLINE_DAYS)
+        .add_extension(
+            certs.key_usage(digital_signature=True, content_commitment=True), critical=True
         )
-    now = _now()
-    if not chain[0].not_valid_before_utc <= now <= chain[0].not_valid_after_utc:
-        raise PkiRefused(
-            f"The certificate in {cert_path.name} is valid from "
-            f"{chain[0].not_valid_before_utc:%Y-%m-%d} to {chain[0].not_valid_after_utc:%Y-%m-%d}, "
-            "not today. Give a current certificate."
-        )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+        # RFC 3161 §2.3: the only extended key usage, and critical.
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(root.key, hashes.SHA256())
     )
-    chain_pem = b"".join(_pem(c) for c in chain)
-    _write(data_dir / TLS_KEY, key_pem, 0o600, replace)
-    _write(data_dir / TLS_CERT, chain_pem, 0o644, replace)
-    return chain_pem
+    key_pem = certs.encrypted_pem(key, crypto.hkdf(serve_secret, TSA_INFO))
+    certs.write(data_dir / TSA_KEY, key_pem, 0o600, replace)
+    certs.write(data_dir / TSA_CERT, certs.pem(certificate), 0o644, replace)
+    return OfficeCA(key, certificate)
 
 
-def tls_fingerprint(cert_pem: bytes) -> str:
-    """SHA-256 of the leaf (first) certificate's DER, lowercase hex: what laptops pin."""
-    leaf = x509.load_pem_x509_certificates(cert_pem)[0]
-    return hashlib.sha256(leaf.public_bytes(serialization.Encoding.DER)).hexdigest()
+def has_tsa(data_dir: Path) -> bool:
+    return (data_dir / TSA_KEY).is_file() and (data_dir / TSA_CERT).is_file()
+
+
+def load_tsa(data_dir: Path, serve_secret: bytes) -> OfficeCA:
+    """The time-stamping key, opened with the serve secret."""
+    online_ca_password(serve_secret)  # the same rule for the secret's length
+    certificate = x509.load_pem_x509_certificate((data_dir / TSA_CERT).read_bytes())
+    key = certs.open_key(data_dir / TSA_KEY, crypto.hkdf(serve_secret, TSA_INFO))
+    if key is None or certs.spki(key) != certs.spki(certificate):
+        raise ServeSecretRefused(
+            f"The serve secret does not open the time-stamping key ({TSA_KEY})."
+        )
+    return OfficeCA(key, certificate)
+
+
+def chain_above(data_dir: Path) -> tuple[x509.Certificate, ...]:
+    """The certificates above the online CA up to the root (the root alone)."""
+    return (x509.load_pem_x509_certificate((data_dir / CA_CERT).read_bytes()),)
 
 
 # --- device certificates ----------------------------------------------------------------
@@ -401,17 +311,19 @@ def issue_device_certificate(
     if days < 1:
         raise PkiRefused("A device certificate must be valid for at least one day.")
     attributes = [
-        _name_attribute(NameOID.COMMON_NAME, consultant, "consultant's name"),
-        _name_attribute(NameOID.SERIAL_NUMBER, device_id, "device id"),
-        _name_attribute(NameOID.USER_ID, device_id, "device id"),
+        certs.name_attribute(NameOID.COMMON_NAME, consultant, "consultant's name"),
+        certs.name_attribute(NameOID.SERIAL_NUMBER, device_id, "device id"),
+        certs.name_attribute(NameOID.USER_ID, device_id, "device id"),
     ]
-    if organisation := _organisation(ca_cert):
+    if organisation := certs.organisation(ca_cert):
         attributes.insert(1, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
     certificate = (
-        _issued(x509.Name(attributes), public_key, OfficeCA(ca_key, ca_cert), days)
+        certs.issued(x509.Name(attributes), public_key, OfficeCA(ca_key, ca_cert), days)
         # content_commitment is X.509's nonRepudiation: PAdES validators look for it on a
         # key that seals documents.
-        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
+        .add_extension(
+            certs.key_usage(digital_signature=True, content_commitment=True), critical=True
+        )
         .sign(ca_key, hashes.SHA256())
     )
-    return _pem(certificate)
+    return certs.pem(certificate)

@@ -3,12 +3,14 @@
 Owns reading assignment files (JSON in the laptop's import format plus a consultant per
 case, or CSV), the catalogue of local facilities and contracted providers (the *sociale
 kaart*), form files and policy; turning each into items signed with the office's Ed25519
-key (assignments sealed to each device of the consultant), and the export that opens
-received work with the office's X25519 key into JSON, the sealed PDFs and a CSV overview.
+key (assignments sealed to each device of the consultant), and reassigning a case. Opening
+received work is `export`'s.
 
 Checks everything before storing anything: a file with one problem is refused whole, with
-a line per problem. Never writes a private key, and never leaves readable client data
-anywhere but the export folder the administrator named (owner-only permissions).
+a line per problem. It needs the form engine for exactly that: an assignment is checked
+with the laptop's own import rules against the forms the laptops will have, and a form
+file is loaded as a laptop will load it, so a file the laptops would refuse never reaches
+them. Never writes a private key.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -28,11 +29,27 @@ from typing import Any
 from kitchentable import casefile
 from kitchentable.errors import ImportRefused
 from kitchentable.formengine.loader import FormRegistry
+from kitchentable.office.errors import OfficeError
+from kitchentable.office.export import export
 from kitchentable.office.keys import OfficePrivateKeys, OfficePublicKeys
 from kitchentable.office.store import Device, Store, iso
 from kitchentable.storage.crypto import unb64
-from kitchentable.sync.protocol import Change, FeedItem, SealedPayload, attachment_info
+from kitchentable.sync.protocol import FeedItem, SealedPayload
 from kitchentable.sync.wire import ProtocolError, canonical, parse_json
+
+__all__ = [
+    "Assigned",
+    "PublishRefused",
+    "assign",
+    "export",  # opening received work lives in office.export; kept here for its callers
+    "office_forms",
+    "publish_catalogue",
+    "publish_form",
+    "publish_policy",
+    "read_assignments",
+    "read_catalogue",
+    "reassign",
+]
 
 FORMS_DIR = "forms"
 CSV_PERSON = ("name", "bsn", "bsn_source", "birth_date", "phone", "email")
@@ -40,11 +57,11 @@ CSV_ADDRESS = ("street", "postcode", "city")
 CSV_CASE = ("external_id", "melding_date", "kind", "form", "form_version", "notes")
 
 
-class PublishRefused(Exception):
+class PublishRefused(OfficeError):
     """A file the office cannot send; `problems` has one line per problem."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+        super().__init__("publish_refused", "; ".join(problems))
         self.problems = problems
 
 
@@ -153,32 +170,8 @@ def assign(
     done = []
     for case, consultant, devices in prepared:
         case_id = str(uuid.uuid4())
-        recipients = [
-            {
-                "device_id": d.id,
-                "consultant": d.consultant,
-                "label": d.label,
-                "sign_public": d.sign_public,
-                "box_public": d.box_public,
-            }
-            for d in devices
-        ]
-        plaintext = canonical({"office_case_id": case_id, "case": case, "recipients": recipients})
-        items = [
-            FeedItem.create(
-                kind="assignment",
-                item_id=case_id,
-                issued_at=iso(now),
-                office_sign_private=private.sign_private,
-                device_id=d.id,
-                device_box_public=unb64(d.box_public),
-                plaintext=plaintext,
-            )
-            for d in devices
-        ]
-        office_copy = SealedPayload.seal(
-            office.box_public, plaintext, f"kitchentable/assignment/v1:{case_id}"
-        )
+        plaintext, items = _assignment(case_id, case, devices, private, now)
+        office_copy = SealedPayload.seal(office.box_public, plaintext, _copy_info(case_id))
         store.assign(
             case_id,
             consultant,
@@ -190,6 +183,72 @@ def assign(
         )
         done.append(Assigned(case_id, case["external_id"], consultant, len(devices)))
     return done
+
+
+def _copy_info(case_id: str) -> str:
+    return f"kitchentable/assignment/v1:{case_id}"
+
+
+def _assignment(
+    case_id: str,
+    case: dict[str, Any],
+    devices: list[Device],
+    private: OfficePrivateKeys,
+    now: datetime,
+) -> tuple[bytes, list[FeedItem]]:
+    """The assignment's plaintext (the case and who works on it) and one item per device,
+    sealed to that device and signed by the office."""
+    recipients = [
+        {
+            "device_id": d.id,
+            "consultant": d.consultant,
+            "label": d.label,
+            "sign_public": d.sign_public,
+            "box_public": d.box_public,
+        }
+        for d in devices
+    ]
+    plaintext = canonical({"office_case_id": case_id, "case": case, "recipients": recipients})
+    items = [
+        FeedItem.create(
+            kind="assignment",
+            item_id=case_id,
+            issued_at=iso(now),
+            office_sign_private=private.sign_private,
+            device_id=d.id,
+            device_box_public=unb64(d.box_public),
+            plaintext=plaintext,
+        )
+        for d in devices
+    ]
+    return plaintext, items
+
+
+def reassign(
+    store: Store, private: OfficePrivateKeys, case_id: str, consultant: str, now: datetime
+) -> int:
+    """Move a case to another consultant: from now on only their laptops may push it (the
+    previous consultant's are refused). An assigned case goes to each of their laptops as
+    the office assigned it (its office copy, opened and sealed again); returns how many."""
+    devices = store.active_devices(consultant)
+    if not devices:
+        raise PublishRefused(
+            [f"'{consultant}' has no enrolled laptop; enrol one first (kitchentable-office enrol)"]
+        )
+    office_copy = store.office_copy(case_id)
+    items: list[FeedItem] = []
+    if office_copy is not None:
+        try:
+            sealed = SealedPayload.from_wire(parse_json(office_copy))
+            document = json.loads(sealed.open(private.box_private, _copy_info(case_id)))
+            case = document["case"]
+        except (ProtocolError, ValueError, KeyError, TypeError) as exc:
+            raise PublishRefused(
+                [f"{case_id}: the office's copy of this assignment cannot be opened"]
+            ) from exc
+        _, items = _assignment(case_id, case, devices, private, now)
+    store.reassign(case_id, consultant, now, items)
+    return len(items)
 
 
 # --- forms, catalogue, policy ------------------------------------------------------------
@@ -305,107 +364,3 @@ def publish_policy(
         content=dict(policy),
     )
     store.publish([item], now)
-
-
-# --- export ------------------------------------------------------------------------------
-
-OVERVIEW_COLUMNS = (
-    "received_at",
-    "consultant",
-    "device",
-    "entity",
-    "case",
-    "external_id",
-    "status",
-    "server_version",
-    "conflict_with",
-    "file",
-)
-
-
-def export(store: Store, private: OfficePrivateKeys, out: Path) -> dict[str, int]:
-    """Open every received change into `out`: JSON per version, the sealed PDFs, and
-    overview.csv. Files are owner-only; the folder holds readable client data."""
-    out.mkdir(parents=True, exist_ok=True)
-    os.chmod(out, 0o700)
-    devices = {d.id: d for d in store.devices()}
-    counts = {"cases": 0, "plans": 0, "conflicts": 0, "unreadable": 0}
-    rows = []
-    for meta in store.changes():
-        device = devices.get(meta["device_id"])
-        try:
-            change = Change.from_wire(parse_json(meta["envelope"]))
-            data = json.loads(change.open(private.box_private))
-        except (ProtocolError, ValueError):
-            counts["unreadable"] += 1
-            continue
-        folder = out / _safe(meta["case_ref"] or meta["entity_id"])
-        folder.mkdir(exist_ok=True)
-        os.chmod(folder, 0o700)
-        name = f"{meta['entity']}-v{meta['server_version']}"
-        files = []
-        external_id = ""
-        if meta["entity"] == "case":
-            snapshot = data.get("snapshot", {})
-            external_id = snapshot.get("case", {}).get("external_id", "")
-            counts["cases"] += 1
-        elif meta["entity"] == "plan":
-            counts["plans"] += 1
-            for sha in store.attachments_of(change.id):
-                found = store.blob(sha)
-                if found is None:
-                    continue
-                sealed = SealedPayload.from_wire(parse_json(found[2]))
-                expected = data.get("pdf", {}).get("sha256", "")
-                pdf = sealed.open(private.box_private, attachment_info(expected))
-                if hashlib.sha256(pdf).hexdigest() != expected:
-                    counts["unreadable"] += 1
-                    continue
-                _write(folder / f"{name}.pdf", pdf)
-                files.append(f"{name}.pdf")
-        if meta["status"] == "conflict":
-            counts["conflicts"] += 1
-            name += "-CONFLICT"
-        document = {
-            "server_version": meta["server_version"],
-            "status": meta["status"],
-            "conflict_with": meta["conflict_with"],
-            "device": meta["device_id"],
-            "consultant": device.consultant if device else "",
-            "entity": meta["entity"],
-            "entity_id": meta["entity_id"],
-            "base_version": meta["base_version"],
-            "content": data,
-        }
-        _write(folder / f"{name}.json", json.dumps(document, ensure_ascii=False, indent=2).encode())
-        files.insert(0, f"{name}.json")
-        rows.append(
-            {
-                "received_at": meta.get("received_at", ""),
-                "consultant": document["consultant"],
-                "device": device.label if device else meta["device_id"],
-                "entity": meta["entity"],
-                "case": meta["case_ref"] or meta["entity_id"],
-                "external_id": external_id,
-                "status": meta["status"],
-                "server_version": meta["server_version"],
-                "conflict_with": meta["conflict_with"] or "",
-                "file": " ".join(f"{folder.name}/{f}" for f in files),
-            }
-        )
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, OVERVIEW_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    _write(out / "overview.csv", buffer.getvalue().encode("utf-8"))
-    return counts
-
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:100] or "_"
-
-
-def _write(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)

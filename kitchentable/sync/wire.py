@@ -57,6 +57,34 @@ def _no_float(text: str) -> NoReturn:
     fail("The message contains a decimal number; this protocol uses whole numbers only.")
 
 
+# Limits of the parser itself, before any field is read: a number has at most as many digits
+# as MAX_INT plus a sign (a 5,000-digit one would cost Python's int() and then raise), and
+# one text value at most MAX_TEXT characters (the largest sealed payload in base64 fits).
+MAX_DIGITS = len(str(MAX_INT)) + 1
+MAX_TEXT = 2 * 1024 * 1024
+
+
+def _small_int(text: str) -> int:
+    if len(text) > MAX_DIGITS:
+        fail("The message holds a number larger than this protocol allows.")
+    return int(text)
+
+
+def _short_texts(value: object) -> None:
+    """Every text in a parsed message (keys too) is at most MAX_TEXT characters."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) > MAX_TEXT:
+                fail("The message holds a text longer than this protocol allows.")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def parse_json(data: bytes | str) -> dict[str, Any]:
     """Bytes from the network → a JSON object, or ProtocolError."""
     if isinstance(data, bytes):
@@ -72,11 +100,15 @@ def parse_json(data: bytes | str) -> dict[str, Any]:
             object_pairs_hook=_no_duplicates,
             parse_constant=_no_constant,
             parse_float=_no_float,
+            parse_int=_small_int,
         )
     except json.JSONDecodeError as exc:
         fail(f"The message is not valid JSON (line {exc.lineno}, column {exc.colno}).")
     except RecursionError:
         fail("The message is nested too deeply.")
+    except ValueError:  # anything else the decoder raises: still only a bad message
+        fail("The message is not valid JSON.")
+    _short_texts(value)
     return as_object(value, "message")
 
 

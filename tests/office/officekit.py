@@ -16,6 +16,19 @@ from kitchentable.sync.protocol import Change, DeviceKeys, EnrolRequest, EnrolRe
 OFFICE_PASSPHRASE = "office horse battery staple"
 
 
+def uid(name: str) -> str:
+    """A stable canonical UUID for a readable test name ("case-1" → the same UUID every
+    time): the server accepts only canonical UUIDs for ids that become file names."""
+    try:
+        return str(uuid.UUID(name)) if str(uuid.UUID(name)) == name else _named(name)
+    except ValueError:
+        return _named(name)
+
+
+def _named(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kitchentable-test:{name}"))
+
+
 class Clock:
     """A settable clock: enrolment codes expire by it; change decisions must not use it."""
 
@@ -44,14 +57,18 @@ class Laptop:
         return {"Authorization": f"Bearer {self.enrolment.token}"}
 
     def change(self, entity_id: str, plaintext: bytes, base_version: int = 0, **kw: Any) -> Change:
+        """A signed change; readable test names for the record and its case ("a-1",
+        "case-1") become their UUIDs (`uid`)."""
         self.seq += 1
+        if kw.get("case_ref") is not None:
+            kw["case_ref"] = uid(kw["case_ref"])
         fields: dict[str, Any] = {
             "id": str(uuid.uuid4()),
             "device_id": self.enrolment.device_id,
             "seq": self.seq,
             "entity": "answer",
-            "entity_id": entity_id,
-            "case_ref": "case-1",
+            "entity_id": uid(entity_id),
+            "case_ref": uid("case-1"),
             "base_version": base_version,
             "last_seen_server_version": self.seen,
             "plaintext": plaintext,
@@ -72,6 +89,12 @@ class Office:
     store: Store
     client: TestClient
     clock: Clock
+
+    def assign(self, case: str = "case-1", consultant: str = "anna") -> str:
+        """The office assigns a case (by its test name) to a consultant: every one of their
+        laptops may push it. Returns its id."""
+        self.store.assign(uid(case), consultant, case, None, "{}", [], self.clock())
+        return uid(case)
 
     def enrol(self, consultant: str = "anna") -> Laptop:
         code = self.store.create_code(consultant, self.clock())

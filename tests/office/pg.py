@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from kitchentable.office.backends import PostgresBackend
-from kitchentable.office.store import DB_NAME, Backend, SQLiteBackend, Store
+from kitchentable.office.backends import Backend, PostgresBackend, SQLiteBackend
+from kitchentable.office.store import DB_NAME, Store
 
 URL_ENV = "KITCHENTABLE_TEST_POSTGRES"
 REQUIRE_ENV = "KITCHENTABLE_REQUIRE_POSTGRES"

@@ -38,7 +38,8 @@ def assert_versions_unique_and_gap_free(office: Office) -> None:
 
 
 def test_racing_edits_of_one_record_accept_exactly_one_per_version(office: Office) -> None:
-    laptops = [office.enrol(f"consultant-{n}") for n in range(THREADS)]
+    office.assign("case-1", "anna")  # one case, every laptop of its consultant on it
+    laptops = [office.enrol("anna") for _ in range(THREADS)]
 
     def edit(thread: int) -> list[ChangeResult]:
         laptop, known, results = laptops[thread], 0, []
@@ -72,7 +73,10 @@ def test_racing_edits_of_one_record_accept_exactly_one_per_version(office: Offic
 def test_racing_pushes_of_distinct_records_store_each_change_once(office: Office) -> None:
     laptops = [office.enrol(f"consultant-{n}") for n in range(THREADS)]
     batches: list[list[Change]] = [
-        [laptop.change(f"record-{t}-{n}", b"answer") for n in range(PER_THREAD)]
+        [
+            laptop.change(f"record-{t}-{n}", b"answer", case_ref=f"case-{t}")
+            for n in range(PER_THREAD)
+        ]
         for t, laptop in enumerate(laptops)
     ]
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from officekit import OFFICE_PASSPHRASE, Office
+from officekit import OFFICE_PASSPHRASE, Office, uid
 from starlette.testclient import TestClient
 
 from kitchentable.office import keys
@@ -172,7 +172,8 @@ def test_a_reused_id_with_other_content_is_rejected(office: Office) -> None:
 
 
 def test_a_stale_base_version_is_a_conflict_and_both_versions_are_kept(office: Office) -> None:
-    anna, bert = office.enrol("anna"), office.enrol("bert")
+    office.assign("case-1", "anna")  # her office laptop and her home laptop both work on it
+    anna, bert = office.enrol("anna"), office.enrol("anna")
     (base,) = office.push(anna, [anna.change("plan-7", b"v1")])
     version = base["server_version"]
     (mine,) = office.push(anna, [anna.change("plan-7", b"anna's edit", base_version=version)])
@@ -180,7 +181,7 @@ def test_a_stale_base_version_is_a_conflict_and_both_versions_are_kept(office: O
     assert mine["status"] == "accepted"
     assert theirs["status"] == "conflict"
     assert theirs["current_version"] == mine["server_version"]
-    stored = [c for c in office.store.changes() if c["entity_id"] == "plan-7"]
+    stored = [c for c in office.store.changes() if c["entity_id"] == uid("plan-7")]
     assert [c["status"] for c in stored] == ["accepted", "accepted", "conflict"]
     assert stored[2]["conflict_with"] == stored[1]["id"]
     # Both versions can still be opened at the office.
@@ -190,7 +191,8 @@ def test_a_stale_base_version_is_a_conflict_and_both_versions_are_kept(office: O
 
 
 def test_the_wall_clock_does_not_decide_a_conflict(office: Office) -> None:
-    anna, bert = office.enrol("anna"), office.enrol("bert")
+    office.assign("case-1", "anna")
+    anna, bert = office.enrol("anna"), office.enrol("anna")
     # Bert's change is "newer" by the clock, but made on an old version: still a conflict.
     (base,) = office.push(anna, [anna.change("x", b"1")])
     office.push(anna, [anna.change("x", b"2", base_version=base["server_version"])])
@@ -355,13 +357,13 @@ def test_fifty_rounds_of_lost_answers_store_every_change_exactly_once(office: Of
 def test_a_change_the_database_fails_on_is_undone_alone_and_can_be_sent_again(
     office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kitchentable.office import store as store_module
+    from kitchentable.office.store import changes as store_module
 
     real = store_module._record
 
     def failing(cur, index, change, now):  # type: ignore[no-untyped-def]
         result = real(cur, index, change, now)  # its rows are written ...
-        if change.entity_id == "boom":
+        if change.entity_id == uid("boom"):
             raise RuntimeError("disk full")  # ... and then the database fails
         return result
 
@@ -371,7 +373,9 @@ def test_a_change_the_database_fails_on_is_undone_alone_and_can_be_sent_again(
     results = office.push(laptop, [first, boom, last])
     assert [r["status"] for r in results] == ["accepted", "rejected", "accepted"]
     assert results[1]["reason"] == "server_error"
-    assert sorted(c["entity_id"] for c in office.store.changes()) == ["a-1", "a-3"]
+    assert sorted(c["entity_id"] for c in office.store.changes()) == sorted(
+        [uid("a-1"), uid("a-3")]
+    )
     monkeypatch.setattr(store_module, "_record", real)
     (again,) = office.push(laptop, [boom])  # nothing of it was kept: not a duplicate
     assert again["status"] == "accepted"

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from officekit import OFFICE_PASSPHRASE
+from serverproc import move_serve_secret, serve, service_environment
 
 from kitchentable.office import keys
 from kitchentable.office.cli import main
@@ -93,12 +89,6 @@ def test_serve_refuses_plain_http_off_loopback(
     assert code == 1 and words in err
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_a_real_server_process_enrols_and_accepts_a_push_on_loopback(
     tmp_path: Path, passphrase: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -107,29 +97,15 @@ def test_a_real_server_process_enrols_and_accepts_a_push_on_loopback(
     printed = run(capsys, "enrol", "anna", "--data", data)[1]
     enrol_code = re.search(r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$", printed, re.M).group(0)  # type: ignore[union-attr]
     assert re.search(r"fingerprint.*: [0-9a-f]{64}$", printed, re.M)
-    port = _free_port()
-    command = [sys.executable, "-m", "kitchentable.office", "serve", "--data", data]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--insecure-http"]
-    server = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=os.environ.copy(),
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    # trust_env=False: a proxy set in the environment must not see loopback traffic.
-    http = httpx.Client(trust_env=False, timeout=5)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                assert http.get(f"{base}/status").status_code == 401
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline
-                time.sleep(0.05)
+    credentials = tmp_path / "credentials"
+    move_serve_secret(tmp_path / "office", credentials)
+    env = service_environment(credentials)
+    with serve(tmp_path / "office", env, "--insecure-http") as server:
+        base = f"http://127.0.0.1:{server.port}/api/v1"
+        # trust_env=False: a proxy set in the environment must not see loopback traffic.
+        http = httpx.Client(trust_env=False, timeout=5)
         device = DeviceKeys.generate()
-        answer = httpx.post(
+        answer = http.post(
             f"{base}/enrol", json=EnrolRequest.create(enrol_code, "laptop", device).to_wire()
         )
         enrolment = EnrolResponse.from_wire(answer.json())
@@ -137,8 +113,8 @@ def test_a_real_server_process_enrols_and_accepts_a_push_on_loopback(
             id="6c1b0d4e-8f3a-4c2b-9a7d-0e5f1a2b3c4d",
             device_id=enrolment.device_id,
             seq=1,
-            entity="answer",
-            entity_id="a-1",
+            entity="case",
+            entity_id="0e0b6a4c-5f1d-4c3e-9b2a-7d8e9f0a1b2c",
             case_ref=None,
             base_version=0,
             last_seen_server_version=0,
@@ -150,10 +126,8 @@ def test_a_real_server_process_enrols_and_accepts_a_push_on_loopback(
         headers = {"Authorization": f"Bearer {enrolment.token}"}
         pushed = http.post(f"{base}/push", json=body, headers=headers).json()
         assert pushed["results"][0]["status"] == "accepted"
-    finally:
         http.close()
-        server.terminate()
-        output = server.communicate(timeout=10)[0].decode()
+    output = server.output()
     assert enrolment.token not in output and enrol_code not in output
     _, out, _ = run(capsys, "devices", "--data", data)
     assert enrolment.device_id in out and "active" in out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store
@@ -50,21 +50,62 @@ def _verify_server(cert_pem: bytes, ca_cert: x509.Certificate, name: x509.Genera
 # --- the CA ---------------------------------------------------------------------------
 
 
-def test_the_ca_signs_end_certificates_only_and_names_the_office(
+def test_the_root_certifies_one_level_of_ca_and_names_the_office(
     tmp_path: Path, ca: pki.OfficeCA
 ) -> None:
     cert = x509.load_pem_x509_certificate((tmp_path / pki.CA_CERT).read_bytes())
     assert cert == ca.certificate
-    assert cert.subject.rfc4514_string() == f"O={ORGANISATION},CN=Kitchentable office CA"
+    assert cert.subject.rfc4514_string() == f"O={ORGANISATION},CN=Kitchentable office root CA"
     assert cert.issuer == cert.subject
     assert isinstance(ca.key.curve, ec.SECP256R1)
     constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
-    assert constraints.critical and constraints.value.ca and constraints.value.path_length == 0
+    assert constraints.critical and constraints.value.ca and constraints.value.path_length == 1
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.key_cert_sign and usage.crl_sign and not usage.digital_signature
     lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
     assert timedelta(days=3649) < lifetime < timedelta(days=3651)
     cert.verify_directly_issued_by(cert)
+
+
+SERVE_SECRET = b"a serve secret of at least thirty-two characters"
+
+
+def test_the_online_ca_signs_end_certificates_only_under_the_serve_secret(
+    tmp_path: Path, ca: pki.OfficeCA
+) -> None:
+    online = pki.create_online_ca(tmp_path, ca, SERVE_SECRET)
+    cert = online.certificate
+    cert.verify_directly_issued_by(ca.certificate)
+    assert cert.subject.rfc4514_string() == f"O={ORGANISATION},CN=Kitchentable office issuing CA"
+    constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical and constraints.value.ca and constraints.value.path_length == 0
+    assert cert.not_valid_after_utc <= ca.certificate.not_valid_after_utc
+    key_pem = (tmp_path / pki.ONLINE_KEY).read_bytes()
+    assert key_pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert _mode(tmp_path / pki.ONLINE_KEY) == 0o600
+    opened = pki.load_online_ca(tmp_path, SERVE_SECRET)
+    assert opened.key.private_numbers() == online.key.private_numbers()
+    # The office passphrase's key does not open it, nor does a near miss of the secret.
+    for wrong in (SERVE_SECRET + b"x", SERVE_SECRET[:-1] + b"X"):
+        with pytest.raises(pki.ServeSecretRefused):
+            pki.load_online_ca(tmp_path, wrong)
+    with pytest.raises(pki.ServeSecretRefused, match="at least 32"):
+        pki.load_online_ca(tmp_path, b"short")
+    with pytest.raises(pki.PkiRefused, match="already has an online CA"):
+        pki.create_online_ca(tmp_path, ca, SERVE_SECRET)
+
+
+def test_a_device_certificate_from_the_online_ca_verifies_against_the_root(
+    tmp_path: Path, ca: pki.OfficeCA
+) -> None:
+    online = pki.create_online_ca(tmp_path, ca, SERVE_SECRET)
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = pki.issue_device_certificate(
+        online.key, online.certificate, "dev-1", "Anna", _public_pem(key)
+    )
+    leaf = x509.load_pem_x509_certificate(pem)
+    leaf.verify_directly_issued_by(online.certificate)
+    assert pki.chain_above(tmp_path) == (ca.certificate,)
 
 
 def test_the_ca_key_is_encrypted_and_only_the_owner_may_read_it(
@@ -283,7 +324,69 @@ def test_a_device_certificate_never_outlives_the_ca(ca: pki.OfficeCA) -> None:
 def test_a_device_key_that_is_not_p256_is_refused(
     ca: pki.OfficeCA, key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 ) -> None:
-    with pytest.raises(ValueError, match="not an EC P-256 key"):
+    with pytest.raises(pki.PkiRefused, match="not an EC P-256 key"):
         pki.issue_device_certificate(ca.key, ca.certificate, "dev-1", "Anna", _public_pem(key))
     with pytest.raises(pki.PkiRefused, match="not a PEM public key"):
         pki.issue_device_certificate(ca.key, ca.certificate, "dev-1", "Anna", b"garbage")
+
+
+def test_a_plan_sealed_with_an_online_ca_certificate_is_intact_for_the_root_alone(
+    tmp_path: Path, ca: pki.OfficeCA
+) -> None:
+    """What a laptop does with the enrolment answer's chain: it seals with its device
+    certificate, embeds the chain, and anyone trusting only the office root sees intact."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    from kitchentable.render.seal import SealIdentity, SealStatus, seal_pdf, verify_pdf
+
+    online = pki.create_online_ca(tmp_path, ca, SERVE_SECRET)
+    key = ec.generate_private_key(ec.SECP256R1())
+    device_pem = pki.issue_device_certificate(
+        online.key, online.certificate, "dev-1", "Anna de Vries", _public_pem(key)
+    )
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "Ondersteuningsplan")
+    page.save()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    chain = tuple(
+        c.public_bytes(serialization.Encoding.PEM) for c in (online.certificate, ca.certificate)
+    )
+    sealed = seal_pdf(
+        buffer.getvalue(),
+        SealIdentity(key_pem, device_pem, chain),
+        reason="test",
+        location="Testdorp",
+        name="Anna de Vries",
+    )
+    root_pem = (tmp_path / pki.CA_CERT).read_bytes()
+    assert verify_pdf(sealed, (root_pem,)).status == SealStatus.INTACT
+    assert verify_pdf(sealed).status == SealStatus.UNKNOWN_SIGNER
+
+
+def test_a_ca_from_before_the_online_ca_cannot_certify_one(tmp_path: Path) -> None:
+    """Offices made before this version have a CA with path length 0."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Kitchentable office CA")])
+    now = datetime.now(UTC)
+    old = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=10))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    with pytest.raises(pki.PkiRefused, match="create the office again"):
+        pki.create_online_ca(tmp_path, pki.OfficeCA(key, old), SERVE_SECRET)
+    assert not (tmp_path / pki.ONLINE_KEY).exists()

@@ -31,8 +31,11 @@ def csrf_of(html: str) -> str:
 class AdminSession:
     """One browser: its own cookie jar, posting forms as the browser would."""
 
-    def __init__(self, app: Starlette) -> None:
-        self.client = TestClient(app, follow_redirects=False)
+    def __init__(self, app: Starlette, address: str = "testclient", https: bool = False) -> None:
+        base = "https://testserver" if https else "http://testserver"
+        self.client = TestClient(
+            app, base_url=base, follow_redirects=False, client=(address, 50000)
+        )
 
     def get(self, path: str, **kw: Any) -> Any:
         return self.client.get(path, **kw)
@@ -76,8 +79,9 @@ class Site:
     def clock(self) -> Clock:
         return self.office.clock
 
-    def browser(self) -> AdminSession:
-        return AdminSession(self.app)
+    def browser(self, address: str = "testclient", https: bool = False) -> AdminSession:
+        """A browser on the computer with this address."""
+        return AdminSession(self.app, address, https)
 
     def admin(self) -> AdminSession:
         browser = self.browser()

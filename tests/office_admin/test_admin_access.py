@@ -97,6 +97,41 @@ def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(site: Site) ->
     assert "Gebruikersnaam of wachtwoord klopt niet" in unknown.text
 
 
+def test_five_wrong_passwords_from_one_computer_do_not_stop_a_correct_login_from_another(
+    site: Site,
+) -> None:
+    attacker = site.browser("203.0.113.66")
+    for _ in range(5):
+        assert attacker.login(password="wrong wrong wrong").status_code == 401
+    assert attacker.login().status_code == 429  # locked out: itself, even with the password
+    admin_at_work = site.browser("10.1.2.3")
+    assert admin_at_work.login().status_code == 303
+    # More guessing from the attacker changes nothing for the admin's next login.
+    for _ in range(20):
+        attacker.login(password="wrong wrong wrong")
+    assert site.browser("10.1.2.3").login().status_code == 303
+
+
+def test_a_computer_guessing_many_accounts_is_locked_for_all_of_them(site: Site) -> None:
+    attacker = site.browser("203.0.113.66")
+    for number in range(20):
+        assert attacker.login(f"gok-{number}", "wrong wrong wrong").status_code == 401
+    assert attacker.login("nog-een", "wrong wrong wrong").status_code == 429
+    assert attacker.login().status_code == 429
+    assert site.browser("10.1.2.3").login().status_code == 303
+
+
+def test_an_account_guessed_from_many_computers_gives_each_only_its_first_try(
+    site: Site,
+) -> None:
+    for number in range(50):
+        assert site.browser(f"198.51.100.{number}").login(password="wrong").status_code == 401
+    again = site.browser("198.51.100.7")
+    assert again.login(password="wrong").status_code == 429
+    assert again.login().status_code == 429  # a computer that failed waits out the window
+    assert site.browser("10.1.2.3").login().status_code == 303  # one that did not, goes in
+
+
 def test_five_failures_lock_the_username_for_fifteen_minutes(site: Site) -> None:
     browser = site.browser()
     for _ in range(5):
@@ -275,7 +310,17 @@ def test_the_throttle_forgets_old_usernames_rather_than_grow() -> None:
     throttle = LoginThrottle()
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     for number in range(MAX_TRACKED + 10):
-        name = f"gok-{number}"
-        assert throttle.begin(name, now)
-        throttle.end(name, now, success=False)
+        name, client = f"gok-{number}", f"10.{number // 65536}.{number // 256 % 256}.{number % 256}"
+        assert throttle.begin(name, now, client)
+        throttle.end(name, now, success=False, client=client)
     assert len(throttle._failures) <= MAX_TRACKED
+
+
+def test_over_https_every_admin_answer_tells_the_browser_to_stay_on_https(site: Site) -> None:
+    browser = site.browser(https=True)
+    answers = [browser.get("/admin/login"), browser.get("/admin/devices")]
+    answers.append(browser.get("/admin/no-such-page"))
+    for answer in answers:
+        assert answer.headers["strict-transport-security"] == "max-age=63072000"
+    # Over plain HTTP (loopback only) the header would mean nothing and is left out.
+    assert "strict-transport-security" not in site.browser().get("/admin/login").headers

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from adminkit import PAGES, Site
+from officekit import uid
 
 from kitchentable.sync.protocol import DeviceKeys, EnrolRequest
 
@@ -114,9 +115,10 @@ def _leaves(value: Any) -> list[str]:
 
 
 def test_no_page_shows_client_data_or_sealed_payloads(site: Site) -> None:
-    anna, bram = site.office.enrol("anna"), site.office.enrol("bram")
+    site.office.assign("case-77", "anna")
+    anna, bram = site.office.enrol("anna"), site.office.enrol("anna")
     first = anna.change("answer-1", f'{{"text": "{MARKER}"}}'.encode(), case_ref="case-77")
-    # Bram edits the same record from the same base: a conflict, both kept.
+    # Her second laptop edits the same record from the same base: a conflict, both kept.
     second = bram.change("answer-1", f'{{"text": "{MARKER} bis"}}'.encode(), case_ref="case-77")
     assert [r["status"] for r in site.office.push(anna, [first])] == ["accepted"]
     assert [r["status"] for r in site.office.push(bram, [second])] == ["conflict"]
@@ -129,7 +131,7 @@ def test_no_page_shows_client_data_or_sealed_payloads(site: Site) -> None:
     pages["confirm"] = admin.get(f"/admin/devices/{anna.enrolment.device_id}/revoke").text
     pages["code"] = admin.submit("/admin/codes", "/admin/codes", consultant="anna").text
 
-    metadata = {anna.enrolment.device_id, bram.enrolment.device_id, "case-77", "answer-1"}
+    metadata = {anna.enrolment.device_id, bram.enrolment.device_id, uid("case-77"), uid("answer-1")}
     sealed = {SEALED_OFFICE_COPY}
     for change in site.store.changes():
         sealed.add(change["envelope"])
@@ -192,6 +194,8 @@ def test_the_overview_counts(site: Site) -> None:
 def test_a_case_without_assignment_names_everyone_who_sent_changes(site: Site) -> None:
     anna, bram = site.office.enrol("anna"), site.office.enrol("bram")
     site.office.push(anna, [anna.change("a-1", b"{}", case_ref="case-5")])
+    # Anna's laptop made the case; the office hands it to Bram.
+    site.store.reassign(uid("case-5"), "bram", site.clock())
     site.office.push(bram, [bram.change("b-1", b"{}", case_ref="case-5")])
     text = site.admin().get("/admin/cases").text
     assert "<td>anna, bram</td>" in text

@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "office"))
 from officekit import OFFICE_PASSPHRASE, Clock, Laptop
 from starlette.testclient import TestClient
 
-from kitchentable.office import keys
+from kitchentable.office import keys, pki
 from kitchentable.office.api_schema import openapi_document
-from kitchentable.office.app import create_app
+from kitchentable.office.app import ServerIdentity, create_app
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.sync.protocol import (
     ChangeResult,
@@ -101,7 +101,11 @@ def office(tmp_path: Path) -> Iterator[tuple[Any, Laptop]]:
     public = keys.create(data, OFFICE_PASSPHRASE)
     store = Store(SQLiteBackend(data / DB_NAME))
     clock = Clock()
-    app = create_app(store, public, clock=clock)
+    # With the office's time-stamping service, so its parser is fuzzed too.
+    root = pki.create_ca(data, bytes(range(32)), "Gemeente Testdam")
+    tsa = pki.create_tsa(data, root, b"a serve secret of at least thirty-two characters")
+    identity = ServerIdentity(chain=(root.certificate,), tsa=tsa)
+    app = create_app(store, public, clock=clock, identity=identity)
     with TestClient(app) as client:
         code = store.create_code("anna", clock())
         device = DeviceKeys.generate()
@@ -118,6 +122,9 @@ def api(office: tuple[Any, Laptop]) -> Any:
     app, _ = office
     return schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
 
+
+# A time-stamp request is binary DER, sent as is (like application/octet-stream).
+schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
 
 FUZZ = settings(
     max_examples=25,
@@ -137,6 +144,7 @@ OPERATIONS = [
     ("POST", "/api/v1/uploads"),
     ("PUT", "/api/v1/uploads/{upload_id}/chunks/{index}"),
     ("POST", "/api/v1/uploads/{upload_id}/complete"),
+    ("POST", "/api/v1/timestamp"),
 ]
 
 

@@ -1,5 +1,5 @@
 """The office server's packaging: the systemd unit matches the program, the wheel carries
-the admin page, and the passphrase comes from a systemd credential."""
+the admin page, and the server's only secret is its serve secret, a systemd credential."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ def test_the_unit_starts_the_server_the_way_the_cli_understands() -> None:
     args = cli.build_parser().parse_args(argv)
     assert args.func is cli.cmd_serve and not args.insecure_http
     assert str(args.data) == f"/var/lib/{service['StateDirectory']}"
-    assert service["LoadCredential"].split(":")[0] == cli.CREDENTIAL
     assert service["User"] != "root" and service["UMask"] == "0077"
     assert service["ProtectSystem"] == "strict" and service["NoNewPrivileges"] == "yes"
 
@@ -55,21 +54,34 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
     assert not problems, problems
 
 
-def test_the_passphrase_comes_from_the_service_credential(
+def test_the_unit_gives_the_server_its_serve_secret_and_never_the_office_passphrase() -> None:
+    service = unit()["Service"]
+    credentials = [line.split(":")[0] for line in service["LoadCredential"].splitlines()]
+    assert credentials == [cli.CREDENTIAL] == ["serve-secret"]
+    for key, value in service.items():
+        assert "PASSPHRASE" not in value.upper(), key
+    assert "SetCredential" not in service and "Environment" not in service
+
+
+def test_the_unit_gives_the_server_more_file_handles_than_its_connections_can_take() -> None:
+    from kitchentable.office.limits import Limits
+
+    limit = int(unit()["Service"]["LimitNOFILE"])
+    assert limit >= 2 * Limits().max_connections
+
+
+def test_admin_commands_ask_for_the_passphrase_and_name_where_it_comes_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    credentials = tmp_path / "credentials"
-    credentials.mkdir()
-    (credentials / cli.CREDENTIAL).write_text("office horse battery staple\n", encoding="utf-8")
-    monkeypatch.delenv("KITCHENTABLE_OFFICE_PASSPHRASE", raising=False)
-    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
+    monkeypatch.setenv("KITCHENTABLE_OFFICE_PASSPHRASE", "office horse battery staple")
     data = tmp_path / "office"
     assert cli.main(["init", "--data", str(data), "--host", "127.0.0.1"]) == 0
     assert keys.unlock(data, "office horse battery staple")
-    monkeypatch.delenv("CREDENTIALS_DIRECTORY")
+    monkeypatch.delenv("KITCHENTABLE_OFFICE_PASSPHRASE")
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     assert cli.main(["policy", "--data", str(data), "--retention-days", "30"]) == 1
-    assert "credential" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "KITCHENTABLE_OFFICE_PASSPHRASE" in err and "never needs it" in err
 
 
 @pytest.mark.slow

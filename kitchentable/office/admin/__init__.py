@@ -13,16 +13,14 @@ from datetime import datetime
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 from starlette.routing import Route
 
-from kitchentable.office.admin.accounts import (
-    AccountError,
-    add_account,
-    cmd_admin_add,
-    verify_login,
-)
+from kitchentable.office.admin.accounts import add_account, cmd_admin_add, verify_login
 from kitchentable.office.admin.security import Refusal, SecurityHeaders, SessionGate
 from kitchentable.office.admin.views import AdminPages
+from kitchentable.office.errors import AccountError
 from kitchentable.office.store import Store
 
 __all__ = ["AccountError", "add_account", "cmd_admin_add", "create_admin_app", "verify_login"]
@@ -51,5 +49,10 @@ def create_admin_app(store: Store, clock: Callable[[], datetime]) -> Starlette:
             Middleware(SecurityHeaders),
             Middleware(SessionGate, store=store, clock=clock, refuse=pages.refusal_app),
         ],
-        exception_handlers={Refusal: pages.refused, HTTPException: pages.http_error},
+        exception_handlers={
+            Refusal: pages.refused,
+            HTTPException: pages.http_error,
+            # A browser that went away mid-post: nothing to answer, nothing to log.
+            ClientDisconnect: lambda request, exc: Response(status_code=400),
+        },
     )

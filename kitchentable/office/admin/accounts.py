@@ -1,6 +1,6 @@
 """Office staff accounts for the admin page: usernames and Argon2id password hashes.
 
-Owns the password hash format, the password rules and the `admin_accounts` rows. Never
+Owns the password hash format and the password rules (the rows are `store.admin`'s). Never
 stores, logs or returns a password, and never tells a caller whether a username exists
 when a login fails (an unknown name costs the same hash as a known one).
 """
@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from kitchentable.office.store import Store, iso
+from kitchentable.office.errors import AccountError
+from kitchentable.office.store import Store, admin, iso
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # hashing a megabyte per login attempt is a cheap denial of service
@@ -44,15 +45,6 @@ LOW_COST = PasswordCost(memory_kib=8 * 1024, iterations=1, lanes=1)
 MAX_MEMORY_KIB = 1024 * 1024
 MAX_ITERATIONS = 16
 MAX_LANES = 16
-
-
-class AccountError(Exception):
-    """An account operation refused; `code` is stable, the message is for the administrator."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def cost_for_environment() -> PasswordCost:
@@ -148,57 +140,24 @@ def validate(username: str, password: str) -> str:
 def add_account(store: Store, username: str, password: str, now: datetime) -> str:
     """Create an admin account; returns its normalised username."""
     name = validate(username, password)
-    encoded = hash_password(password)
-    with store.backend.transaction() as cur:
-        taken = cur.execute("SELECT 1 FROM admin_accounts WHERE username = ?", [name]).fetchone()
-        if taken is not None:
-            raise AccountError("username_taken", f"There is already an admin account '{name}'.")
-        cur.execute(
-            "INSERT INTO admin_accounts (username, password_hash, created_at) VALUES (?, ?, ?)",
-            [name, encoded, iso(now.astimezone(UTC))],
-        )
+    admin.add_account(store.backend, name, hash_password(password), iso(now.astimezone(UTC)))
     return name
 
 
 def set_password(store: Store, username: str, password: str) -> None:
     """Replace an account's password and end its sessions."""
     name = validate(username, password)
-    encoded = hash_password(password)
-    with store.backend.transaction() as cur:
-        if (
-            cur.execute("SELECT 1 FROM admin_accounts WHERE username = ?", [name]).fetchone()
-            is None
-        ):
-            raise AccountError("unknown_account", f"There is no admin account '{name}'.")
-        cur.execute(
-            "UPDATE admin_accounts SET password_hash = ? WHERE username = ?", [encoded, name]
-        )
-        cur.execute("DELETE FROM admin_sessions WHERE username = ?", [name])
+    admin.set_password_hash(store.backend, name, hash_password(password))
 
 
 def disable_account(store: Store, username: str, now: datetime) -> None:
     """Disable an account (kept for the record) and end its sessions at once."""
-    name = normalise_username(username)
-    with store.backend.transaction() as cur:
-        if (
-            cur.execute("SELECT 1 FROM admin_accounts WHERE username = ?", [name]).fetchone()
-            is None
-        ):
-            raise AccountError("unknown_account", f"There is no admin account '{name}'.")
-        cur.execute(
-            "UPDATE admin_accounts SET disabled_at = ? WHERE username = ? AND disabled_at IS NULL",
-            [iso(now.astimezone(UTC)), name],
-        )
-        cur.execute("DELETE FROM admin_sessions WHERE username = ?", [name])
+    admin.disable_account(store.backend, normalise_username(username), iso(now.astimezone(UTC)))
 
 
 def verify_login(store: Store, username: str, password: str) -> bool:
     """True for an enabled account with this password. Costs one Argon2id either way."""
-    name = normalise_username(username)
-    with store.backend.transaction() as cur:
-        row = cur.execute(
-            "SELECT password_hash, disabled_at FROM admin_accounts WHERE username = ?", [name]
-        ).fetchone()
+    row = admin.login_row(store.backend, normalise_username(username))
     if row is None or len(password) > MAX_PASSWORD:
         check_password(password[:MAX_PASSWORD], _decoy(cost_for_environment()))
         return False

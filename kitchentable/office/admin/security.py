@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kitchentable.office.admin.sessions import find_session
+from kitchentable.office.errors import OfficeError
 from kitchentable.office.store import Store
 
 SESSION_COOKIE = "kt_admin_session"
@@ -42,17 +43,18 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
 
+# Over HTTPS only (browsers ignore it over plain HTTP): for two years, this host only (the
+# admin page's host may share a domain with sites the office does not run).
+HSTS = [(b"strict-transport-security", b"max-age=63072000")]
 
 ASGIAppFactory = Callable[[int, str], ASGIApp]
 
 
-class Refusal(Exception):
+class Refusal(OfficeError):
     """A request the admin page turns away, with a sentence for the person at the screen."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__("refused", message, status)
 
 
 def route_path(scope: Scope) -> str:
@@ -113,7 +115,8 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 class SecurityHeaders:
-    """Adds SECURITY_HEADERS to every answer of the admin app, errors included."""
+    """Adds SECURITY_HEADERS to every answer of the admin app, errors included, and HSTS to
+    every answer over HTTPS."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -123,11 +126,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        headers = SECURITY_HEADERS + (HSTS if scope.get("scheme") == "https" else [])
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                names = {name for name, _ in SECURITY_HEADERS}
+                names = {name for name, _ in headers}
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-                message["headers"] = kept + SECURITY_HEADERS
+                message["headers"] = kept + headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

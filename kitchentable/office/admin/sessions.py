@@ -1,12 +1,13 @@
 """Admin sessions and login throttling.
 
-Owns the `admin_sessions` rows (the cookie's token is stored only as its SHA-256, beside
-the session's CSRF token) and the count of failed logins per username. Never logs a token
+Owns what a session is (its cookie token, stored only as its SHA-256 by `store.admin`,
+beside the session's CSRF token) and the count of failed logins. Never logs a token
 and never extends a session: it ends 8 hours after login, whatever happens in between.
 
 The throttle lives in memory, per server process: it needs no schema and forgets on a
-restart. Behind a load balancer with N processes an attacker gets at most 5·N guesses per
-15 minutes per username, each costing an Argon2id on our side.
+restart. It counts per account *and* client (the client's address), so a guesser locks out
+only itself; behind a load balancer with N processes a guesser gets at most 5·N guesses per
+15 minutes per account and address, each costing an Argon2id on our side.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from kitchentable.office.store import Store, iso, new_token, sha256_hex
+from kitchentable.office.store import Store, admin, new_token, sha256_hex
+from kitchentable.office.store.common import utc_iso
 
 SESSION_LIFETIME = timedelta(hours=8)
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per account and client
+MAX_CLIENT_FAILURES = 20  # per client, whatever the accounts
+ACCOUNT_UNDER_ATTACK = 50  # per account, from all clients together
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 # Names tracked at once; beyond this, stale entries are dropped first (bounded memory even
@@ -34,10 +38,6 @@ class Session:
     username: str
     csrf_token: str
     expires_at: str
-
-
-def utc_iso(moment: datetime) -> str:
-    return iso(moment.astimezone(UTC))
 
 
 def new_csrf_token() -> str:
@@ -55,13 +55,14 @@ def start_session(store: Store, username: str, now: datetime) -> tuple[str, Sess
     """A new session for `username`: (cookie token, session). Purges expired sessions."""
     token = new_token()
     session = Session(username, new_csrf_token(), utc_iso(now + SESSION_LIFETIME))
-    with store.backend.transaction() as cur:
-        cur.execute("DELETE FROM admin_sessions WHERE expires_at <= ?", [utc_iso(now)])
-        cur.execute(
-            "INSERT INTO admin_sessions (token_hash, username, csrf_token, created_at, "
-            "expires_at) VALUES (?, ?, ?, ?, ?)",
-            [sha256_hex(token), username, session.csrf_token, utc_iso(now), session.expires_at],
-        )
+    admin.start_session(
+        store.backend,
+        sha256_hex(token),
+        username,
+        session.csrf_token,
+        utc_iso(now),
+        session.expires_at,
+    )
     return token, session
 
 
@@ -69,86 +70,99 @@ def find_session(store: Store, token: str | None, now: datetime) -> Session | No
     """The live session for a cookie token: not expired, its account not disabled."""
     if not token or len(token) > 128:
         return None
-    with store.backend.transaction() as cur:
-        row = cur.execute(
-            "SELECT s.username, s.csrf_token, s.expires_at FROM admin_sessions s "
-            "JOIN admin_accounts a ON a.username = s.username "
-            "WHERE s.token_hash = ? AND a.disabled_at IS NULL",
-            [sha256_hex(token)],
-        ).fetchone()
-        if row is None:
-            return None
-        if row[2] <= utc_iso(now):
-            cur.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [sha256_hex(token)])
-            return None
-    return Session(row[0], row[1], row[2])
+    row = admin.find_session(store.backend, sha256_hex(token), utc_iso(now))
+    return None if row is None else Session(*row)
 
 
 def end_session(store: Store, token: str | None) -> None:
-    if not token:
-        return
-    with store.backend.transaction() as cur:
-        cur.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [sha256_hex(token)])
+    if token:
+        admin.end_session(store.backend, sha256_hex(token))
+
+
+Key = tuple[str, ...]
 
 
 class LoginThrottle:
-    """After MAX_FAILURES failed logins for a username within FAILURE_WINDOW, every login
-    for it (even with the right password) is refused for LOCKOUT.
+    """Failed logins, counted so that a guesser is stopped and the right person is not.
 
-    Attempts still being checked count too, so a burst of parallel guesses cannot slip past
-    the limit while the first ones are hashing.
+    - MAX_FAILURES failures for one account from one client within FAILURE_WINDOW lock that
+      account *for that client* for LOCKOUT (the right password too);
+    - MAX_CLIENT_FAILURES failures from one client, whatever the accounts, lock that client;
+    - an account that ACCOUNT_UNDER_ATTACK failures reached from anywhere refuses, for the
+      window, every client that already failed on it once (a guesser spread over many
+      addresses gets one try per address).
+    A client that has not failed is never refused: five wrong passwords from one computer
+    never stop a correct login from another. Attempts still being checked count too, so a
+    burst of parallel guesses cannot slip past the limit while the first ones are hashing.
+    The counts live in memory, per server process, and are bounded (MAX_TRACKED keys).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._failures: dict[str, deque[datetime]] = {}
-        self._locked_until: dict[str, datetime] = {}
-        self._checking: dict[str, int] = {}
+        self._failures: dict[Key, deque[datetime]] = {}
+        self._locked_until: dict[Key, datetime] = {}
+        self._checking: dict[Key, int] = {}
 
-    def begin(self, username: str, now: datetime) -> bool:
-        """Start one attempt; False when the username is locked (then call nothing else)."""
+    @staticmethod
+    def _keys(username: str, client: str) -> tuple[Key, Key, Key]:
+        return ("pair", username, client), ("client", client), ("account", username)
+
+    def _recent(self, key: Key, now: datetime) -> int:
+        times = self._failures.get(key)
+        while times and now - times[0] > FAILURE_WINDOW:
+            times.popleft()
+        return len(times) if times else 0
+
+    def _locked(self, key: Key, now: datetime) -> bool:
+        until = self._locked_until.get(key)
+        if until is not None and now >= until:
+            del self._locked_until[key]
+            self._failures.pop(key, None)
+            return False
+        return until is not None
+
+    def begin(self, username: str, now: datetime, client: str = "unknown") -> bool:
+        """Start one attempt; False when it is refused (then call nothing else)."""
+        pair, by_client, account = self._keys(username, client)
         with self._lock:
-            until = self._locked_until.get(username)
-            if until is not None and now < until:
+            if self._locked(pair, now) or self._locked(by_client, now):
                 return False
-            if until is not None:
-                del self._locked_until[username]
-                self._failures.pop(username, None)
-            recent = self._failures.get(username, deque())
-            while recent and now - recent[0] > FAILURE_WINDOW:
-                recent.popleft()
-            if len(recent) + self._checking.get(username, 0) >= MAX_FAILURES:
+            failed_here = self._recent(pair, now)
+            if failed_here + self._checking.get(pair, 0) >= MAX_FAILURES:
                 return False
-            self._checking[username] = self._checking.get(username, 0) + 1
+            if failed_here and self._recent(account, now) >= ACCOUNT_UNDER_ATTACK:
+                return False
+            self._checking[pair] = self._checking.get(pair, 0) + 1
             return True
 
-    def end(self, username: str, now: datetime, *, success: bool) -> None:
+    def end(self, username: str, now: datetime, *, success: bool, client: str = "unknown") -> None:
         """Finish an attempt begun with `begin`."""
+        pair, by_client, account = self._keys(username, client)
         with self._lock:
-            left = self._checking.get(username, 1) - 1
+            left = self._checking.get(pair, 1) - 1
             if left > 0:
-                self._checking[username] = left
+                self._checking[pair] = left
             else:
-                self._checking.pop(username, None)
+                self._checking.pop(pair, None)
             if success:
-                self._failures.pop(username, None)
+                self._failures.pop(pair, None)
                 return
             if len(self._failures) >= MAX_TRACKED:
                 self._prune(now)
-            recent = self._failures.setdefault(username, deque())
-            recent.append(now)
-            while recent and now - recent[0] > FAILURE_WINDOW:
-                recent.popleft()
-            if len(recent) >= MAX_FAILURES:
-                self._locked_until[username] = now + LOCKOUT
+            for key, limit in ((pair, MAX_FAILURES), (by_client, MAX_CLIENT_FAILURES)):
+                self._failures.setdefault(key, deque()).append(now)
+                if self._recent(key, now) >= limit:
+                    self._locked_until[key] = now + LOCKOUT
+            self._failures.setdefault(account, deque()).append(now)
+            self._recent(account, now)
 
     def _prune(self, now: datetime) -> None:
-        for name in [n for n, times in self._failures.items() if now - times[-1] > FAILURE_WINDOW]:
-            del self._failures[name]
-        for name in [n for n, until in self._locked_until.items() if now >= until]:
-            del self._locked_until[name]
+        for key in [k for k, times in self._failures.items() if now - times[-1] > FAILURE_WINDOW]:
+            del self._failures[key]
+        for key in [k for k, until in self._locked_until.items() if now >= until]:
+            del self._locked_until[key]
         if len(self._failures) >= MAX_TRACKED:
             # Still full of fresh entries: forget the oldest half rather than grow.
-            oldest = sorted(self._failures, key=lambda n: self._failures[n][-1])
-            for name in oldest[: MAX_TRACKED // 2]:
-                del self._failures[name]
+            oldest = sorted(self._failures, key=lambda k: self._failures[k][-1])
+            for key in oldest[: MAX_TRACKED // 2]:
+                del self._failures[key]

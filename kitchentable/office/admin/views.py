@@ -2,7 +2,7 @@
 device and making an enrolment code.
 
 Owns what each page shows and what each form does. Every page is rendered from metadata
-(`queries`); a sealed payload is never read, let alone opened. Every form post carries the
+(`store.overview`); a sealed payload is never read, let alone opened. Every form post carries the
 session's CSRF token, compared here in constant time; the session gate and the same-origin
 check ran before (`security`). Never logs a password, token or enrolment code.
 """
@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kitchentable.office.admin import queries
 from kitchentable.office.admin.accounts import MAX_PASSWORD, normalise_username, verify_login
 from kitchentable.office.admin.security import (
     LOGIN_COOKIE,
@@ -42,6 +41,7 @@ from kitchentable.office.admin.sessions import (
     start_session,
 )
 from kitchentable.office.store import Store
+from kitchentable.office.store import overview as admin_rows
 
 log = logging.getLogger(__name__)
 
@@ -204,18 +204,19 @@ class AdminPages:
         username = normalise_username(form.get("username", ""))[:64]
         password = form.get("password", "")[: MAX_PASSWORD + 1]
         now = self.clock()
-        if not self.throttle.begin(username, now):
+        client = request.client.host if request.client else "unknown"
+        if not self.throttle.begin(username, now, client):
             return self._login_page(
                 request,
                 429,
-                "Te veel mislukte pogingen voor deze gebruiker. Probeer het over 15 minuten opnieuw.",
+                "Te veel mislukte pogingen vanaf deze computer. Probeer het over 15 minuten opnieuw.",
                 username,
             )
         success = False
         try:
             success = await run_in_threadpool(verify_login, self.store, username, password)
         finally:
-            self.throttle.end(username, now, success=success)
+            self.throttle.end(username, now, success=success, client=client)
         if not success:
             log.info("admin login failed")
             return self._login_page(
@@ -253,11 +254,11 @@ class AdminPages:
 
     # -- pages -----------------------------------------------------------------------------
     async def overview(self, request: Request) -> Response:
-        summary = await run_in_threadpool(queries.overview, self.store, self.clock())
+        summary = await run_in_threadpool(admin_rows.overview, self.store.backend, self.clock())
         return self.render(request, "overview.html", summary=summary)
 
     async def devices(self, request: Request) -> Response:
-        rows = await run_in_threadpool(queries.devices, self.store)
+        rows = await run_in_threadpool(admin_rows.devices, self.store.backend)
         revoked = request.query_params.get("ingetrokken", "")
         done = next((row for row in rows if row.id == revoked and row.revoked), None)
         return self.render(request, "devices.html", devices=rows, just_revoked=done)
@@ -273,15 +274,15 @@ class AdminPages:
         log.info("admin %s revoked device %s", self.session(request).username, device.id)
         return self.redirect(request, f"/devices?ingetrokken={device.id}")
 
-    async def _device(self, request: Request) -> queries.DeviceRow:
+    async def _device(self, request: Request) -> admin_rows.DeviceRow:
         device_id = str(request.path_params["device_id"])
-        device = await run_in_threadpool(queries.device, self.store, device_id[:64])
+        device = await run_in_threadpool(admin_rows.device, self.store.backend, device_id[:64])
         if device is None:
             raise Refusal(404, "Dit apparaat bestaat niet.")
         return device
 
     async def consultants(self, request: Request) -> Response:
-        rows = await run_in_threadpool(queries.consultants, self.store, self.clock())
+        rows = await run_in_threadpool(admin_rows.consultants, self.store.backend, self.clock())
         return self.render(request, "consultants.html", consultants=rows)
 
     async def codes(self, request: Request) -> Response:
@@ -303,8 +304,8 @@ class AdminPages:
 
     async def _codes_page(self, request: Request, status: int = 200, **extra: Any) -> Response:
         now = self.clock()
-        rows = await run_in_threadpool(queries.codes, self.store, now)
-        people = await run_in_threadpool(queries.consultants, self.store, now)
+        rows = await run_in_threadpool(admin_rows.codes, self.store.backend, now)
+        people = await run_in_threadpool(admin_rows.consultants, self.store.backend, now)
         context: dict[str, Any] = {"new_code": None, "for_consultant": "", "error": ""}
         context.update(extra)
         return self.render(
@@ -312,9 +313,9 @@ class AdminPages:
         )
 
     async def activity(self, request: Request) -> Response:
-        rows = await run_in_threadpool(queries.activity, self.store)
-        return self.render(request, "activity.html", rows=rows, limit=queries.ACTIVITY_ROWS)
+        rows = await run_in_threadpool(admin_rows.activity, self.store.backend)
+        return self.render(request, "activity.html", rows=rows, limit=admin_rows.ACTIVITY_ROWS)
 
     async def cases(self, request: Request) -> Response:
-        rows = await run_in_threadpool(queries.cases, self.store)
-        return self.render(request, "cases.html", cases=rows, limit=queries.CASE_ROWS)
+        rows = await run_in_threadpool(admin_rows.cases, self.store.backend)
+        return self.render(request, "cases.html", cases=rows, limit=admin_rows.CASE_ROWS)

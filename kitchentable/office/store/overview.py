@@ -1,6 +1,7 @@
 """What the admin page reads: metadata about devices, consultants, codes, activity and cases.
 
-Owns the admin page's read-only SQL (portable: it runs on SQLite and PostgreSQL). Never
+Owns the admin page's read-only SQL (portable: it runs on SQLite and PostgreSQL) and the
+rows it returns. Never
 selects a sealed column (`changes.envelope`, `assignments.office_copy`, `feed.envelope`,
 `blobs.data`), a token or code hash, or a device's keys: what it returns may be shown to
 office staff as it is.
@@ -12,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kitchentable.office.admin.sessions import utc_iso
-from kitchentable.office.store import Store
+from kitchentable.office.backends import Backend
+from kitchentable.office.store.common import utc_iso
 
 ACTIVITY_ROWS = 200
 CASE_ROWS = 500
@@ -106,8 +107,8 @@ class Overview:
     last_activity_at: str | None
 
 
-def device(store: Store, device_id: str) -> DeviceRow | None:
-    with store.backend.transaction() as cur:
+def device(backend: Backend, device_id: str) -> DeviceRow | None:
+    with backend.transaction(write=False) as cur:
         row = cur.execute(
             "SELECT id, consultant, label, enrolled_at, last_seen_at, revoked_at "
             "FROM devices WHERE id = ?",
@@ -116,8 +117,8 @@ def device(store: Store, device_id: str) -> DeviceRow | None:
     return None if row is None else DeviceRow(*row)
 
 
-def devices(store: Store) -> list[DeviceRow]:
-    with store.backend.transaction() as cur:
+def devices(backend: Backend) -> list[DeviceRow]:
+    with backend.transaction(write=False) as cur:
         rows = cur.execute(
             "SELECT id, consultant, label, enrolled_at, last_seen_at, revoked_at FROM devices "
             "ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, consultant, enrolled_at, id"
@@ -125,14 +126,14 @@ def devices(store: Store) -> list[DeviceRow]:
     return [DeviceRow(*row) for row in rows]
 
 
-def consultants(store: Store, now: datetime) -> list[ConsultantRow]:
+def consultants(backend: Backend, now: datetime) -> list[ConsultantRow]:
     """Everyone who has a device, an assignment or an enrolment code."""
     found: dict[str, ConsultantRow] = {}
 
     def get(name: str) -> ConsultantRow:
         return found.setdefault(name, ConsultantRow(name))
 
-    with store.backend.transaction() as cur:
+    with backend.transaction(write=False) as cur:
         for name, active, revoked, last_seen in cur.execute(
             "SELECT consultant, "
             "SUM(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END), "
@@ -156,9 +157,9 @@ def consultants(store: Store, now: datetime) -> list[ConsultantRow]:
     return sorted(found.values(), key=lambda row: row.name.lower())
 
 
-def codes(store: Store, now: datetime) -> list[CodeRow]:
+def codes(backend: Backend, now: datetime) -> list[CodeRow]:
     moment = utc_iso(now)
-    with store.backend.transaction() as cur:
+    with backend.transaction(write=False) as cur:
         rows = cur.execute(
             "SELECT c.consultant, c.created_at, c.expires_at, c.used_at, d.label "
             "FROM enrolment_codes c LEFT JOIN devices d ON d.id = c.device_id "
@@ -192,8 +193,8 @@ def _counts(detail: str) -> list[tuple[str, str]]:
     ]
 
 
-def activity(store: Store, limit: int = ACTIVITY_ROWS) -> list[ActivityRow]:
-    with store.backend.transaction() as cur:
+def activity(backend: Backend, limit: int = ACTIVITY_ROWS) -> list[ActivityRow]:
+    with backend.transaction(write=False) as cur:
         rows = cur.execute(
             "SELECT a.at, a.device_id, d.consultant, d.label, a.action, a.detail "
             "FROM activity a LEFT JOIN devices d ON d.id = a.device_id "
@@ -206,10 +207,10 @@ def activity(store: Store, limit: int = ACTIVITY_ROWS) -> list[ActivityRow]:
     ]
 
 
-def cases(store: Store, limit: int = CASE_ROWS) -> list[CaseRow]:
+def cases(backend: Backend, limit: int = CASE_ROWS) -> list[CaseRow]:
     """Assignments and the cases changes were received for, newest activity first."""
     found: dict[str, CaseRow] = {}
-    with store.backend.transaction() as cur:
+    with backend.transaction(write=False) as cur:
         for case_id, consultant, reference, deadline, created_at, withdrawn_at in cur.execute(
             "SELECT case_id, consultant, reference, deadline, created_at, withdrawn_at "
             "FROM assignments"
@@ -239,8 +240,8 @@ def cases(store: Store, limit: int = CASE_ROWS) -> list[CaseRow]:
     return ordered[:limit]
 
 
-def overview(store: Store, now: datetime) -> Overview:
-    with store.backend.transaction() as cur:
+def overview(backend: Backend, now: datetime) -> Overview:
+    with backend.transaction(write=False) as cur:
         active, revoked = cur.execute(
             "SELECT COALESCE(SUM(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END), 0), "
             "COALESCE(SUM(CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END), 0) FROM devices"
@@ -257,9 +258,9 @@ def overview(store: Store, now: datetime) -> Overview:
     return Overview(
         active_devices=int(active),
         revoked_devices=int(revoked),
-        consultants=len(consultants(store, now)),
+        consultants=len(consultants(backend, now)),
         unused_codes=int(unused),
-        cases=len(cases(store, limit=10**9)),
+        cases=len(cases(backend, limit=10**9)),
         changes=int(changes),
         conflicts=int(conflicts),
         last_activity_at=last,

@@ -1,0 +1,230 @@
+"""Received changes: the office store's `changes`, `records` and `change_attachments` rows.
+
+Owns every decision about a change's fate, each inside one transaction: idempotency by the
+change's UUID (the same bytes again are a duplicate, other bytes under a used id are
+refused), one sequence number per device, the device's right to the case (`rights`: a
+refusal names no version), an attachment that must have arrived, the
+version compare-and-set of the record (accepted, or a conflict kept beside the current
+version), and the copies for the other devices on the case. Holds only metadata and the
+sealed envelope. Never reads the clock: callers pass `now`, and nothing about a change's
+fate depends on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from kitchentable.office.backends import Backend, Cursor
+from kitchentable.office.store import rights
+from kitchentable.office.store.common import iso, next_version
+from kitchentable.sync.protocol import Change, ChangeResult
+from kitchentable.sync.wire import canonical
+
+CHANGE_COLUMNS = (
+    "id", "device_id", "seq", "entity", "entity_id", "case_ref", "base_version",
+    "server_version", "status", "conflict_with", "envelope", "received_at",
+)  # fmt: skip
+
+
+def record_change(backend: Backend, index: int, change: Change, now: datetime) -> ChangeResult:
+    """Store one verified change exactly once and decide its fate in one transaction.
+
+    Rules: a known UUID is a duplicate (same bytes) or a reuse (different bytes →
+    rejected); a sequence number is used once per device; base_version equal to the
+    record's current version → accepted and the record moves on; anything else →
+    conflict: kept beside the current version, which stays current until the office
+    resolves it. Every stored change gets its own server version, so a pull cursor
+    sees conflicts too.
+    """
+    with backend.transaction() as cur:
+        return _record(cur, index, change, now)
+
+
+def record_changes(
+    backend: Backend, changes: Sequence[tuple[int, Change]], now: datetime
+) -> list[ChangeResult]:
+    """Several verified changes in ONE transaction (one writer lock per push, not one
+    per change), each inside its own savepoint: a change the database refuses is undone
+    alone and answered `server_error`; the others are decided as `record_change` would."""
+    results = []
+    with backend.transaction() as cur:
+        for index, change in changes:
+            cur.execute("SAVEPOINT one_change")
+            try:
+                results.append(_record(cur, index, change, now))
+            except Exception:
+                cur.execute("ROLLBACK TO SAVEPOINT one_change")
+                results.append(server_error(index, change.id))
+            cur.execute("RELEASE SAVEPOINT one_change")
+    return results
+
+
+def server_error(index: int, change_id: str | None) -> ChangeResult:
+    return ChangeResult(
+        index,
+        change_id,
+        "rejected",
+        reason="server_error",
+        message="The server could not store this change now; send it again later.",
+    )
+
+
+def changes(backend: Backend) -> list[dict[str, Any]]:
+    """Every stored change's metadata, in server order (export, admin page, tests)."""
+    with backend.transaction(write=False) as cur:
+        rows = cur.execute(
+            f"SELECT {', '.join(CHANGE_COLUMNS)} FROM changes ORDER BY server_version"  # noqa: S608
+        ).fetchall()
+    return [dict(zip(CHANGE_COLUMNS, row, strict=True)) for row in rows]
+
+
+def attachments_of(backend: Backend, change_id: str) -> list[str]:
+    with backend.transaction(write=False) as cur:
+        rows = cur.execute(
+            "SELECT sha256 FROM change_attachments WHERE change_id = ? ORDER BY sha256",
+            [change_id],
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _record(cur: Cursor, index: int, change: Change, now: datetime) -> ChangeResult:
+    """record_change's decision, inside the caller's transaction."""
+    envelope = canonical(change.to_wire()).decode("ascii")
+    digest = hashlib.sha256(change.signed_bytes() + change.signature).hexdigest()
+    known = cur.execute(
+        "SELECT digest, status, server_version, device_id FROM changes WHERE id = ?",
+        [change.id],
+    ).fetchone()
+    if known is not None:
+        return _again(cur, index, change, digest, known)
+    held = _admissible(cur, index, change)
+    if isinstance(held, ChangeResult):
+        return held
+    return _store(cur, index, change, held, digest, envelope, now)
+
+
+def _again(cur: Cursor, index: int, change: Change, digest: str, known: Any) -> ChangeResult:
+    """A change id the office has seen: a duplicate of the same bytes, else refused."""
+    if known[0] != digest or known[3] != change.device_id:
+        return _rejected(
+            index, change.id, "id_reused", "This change id was already used for other content."
+        )
+    # The record's version now, only for a device that still works on the case.
+    allowed = isinstance(rights.check(cur, change), rights.Right)
+    current = _current_version(cur, change.entity, change.entity_id) if allowed else None
+    return ChangeResult(index, change.id, "duplicate", known[2], current, first_status=known[1])
+
+
+def _admissible(cur: Cursor, index: int, change: Change) -> rights.Right | ChangeResult:
+    """The right a new change is stored under, or the refusal it is answered with."""
+    seq_taken = cur.execute(
+        "SELECT 1 FROM changes WHERE device_id = ? AND seq = ?",
+        [change.device_id, change.seq],
+    ).fetchone()
+    if seq_taken is not None:
+        return _rejected(
+            index, change.id, "seq_reused", "This sequence number was already used by this device."
+        )
+    held = rights.check(cur, change)
+    if isinstance(held, rights.Refusal):
+        return _rejected(index, change.id, held.reason, held.message)
+    for sha in change.attachments:
+        arrived = cur.execute(
+            "SELECT 1 FROM blobs WHERE sha256 = ? AND kind = 'attachment' AND device_id = ?",
+            [sha, change.device_id],
+        ).fetchone()
+        if arrived is None:
+            return _rejected(
+                index,
+                change.id,
+                "attachment_missing",
+                "An attachment this record names has not arrived; upload it first.",
+            )
+    return held
+
+
+def _store(
+    cur: Cursor,
+    index: int,
+    change: Change,
+    held: rights.Right,
+    digest: str,
+    envelope: str,
+    now: datetime,
+) -> ChangeResult:
+    """Keep an admissible change: accepted on the current version, else a conflict."""
+    record = cur.execute(
+        "SELECT server_version, change_id FROM records WHERE entity = ? AND entity_id = ?",
+        [change.entity, change.entity_id],
+    ).fetchone()
+    current, holder = (0, None) if record is None else (record[0], record[1])
+    version = next_version(cur)
+    status = "accepted" if change.base_version == current else "conflict"
+    cur.execute(
+        "INSERT INTO changes (id, device_id, seq, entity, entity_id, case_ref, "
+        "base_version, last_seen_server_version, server_version, status, "
+        "conflict_with, digest, envelope, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            change.id,
+            change.device_id,
+            change.seq,
+            change.entity,
+            change.entity_id,
+            change.case_ref,
+            change.base_version,
+            change.last_seen_server_version,
+            version,
+            status,
+            holder if status == "conflict" else None,
+            digest,
+            envelope,
+            iso(now),
+        ],
+    )
+    case_ref = rights.case_of(change)
+    rights.claim(cur, case_ref, held, now)
+    for sha in change.attachments:
+        cur.execute(
+            "INSERT INTO change_attachments (change_id, sha256) VALUES (?, ?)",
+            [change.id, sha],
+        )
+    # The other devices on this case see this version (theirs to open: the copy).
+    for recipient, _sealed in change.copies:
+        if recipient == change.device_id or not rights.delivered_to(cur, recipient):
+            continue
+        cur.execute(
+            "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, "
+            "created_at) VALUES (?, ?, 'peer_change', ?, '', ?)",
+            [next_version(cur), recipient, change.id, iso(now)],
+        )
+    if status == "conflict":
+        return ChangeResult(index, change.id, "conflict", version, current)
+    if record is None:
+        cur.execute(
+            "INSERT INTO records (entity, entity_id, server_version, change_id, case_ref) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [change.entity, change.entity_id, version, change.id, case_ref],
+        )
+    else:
+        cur.execute(
+            "UPDATE records SET server_version = ?, change_id = ?, case_ref = ? "
+            "WHERE entity = ? AND entity_id = ?",
+            [version, change.id, case_ref, change.entity, change.entity_id],
+        )
+    return ChangeResult(index, change.id, "accepted", version, version)
+
+
+def _current_version(cur: Cursor, entity: str, entity_id: str) -> int:
+    row = cur.execute(
+        "SELECT server_version FROM records WHERE entity = ? AND entity_id = ?",
+        [entity, entity_id],
+    ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _rejected(index: int, change_id: str, reason: str, message: str) -> ChangeResult:
+    return ChangeResult(index, change_id, "rejected", reason=reason, message=message)

@@ -1,0 +1,148 @@
+"""Who may work on a case: the office store's `case_rights` rows and the checks on a change.
+
+Owns the rule a change must pass before its fate is decided: a device pushes only a case
+assigned to its consultant, or one it created (its first change to an unknown case makes it
+the owner); a record stays in the case it was first stored under; copies go only to devices
+of the consultant on the case. A reassignment by the office moves the right to another
+consultant (and takes it from a device that owned the case). Every check runs inside the
+caller's transaction, so no change slips between a reassignment and its decision. A refusal
+says why and never names a version or anything else about the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from kitchentable.office.backends import Backend, Cursor
+from kitchentable.office.errors import OfficeError
+from kitchentable.office.store.common import insert_item, iso
+from kitchentable.sync.protocol import Change, FeedItem
+
+NOT_YOURS = (
+    "This case is not assigned to this laptop's consultant; the office decides who works on "
+    "it. The change was not stored."
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Right:
+    """The right to push a case: any device of `consultant`, or only `device_id`."""
+
+    consultant: str
+    device_id: str | None
+
+
+def case_of(change: Change) -> str:
+    """The case a change belongs to: the case it names, else (a case snapshot) itself."""
+    return change.case_ref or change.entity_id
+
+
+def grant(cur: Cursor, case_ref: str, consultant: str, now: datetime) -> None:
+    """The office assigned a case: every device of `consultant` may push it."""
+    cur.execute(
+        "INSERT INTO case_rights (case_ref, consultant, device_id, created_at) "
+        "VALUES (?, ?, NULL, ?)",
+        [case_ref, consultant, iso(now)],
+    )
+
+
+def right(cur: Cursor, case_ref: str) -> Right | None:
+    row = cur.execute(
+        "SELECT consultant, device_id FROM case_rights WHERE case_ref = ?", [case_ref]
+    ).fetchone()
+    return None if row is None else Right(row[0], row[1])
+
+
+def check(cur: Cursor, change: Change) -> Refusal | Right:
+    """The right this change pushes under (made for a new case, not yet stored), or why
+    it is refused."""
+    case_ref = case_of(change)
+    if change.entity == "case" and change.case_ref not in (None, change.entity_id):
+        return Refusal("wrong_case", "A case snapshot must name its own case.")
+    device = cur.execute(
+        "SELECT consultant FROM devices WHERE id = ?", [change.device_id]
+    ).fetchone()
+    if device is None:
+        return Refusal("not_your_case", NOT_YOURS)
+    held = right(cur, case_ref)
+    if held is None:
+        held = Right(device[0], change.device_id)  # a new case: its creator owns it
+    elif held.device_id not in (None, change.device_id) or held.consultant != device[0]:
+        return Refusal("not_your_case", NOT_YOURS)
+    record = cur.execute(
+        "SELECT case_ref FROM records WHERE entity = ? AND entity_id = ?",
+        [change.entity, change.entity_id],
+    ).fetchone()
+    if record is not None and record[0] is not None and record[0] != case_ref:
+        return Refusal("wrong_case", "This record belongs to another case; it was not stored.")
+    for recipient, _sealed in change.copies:
+        consultant = cur.execute(
+            "SELECT consultant FROM devices WHERE id = ?", [recipient]
+        ).fetchone()
+        if consultant is None or consultant[0] != held.consultant:
+            return Refusal(
+                "foreign_copy",
+                "A copy of this change is addressed to a device that does not work on this "
+                "case; nothing was stored.",
+            )
+    return held
+
+
+def claim(cur: Cursor, case_ref: str, held: Right, now: datetime) -> None:
+    """Keep the right a stored change was decided under (a new case's owner)."""
+    if right(cur, case_ref) is None:
+        cur.execute(
+            "INSERT INTO case_rights (case_ref, consultant, device_id, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            [case_ref, held.consultant, held.device_id, iso(now)],
+        )
+
+
+def delivered_to(cur: Cursor, recipient: str) -> bool:
+    """A copy reaches a device of the case's consultant only while it is not revoked."""
+    row = cur.execute("SELECT revoked_at FROM devices WHERE id = ?", [recipient]).fetchone()
+    return row is not None and row[0] is None
+
+
+def reassign(
+    backend: Backend,
+    case_ref: str,
+    consultant: str,
+    now: datetime,
+    items: Sequence[FeedItem] = (),
+) -> Right:
+    """Move the right to push a case to `consultant` (any of their devices) and publish
+    `items` (the case for their laptops) in the same transaction; returns the right it had.
+    The assignment, if any, moves with it."""
+    with backend.transaction() as cur:
+        held = right(cur, case_ref)
+        if held is None:
+            raise OfficeError(
+                "unknown_case", f"The office knows no case {case_ref}. Nothing was changed.", 404
+            )
+        cur.execute(
+            "UPDATE case_rights SET consultant = ?, device_id = NULL, moved_at = ? "
+            "WHERE case_ref = ?",
+            [consultant, iso(now), case_ref],
+        )
+        cur.execute(
+            "UPDATE assignments SET consultant = ? WHERE case_id = ?", [consultant, case_ref]
+        )
+        for item in items:
+            insert_item(cur, item, now)
+    return held
+
+
+def rights(backend: Backend) -> dict[str, Right]:
+    """Every case's right (admin page, export, tests)."""
+    with backend.transaction(write=False) as cur:
+        rows = cur.execute("SELECT case_ref, consultant, device_id FROM case_rights").fetchall()
+    return {row[0]: Right(row[1], row[2]) for row in rows}
