@@ -323,6 +323,39 @@ OVERVIEW_COLUMNS = (
 )
 
 
+def open_change(
+    meta: dict[str, Any], private: OfficePrivateKeys
+) -> tuple[Change, dict[str, Any]] | None:
+    """A stored change (a row of `Store.changes()`) and its opened payload, or None when it
+    cannot be read with the office key."""
+    try:
+        change = Change.from_wire(parse_json(meta["envelope"]))
+        data = json.loads(change.open(private.box_private))
+    except (ProtocolError, ValueError):
+        return None
+    return (change, data) if isinstance(data, dict) else None
+
+
+def plan_pdf(
+    store: Store, private: OfficePrivateKeys, change_id: str, content: dict[str, Any]
+) -> bytes | None:
+    """The sealed PDF a plan change carries, opened and checked against the SHA-256 its
+    payload names; None when no attachment of the change opens to exactly those bytes."""
+    expected = str(content.get("pdf", {}).get("sha256", ""))
+    for sha in store.attachments_of(change_id):
+        found = store.blob(sha)
+        if found is None:
+            continue
+        try:
+            sealed = SealedPayload.from_wire(parse_json(found[2]))
+            pdf = sealed.open(private.box_private, attachment_info(expected))
+        except (ProtocolError, ValueError):
+            continue
+        if hashlib.sha256(pdf).hexdigest() == expected:
+            return pdf
+    return None
+
+
 def export(store: Store, private: OfficePrivateKeys, out: Path) -> dict[str, int]:
     """Open every received change into `out`: JSON per version, the sealed PDFs, and
     overview.csv. Files are owner-only; the folder holds readable client data."""
@@ -333,12 +366,11 @@ def export(store: Store, private: OfficePrivateKeys, out: Path) -> dict[str, int
     rows = []
     for meta in store.changes():
         device = devices.get(meta["device_id"])
-        try:
-            change = Change.from_wire(parse_json(meta["envelope"]))
-            data = json.loads(change.open(private.box_private))
-        except (ProtocolError, ValueError):
+        opened = open_change(meta, private)
+        if opened is None:
             counts["unreadable"] += 1
             continue
+        change, data = opened
         folder = out / _safe(meta["case_ref"] or meta["entity_id"])
         folder.mkdir(exist_ok=True)
         os.chmod(folder, 0o700)
@@ -351,18 +383,12 @@ def export(store: Store, private: OfficePrivateKeys, out: Path) -> dict[str, int
             counts["cases"] += 1
         elif meta["entity"] == "plan":
             counts["plans"] += 1
-            for sha in store.attachments_of(change.id):
-                found = store.blob(sha)
-                if found is None:
-                    continue
-                sealed = SealedPayload.from_wire(parse_json(found[2]))
-                expected = data.get("pdf", {}).get("sha256", "")
-                pdf = sealed.open(private.box_private, attachment_info(expected))
-                if hashlib.sha256(pdf).hexdigest() != expected:
-                    counts["unreadable"] += 1
-                    continue
+            pdf = plan_pdf(store, private, change.id, data)
+            if pdf is not None:
                 _write(folder / f"{name}.pdf", pdf)
                 files.append(f"{name}.pdf")
+            elif store.attachments_of(change.id):
+                counts["unreadable"] += 1
         if meta["status"] == "conflict":
             counts["conflicts"] += 1
             name += "-CONFLICT"
