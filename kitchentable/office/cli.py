@@ -23,6 +23,7 @@ from kitchentable.errors import KitchentableError
 from kitchentable.office import keys, pki, publish
 from kitchentable.office.backends import OfficeDatabaseError
 from kitchentable.office.store import CODE_LIFETIME, CONFIG_NAME, DB_NAME, Store
+from kitchentable.office.zgw import command as zgw_command
 from kitchentable.storage.crypto import b64
 from kitchentable.storage.keys import check_passphrase_strength
 from kitchentable.sync.pinning import is_loopback
@@ -238,6 +239,16 @@ def cmd_export(args: argparse.Namespace) -> None:
     print("These files are NOT encrypted: keep them on the municipality's protected storage.")
 
 
+def cmd_deliver(args: argparse.Namespace) -> None:
+    store = _open_store(args.data)
+    try:
+        zgw_command.deliver(args, store, keys.load_public(args.data), lambda: _unlock(args.data))
+    except zgw_command.DeliveryFailed as exc:
+        raise OfficeCliError(str(exc)) from exc
+    finally:
+        store.close()
+
+
 ADMIN_PASSWORD_ENV = "KITCHENTABLE_ADMIN_PASSWORD"  # noqa: S105 - a variable name
 
 
@@ -346,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", "open received work into a folder (JSON, PDF, CSV)")
     export.add_argument("--out", type=Path, required=True)
     export.set_defaults(func=cmd_export)
+    deliver = command("deliver", "deliver received signed plans into the case system (ZGW)")
+    zgw_command.add_arguments(deliver)
+    deliver.set_defaults(func=cmd_deliver)
     admin = commands.add_parser("admin", help="accounts for the admin web page")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     admin_add = admin_commands.add_parser("add", help="create an admin account")

@@ -106,6 +106,8 @@ export CACHE_DEFAULT=127.0.0.1:$redis_port/0 CACHE_AXES=127.0.0.1:$redis_port/0
 export CELERY_BROKER_URL=redis://127.0.0.1:$redis_port/1 CELERY_RESULT_BACKEND=redis://127.0.0.1:$redis_port/1
 export OTEL_SDK_DISABLED=true OTEL_SERVICE_NAME=openzaak-test NOTIFICATIONS_DISABLED=true
 export LOG_STDOUT=true LOG_REQUESTS=false PYTHONDONTWRITEBYTECODE=1
+# No nginx in front: Django serves document downloads itself.
+export SENDFILE_BACKEND=django_sendfile.backends.simple
 EOF
 }
 
@@ -125,7 +127,7 @@ web() {
         # shellcheck disable=SC1091
         source "$dir/env"
         cd "$dir/openzaak/src"
-        exec setsid "$(dirname "$python")/uwsgi" --http-socket "127.0.0.1:$port" \
+        exec setsid "$(dirname "$python")/uwsgi" --http11-socket "127.0.0.1:$port" \
             --module openzaak.wsgi --master --processes 2 --threads 4 --need-app \
             --die-on-term --disable-logging --buffer-size 65535 --post-buffering 65536 \
             --pidfile "$dir/web.pid" >>"$log" 2>&1 </dev/null
