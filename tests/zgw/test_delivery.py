@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
+import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -182,6 +186,27 @@ def test_a_refusal_is_quarantined_with_the_apis_message_and_released_after_a_fix
     assert "No quarantined plan all" in capsys.readouterr().err
     assert deliver(signed_office, good) == 0
     assert f"Delivered {len(signed_office.pdfs)} plan(s)" in capsys.readouterr().out
+    found = read_back(openzaak, rsin)
+    assert {ref: len(items) for ref, items in found.items()} == dict.fromkeys(signed_office.pdfs, 1)
+
+
+def test_every_minutes_delivers_a_round_then_waits_for_the_next(
+    signed_office: SignedOffice, openzaak: OpenZaak, rsin: str, tmp_path: Path
+) -> None:
+    config = settings(tmp_path, openzaak, rsin)
+    command = [sys.executable, "-m", "kitchentable.office", "deliver"]
+    command += ["--data", str(signed_office.data), "--zgw", str(config), "--every", "1"]
+    env = {**os.environ, cli.PASSPHRASE_ENV: OFFICE_PASSPHRASE}
+    env.pop("PYTHONUNBUFFERED", None)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # printed (and flushed) when the first round ends
+        assert re.match(rf"\d{{4}}-\d\d-\d\dT\S+ Delivered {len(signed_office.pdfs)} plan", line)
+        assert process.poll() is None  # waiting for the next round
+    finally:
+        process.terminate()
+        process.wait(30)
     found = read_back(openzaak, rsin)
     assert {ref: len(items) for ref, items in found.items()} == dict.fromkeys(signed_office.pdfs, 1)
 

@@ -68,34 +68,52 @@ def deliver(
         if args.list:
             _list(deliveries)
         elif args.release:
-            count = deliveries.release(None if args.release == "all" else args.release)
-            if not count:
-                raise DeliveryFailed(f"No quarantined plan {args.release}. Nothing was changed.")
-            print(f"{count} plan(s) will be tried again at the next round.")
+            _release(deliveries, args.release)
         elif args.check:
             _check(deliveries)
         elif args.every is not None:
-            while True:
-                _print(_round(deliveries), loop=True)
-                time.sleep(args.every * 60)
+            _every(deliveries, args.every)
         else:
-            report = _round(deliveries)
-            _print(report, loop=False)
+            report = _round(deliveries, loop=False)
             if report.stopped:
                 raise DeliveryFailed(report.stopped)
     finally:
         client.close()
 
 
-def _round(deliveries: Round) -> RoundReport:
+def _every(deliveries: Round, minutes: int) -> None:
+    """A round, then wait; until stopped. A case system that is down only delays."""
+    while True:
+        try:
+            _round(deliveries, loop=True)
+        except DeliveryBusy as exc:  # a round started by hand: skip this turn
+            print(f"Another delivery round is running (since {exc}).", file=sys.stderr)
+        sys.stdout.flush()  # the journal shows each round as it ends, not at the next
+        sys.stderr.flush()
+        time.sleep(minutes * 60)
+
+
+def _release(deliveries: Round, which: str) -> None:
+    count = deliveries.release(None if which == "all" else which)
+    if not count:
+        raise DeliveryFailed(f"No quarantined plan {which}. Nothing was changed.")
+    print(f"{count} plan(s) will be tried again at the next round.")
+
+
+def _round(deliveries: Round, loop: bool) -> RoundReport:
+    """One round, printed. Busy (another round runs) is the caller's to judge."""
     try:
-        return deliveries.run()
+        report = deliveries.run()
     except DeliveryBusy as exc:
+        if loop:
+            raise
         raise DeliveryFailed(
             f"Another delivery round is running (since {exc}); this one delivers nothing."
         ) from exc
     except Unusable as exc:
         raise DeliveryFailed(str(exc)) from exc
+    _print(report, loop)
+    return report
 
 
 def _print(report: RoundReport, loop: bool) -> None:
