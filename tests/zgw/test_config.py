@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jwt
 import pytest
 
 from kitchentable.office import cli
 from kitchentable.office.store import DB_NAME, SQLiteBackend
 from kitchentable.office.zgw import config as zgw_config
+from kitchentable.office.zgw.client import ZgwClient
 from kitchentable.office.zgw.ledger import Ledger
 
 BASE = """\
@@ -129,3 +131,17 @@ def test_one_delivery_round_at_a_time_and_a_crashed_one_does_not_block_forever(
         Ledger(backend, "other")  # migrating again changes nothing
     finally:
         backend.close()
+
+
+def test_each_request_carries_a_fresh_hs256_jwt_naming_the_client() -> None:
+    moments = iter([1_800_000_000.0, 1_800_000_030.0])
+    client = ZgwClient("kitchentable", "s" * 40, clock=lambda: next(moments))
+    try:
+        first, second = client.token(), client.token()
+    finally:
+        client.close()
+    claims = jwt.decode(first, "s" * 40, algorithms=["HS256"])
+    assert claims["iss"] == claims["client_id"] == "kitchentable"
+    assert claims["iat"] == 1_800_000_000 and claims["user_id"]
+    assert jwt.get_unverified_header(first)["alg"] == "HS256"
+    assert jwt.decode(second, "s" * 40, algorithms=["HS256"])["iat"] == 1_800_000_030

@@ -7,9 +7,11 @@ import json
 import os
 import random
 import re
+import sqlite3
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +19,11 @@ from conftest import OFFICE_PASSPHRASE, SignedOffice
 from zgwkit import OpenZaak, read_back, rsins, settings
 
 from kitchentable.office import cli, publish
+from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.office.zgw import config as zgw_config
 from kitchentable.office.zgw.ledger import Ledger
 from kitchentable.office.zgw.run import Round
+from kitchentable.office.zgw.source import Waiting, signed_plans
 
 BSN = "999990019"  # tests/core/helpers.py MARKERS
 
@@ -225,6 +229,58 @@ def test_credentials_the_case_system_refuses_stop_the_round_and_quarantine_nothi
     assert "refused the credentials" in err and "not-the-secret" not in err
     assert deliver(signed_office, config, "--list") == 0
     assert "No plan is quarantined." in capsys.readouterr().out
+    # An address where no ZGW API answers ends the round the same way.
+    (tmp_path / "zgw-secret").write_text(openzaak.secret, encoding="utf-8")
+    nowhere = settings(tmp_path / "nowhere", openzaak, rsin, base_url=openzaak.url + "/nothing")
+    assert deliver(signed_office, nowhere) == 1
+    assert "without a ZGW error; is the address in the settings a ZGW API?" in (
+        capsys.readouterr().err
+    )
+
+
+def test_check_prints_the_catalogue_types_and_a_second_round_meanwhile_stops_at_once(
+    signed_office: SignedOffice,
+    openzaak: OpenZaak,
+    rsin: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = settings(tmp_path, openzaak, rsin)
+    assert deliver(signed_office, config, "--check") == 0
+    out = capsys.readouterr().out
+    assert f"zaaktype: {openzaak.url}/catalogi/api/v1/zaaktypen/" in out
+    assert f"statustype: {openzaak.url}/catalogi/api/v1/statustypen/" in out
+    ledger = Ledger(signed_office.store.backend, zgw_config.load(config).target)
+    assert ledger.claim("a round by hand", datetime.now(UTC), timedelta(minutes=10)) is None
+    try:
+        assert deliver(signed_office, config) == 1
+        assert "Another delivery round is running" in capsys.readouterr().err
+    finally:
+        ledger.unclaim("a round by hand")
+    assert read_back(openzaak, rsin) == {}
+
+
+@pytest.mark.parametrize("signed_office", ["sqlite"], indirect=True)
+def test_a_plan_whose_case_has_not_arrived_waits(
+    signed_office: SignedOffice, tmp_path: Path
+) -> None:
+    copy = tmp_path / "office.db"
+    source = sqlite3.connect(signed_office.data / DB_NAME)
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)
+        target.execute("DELETE FROM changes WHERE entity = 'case'")
+        target.commit()
+    finally:
+        source.close()
+        target.close()
+    store = Store(SQLiteBackend(copy))
+    try:
+        waiting = Waiting()
+        assert list(signed_plans(store, signed_office.private, set(), waiting)) == []
+        assert waiting.no_case == len(signed_office.pdfs) and waiting.unreadable == 0
+    finally:
+        store.close()
 
 
 def _reference(office: SignedOffice, case_ref: str) -> str:

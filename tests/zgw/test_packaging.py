@@ -6,6 +6,7 @@ import configparser
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,14 @@ def test_systemd_accepts_the_unit() -> None:
         if line.strip() and "/opt/kitchentable-office/bin/kitchentable-office" not in line
     ]
     assert not problems, problems
+
+
+def test_the_server_application_never_loads_the_delivery() -> None:
+    script = (
+        "import sys, kitchentable.office.app, kitchentable.office.admin.views\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kitchentable.office.zgw')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -5,5 +5,6 @@ config: the delivery's settings file and its secret; client: HTTP and JWT, one r
 time, every answer classified; ledger: what was created where, in the office store; source:
 the signed plans to deliver, opened as the export opens them; steps: one plan's zaak,
 documents, rollen and status, each URL stored before the next step; run: a round over all
-plans with retries and quarantine; command: `kitchentable-office deliver`.
+plans with retries and quarantine; command: `kitchentable-office deliver`. The server's
+application (`office.app`, what `serve` runs) never imports this package.
 """

@@ -140,6 +140,11 @@ def _answer(method: str, url: str, answer: httpx.Response) -> Any:
             f"{where}: answered {status} without a ZGW error; is the address in the settings "
             "a ZGW API?"
         )
+    if 300 <= status < 400:
+        raise Unusable(
+            f"{where}: answered {status}, a redirect to {answer.headers.get('location', '?')}; "
+            "give that address in the settings."
+        )
     if status == 204:
         return {}
     if body is None:

@@ -77,7 +77,9 @@ class Round:
             settled = self.ledger.settled()
             report.earlier = len(settled)
             for plan in signed_plans(self.store, self.private, set(settled), report.waiting):
-                self.ledger.claim(self.holder, self.now(), LEASE_HOLD)
+                if self.ledger.claim(self.holder, self.now(), LEASE_HOLD) is not None:
+                    report.stopped = "Another round took over after this one's lease ran out."
+                    break
                 delivery = PlanDelivery(
                     self.client, self.config, types, self.ledger, plan, self.now
                 )
