@@ -10,8 +10,11 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -229,10 +232,20 @@ def test_credentials_the_case_system_refuses_stop_the_round_and_quarantine_nothi
     assert "refused the credentials" in err and "not-the-secret" not in err
     assert deliver(signed_office, config, "--list") == 0
     assert "No plan is quarantined." in capsys.readouterr().out
-    # An address where no ZGW API answers ends the round the same way.
-    (tmp_path / "zgw-secret").write_text(openzaak.secret, encoding="utf-8")
-    nowhere = settings(tmp_path / "nowhere", openzaak, rsin, base_url=openzaak.url + "/nothing")
-    assert deliver(signed_office, nowhere) == 1
+    # An address where no ZGW API answers (a plain web server) ends the round the same way.
+    empty = tmp_path / "www"
+    empty.mkdir()
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(empty))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        plain = f"http://127.0.0.1:{server.server_address[1]}"
+        nowhere = settings(tmp_path / "nowhere", openzaak, rsin, base_url=plain)
+        assert deliver(signed_office, nowhere) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
     assert "without a ZGW error; is the address in the settings a ZGW API?" in (
         capsys.readouterr().err
     )
