@@ -97,6 +97,7 @@ build_venv() {
 # Everything Open Zaak's Django needs, in one file every process here sources.
 write_env() {
     local pg_port="$1" redis_port="$2" web_port="$3"
+    (umask 077 && : >"$dir/env")
     cat >"$dir/env" <<EOF
 export DJANGO_SETTINGS_MODULE=openzaak.conf.production
 export SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -172,6 +173,9 @@ start() {
     ) 9>"$cache/.lock"
     echo "$cache/venv" >"$dir/venv"
 
+    # The cluster belongs to `postgres` when run as root: it must be able to pass through
+    # DIR (not list it; the secrets in it are owner-only files).
+    chmod 711 "$dir"
     pg_url="$(bash "$HERE/postgres.sh" start "$dir/pg")"
     pg_port="$(cat "$dir/pg/port")"
     psql_() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
