@@ -7,7 +7,6 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "office"))
 
 from pg import fresh_schema, server_url
-from zgwkit import OpenZaak, open_zaak
+from zgwkit import OFFICE_PASSPHRASE, OpenZaak, SignedOffice, open_zaak
 
 from kitchentable.config import Settings
 from kitchentable.formengine.loader import FormRegistry
@@ -30,17 +29,7 @@ from tests.core.helpers import case_document
 from tests.core.test_plan import answer_all, sign_both
 from tests.sync_e2e.synckit import serve
 
-OFFICE_PASSPHRASE = "office horse battery staple"
 PLANS = 3
-
-
-@dataclass
-class SignedOffice:
-    data: Path
-    store: Store
-    public: keys.OfficePublicKeys
-    private: keys.OfficePrivateKeys
-    pdfs: dict[str, bytes]  # reference → the sealed PDF as the laptop made it
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from kitchentable.office import keys
+from kitchentable.office.store import Store
 from kitchentable.office.zgw.client import ZgwClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +32,18 @@ DIR_ENV = "KITCHENTABLE_TEST_OPENZAAK_DIR"
 REQUIRE_ENV = "KITCHENTABLE_REQUIRE_OPENZAAK"
 CATALOGUS_RSIN = "002220647"  # packaging/dev/openzaak_setup.py
 SCRIPT = ROOT / "packaging" / "dev" / "openzaak.sh"
+OFFICE_PASSPHRASE = "office horse battery staple"
+
+
+@dataclass
+class SignedOffice:
+    """An office that received signed plans (conftest.signed_office makes one)."""
+
+    data: Path
+    store: Store
+    public: keys.OfficePublicKeys
+    private: keys.OfficePrivateKeys
+    pdfs: dict[str, bytes]  # reference → the sealed PDF as the laptop made it
 
 
 @dataclass

@@ -18,8 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import OFFICE_PASSPHRASE, SignedOffice
-from zgwkit import OpenZaak, read_back, rsins, settings
+from zgwkit import OFFICE_PASSPHRASE, OpenZaak, SignedOffice, read_back, rsins, settings
 
 from kitchentable.office import cli, publish
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store

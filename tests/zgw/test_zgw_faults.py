@@ -13,8 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import SignedOffice
-from zgwkit import FaultyProxy, OpenZaak, read_back, rsins, settings
+from zgwkit import FaultyProxy, OpenZaak, SignedOffice, read_back, rsins, settings
 
 from kitchentable.office.zgw import config as zgw_config
 from kitchentable.office.zgw.client import ZgwClient
