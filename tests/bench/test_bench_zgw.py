@@ -25,11 +25,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "zgw"))
 
-from zgwkit import open_zaak, read_back, rsins, settings
+from zgwkit import open_zaak, read_back, received_office, rsins, settings
 
-from kitchentable.config import Settings
-from kitchentable.office import keys, pki
-from kitchentable.office.app import ServerIdentity, create_app
+from kitchentable.office import keys
 from kitchentable.office.store import Store
 from kitchentable.office.zgw import config as zgw_config
 from kitchentable.office.zgw.client import ZgwClient
@@ -39,13 +37,9 @@ from kitchentable.office.zgw.source import Waiting, signed_plans
 from kitchentable.office.zgw.steps import PlanDelivery, resolve_types
 from kitchentable.services import Profile
 from kitchentable.services.plans import PlanService
-from kitchentable.sync.client import SyncClient
 from tests.bench.synchelp import cpu_seconds
 from tests.bench.test_bench_sync import _copied_seal
-from tests.conftest import PASSPHRASE
-from tests.core.helpers import case_document
-from tests.core.test_plan import answer_all, sign_both
-from tests.sync_e2e.synckit import serve
+from tests.core.test_plan import sign_both
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600)]
 
@@ -114,40 +108,20 @@ def _open_zaak_cpu(folder: Path) -> float:
 def _signed_office(
     tmp: Path, forms: Any, monkeypatch: pytest.MonkeyPatch, stack: ExitStack
 ) -> tuple[Store, keys.OfficePrivateKeys, keys.OfficePublicKeys, float]:
-    data = tmp / "office"
-    data.mkdir()
-    store = Store.open(data)
-    stack.callback(store.close)
-    public = keys.create(data, OFFICE_PASSPHRASE)
-    private = keys.unlock(data, OFFICE_PASSPHRASE)
-    ca = pki.create_ca(data, private.ca_password, "Gemeente Benchdam")
-    server, thread, base = serve(create_app(store, public, identity=ServerIdentity(ca=ca)))
-    stack.callback(thread.join, 10)
-    stack.callback(setattr, server, "should_exit", True)
-    laptop = Profile.create(
-        tmp / "laptop", PASSPHRASE, settings=Settings(consultant="anna"), forms=forms
-    )
-    stack.callback(laptop.close)
-    sync = SyncClient(laptop)
-    sync.enrol(base, store.create_code("anna", datetime.now(UTC)), "laptop1")
+    def sign(laptop: Profile, references: list[str]) -> None:
+        sign_both(laptop, references[0])
+        sign_both(laptop, references[1])
+        (document,) = laptop.repo.documents(laptop.case(references[1]).id)
+        template = laptop.repo.get_document(document["id"])
+        with monkeypatch.context() as patch:
+            patch.setattr(PlanService, "_seal", _copied_seal(template))
+            for reference in references[2:]:
+                sign_both(laptop, reference)
+
     started = time.perf_counter()
     references = [f"M-2026-{i:05d}" for i in range(PLANS)]
-    laptop.import_cases(
-        {"cases": [case_document(r, form="test-plan")["cases"][0] for r in references]}
-    )
-    for reference in references:
-        answer_all(laptop, reference)
-    sign_both(laptop, references[0])
-    sign_both(laptop, references[1])
-    (document,) = laptop.repo.documents(laptop.case(references[1]).id)
-    template = laptop.repo.get_document(document["id"])
-    with monkeypatch.context() as patch:
-        patch.setattr(PlanService, "_seal", _copied_seal(template))
-        for reference in references[2:]:
-            sign_both(laptop, reference)
-    report = sync.sync()
-    assert report.accepted == 2 * PLANS and not report.problems, report
-    return store, private, public, time.perf_counter() - started
+    office = received_office(tmp, forms, stack, references, sign=sign)
+    return office.store, office.private, office.public, time.perf_counter() - started
 
 
 def test_bench_delivery_of_200_signed_plans(

@@ -9,22 +9,34 @@ tests skip, unless KITCHENTABLE_REQUIRE_OPENZAAK=1 (root, CI) makes that a failu
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from kitchentable.office import keys
-from kitchentable.office.store import Store
+from kitchentable.config import Settings
+from kitchentable.formengine.loader import FormRegistry
+from kitchentable.office import keys, pki
+from kitchentable.office.app import ServerIdentity, create_app
+from kitchentable.office.store import CONFIG_NAME, Store
 from kitchentable.office.zgw.client import ZgwClient
+from kitchentable.services import Profile
+from kitchentable.sync.client import SyncClient
+from tests.conftest import PASSPHRASE
+from tests.core.helpers import case_document
+from tests.core.test_plan import answer_all, sign_both
+from tests.sync_e2e.synckit import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 URL_ENV = "KITCHENTABLE_TEST_OPENZAAK"
@@ -72,6 +84,54 @@ class OpenZaak:
         except httpx.HTTPError:
             return False
         return answer.status_code == 403
+
+
+def sign_each(laptop: Profile, references: list[str]) -> None:
+    for reference in references:
+        sign_both(laptop, reference)
+
+
+def received_office(
+    tmp: Path,
+    forms: FormRegistry,
+    stack: ExitStack,
+    references: list[str],
+    database: str | None = None,
+    sign: Callable[[Profile, list[str]], None] = sign_each,
+) -> SignedOffice:
+    """An office (SQLite, or PostgreSQL at `database`) whose data folder the CLI can open,
+    that received a signed plan for each reference from a real laptop over real sync."""
+    data = tmp / "office"
+    data.mkdir()
+    if database:
+        (data / CONFIG_NAME).write_text(json.dumps({"database": database}), encoding="utf-8")
+    store = Store.open(data)
+    stack.callback(store.close)
+    public = keys.create(data, OFFICE_PASSPHRASE)
+    private = keys.unlock(data, OFFICE_PASSPHRASE)
+    ca = pki.create_ca(data, private.ca_password, "Gemeente Testdam")
+    server, thread, base = serve(create_app(store, public, identity=ServerIdentity(ca=ca)))
+    stack.callback(thread.join, 10)
+    stack.callback(setattr, server, "should_exit", True)
+    laptop = Profile.create(
+        tmp / "laptop", PASSPHRASE, settings=Settings(consultant="anna"), forms=forms
+    )
+    stack.callback(laptop.close)
+    sync = SyncClient(laptop)
+    sync.enrol(base, store.create_code("anna", datetime.now(UTC)), "laptop1")
+    laptop.import_cases(
+        {"cases": [case_document(r, form="test-plan")["cases"][0] for r in references]}
+    )
+    for reference in references:
+        answer_all(laptop, reference)
+    sign(laptop, references)
+    pdfs = {}
+    for reference in references:
+        (document,) = laptop.repo.documents(laptop.case(reference).id)
+        pdfs[reference] = laptop.repo.get_document(document["id"])
+    report = sync.sync()
+    assert report.accepted == 2 * len(references) and not report.problems, report
+    return SignedOffice(data, store, public, private, pdfs)
 
 
 def open_zaak() -> OpenZaak:
