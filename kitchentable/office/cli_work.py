@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kitchentable.office import export, keys, publish
 from kitchentable.office.cli_common import OfficeCliError, open_store, unlock
+from kitchentable.office.zgw import command as zgw_command
 
 Command = Callable[[str, str], argparse.ArgumentParser]
 
@@ -131,6 +132,17 @@ def cmd_export(args: argparse.Namespace) -> None:
     print("These files are NOT encrypted: keep them on the municipality's protected storage.")
 
 
+def cmd_deliver(args: argparse.Namespace) -> None:
+    """Received signed plans into the case system (ZGW); under the office passphrase."""
+    store = open_store(args.data)
+    try:
+        zgw_command.deliver(args, store, keys.load_public(args.data), lambda: unlock(args.data))
+    except zgw_command.DeliveryFailed as exc:
+        raise OfficeCliError(str(exc)) from exc
+    finally:
+        store.close()
+
+
 def cmd_purge(args: argparse.Namespace) -> None:
     """The retention policy now (the server also applies it every hour)."""
     store = open_store(args.data)
@@ -187,6 +199,9 @@ def add_commands(command: Command) -> None:
     exporting = command("export", "open received work into a folder (JSON, PDF, CSV)")
     exporting.add_argument("--out", type=Path, required=True)
     exporting.set_defaults(func=cmd_export)
+    deliver = command("deliver", "deliver received signed plans into the case system (ZGW)")
+    zgw_command.add_arguments(deliver)
+    deliver.set_defaults(func=cmd_deliver)
     quarantine = command("quarantine", "list the changes an export held back, or remove one")
     quarantine.add_argument("--remove", metavar="CHANGE_ID")
     quarantine.set_defaults(func=cmd_quarantine)

@@ -168,19 +168,54 @@ def _check_shape(entity: str, data: object) -> None:
 def _attachment(store: Store, run: Export, sha: str, data: dict[str, Any]) -> bytes:
     """A plan's PDF: stored, sealed to the office under the hash the payload names, and
     exactly those bytes."""
+    pdf_meta = data.get("pdf")
+    expected = pdf_meta.get("sha256", "") if isinstance(pdf_meta, dict) else ""
+    return _open_attachment(store, run.private, sha, expected)
+
+
+def _open_attachment(store: Store, private: OfficePrivateKeys, sha: str, expected: str) -> bytes:
     found = store.blob(sha)
     if found is None:
         raise Quarantined("attachment_missing")
-    pdf_meta = data.get("pdf")
-    expected = pdf_meta.get("sha256", "") if isinstance(pdf_meta, dict) else ""
     try:
         sealed = SealedPayload.from_wire(parse_json(found[2]))
-        pdf = sealed.open(run.private.box_private, attachment_info(expected))
+        pdf = sealed.open(private.box_private, attachment_info(expected))
     except (ProtocolError, ValueError) as exc:
         raise Quarantined("attachment_unreadable") from exc
     if hashlib.sha256(pdf).hexdigest() != expected or not pdf.startswith(b"%PDF-"):
         raise Quarantined("attachment_unreadable")
     return pdf
+
+
+# --- for the other readers of received work (office/zgw) ---------------------------------
+
+
+def open_change(
+    meta: dict[str, Any], private: OfficePrivateKeys
+) -> tuple[Change, dict[str, Any]] | None:
+    """A stored change (a row of `Store.changes()`) and its opened payload, or None when it
+    cannot be read with the office key or has not the shape its entity must have."""
+    try:
+        change = Change.from_wire(parse_json(meta["envelope"]))
+        data = json.loads(change.open(private.box_private))
+        _check_shape(str(meta["entity"]), data)
+    except (ProtocolError, ValueError, Quarantined):
+        return None
+    return change, data
+
+
+def plan_pdf(
+    store: Store, private: OfficePrivateKeys, change_id: str, content: dict[str, Any]
+) -> bytes | None:
+    """The sealed PDF a plan change carries, opened and checked against the SHA-256 its
+    payload names; None when no attachment of the change opens to exactly those bytes."""
+    expected = str(content.get("pdf", {}).get("sha256", ""))
+    for sha in store.attachments_of(change_id):
+        try:
+            return _open_attachment(store, private, sha, expected)
+        except Quarantined:
+            continue
+    return None
 
 
 def _canonical_uuid(value: str) -> bool:
