@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from zgwkit import OFFICE_PASSPHRASE, OpenZaak, SignedOffice, read_back, rsins, settings
 
-from kitchentable.office import cli, export
+from kitchentable.office import cli, custody, export
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.office.zgw import config as zgw_config
 from kitchentable.office.zgw.ledger import Ledger
@@ -37,7 +37,7 @@ def rsin() -> str:
 
 @pytest.fixture(autouse=True)
 def passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(cli.PASSPHRASE_ENV, OFFICE_PASSPHRASE)
+    monkeypatch.setenv(custody.PASSPHRASE_ENV, OFFICE_PASSPHRASE)
 
 
 def deliver(office: SignedOffice, config: Path, *more: str) -> int:
@@ -202,7 +202,7 @@ def test_every_minutes_delivers_a_round_then_waits_for_the_next(
     config = settings(tmp_path, openzaak, rsin)
     command = [sys.executable, "-m", "kitchentable.office", "deliver"]
     command += ["--data", str(signed_office.data), "--zgw", str(config), "--every", "1"]
-    env = {**os.environ, cli.PASSPHRASE_ENV: OFFICE_PASSPHRASE}
+    env = {**os.environ, custody.PASSPHRASE_ENV: OFFICE_PASSPHRASE}
     env.pop("PYTHONUNBUFFERED", None)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     try:

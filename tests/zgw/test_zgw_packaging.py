@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kitchentable.office import cli
+from kitchentable.office import cli, cli_work, custody
 from kitchentable.office.zgw import config as zgw_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +38,9 @@ def test_the_unit_runs_delivery_rounds_the_way_the_cli_understands() -> None:
     program, *argv = shlex.split(unit["ExecStart"])
     assert program.endswith("/bin/kitchentable-office")
     args = cli.build_parser().parse_args(argv)
-    assert args.func is cli.cmd_deliver and args.every == 10
+    assert args.func is cli_work.cmd_deliver and args.every == 10
     assert str(args.data) == f"/var/lib/{unit['StateDirectory']}"
-    assert set(credentials()) == {cli.CREDENTIAL, zgw_config.CREDENTIAL}
+    assert set(credentials()) == {custody.PASSPHRASE_CREDENTIAL, zgw_config.CREDENTIAL}
     assert unit["User"] != "root" and unit["UMask"] == "0077"
     assert unit["ProtectSystem"] == "strict" and unit["NoNewPrivileges"] == "yes"
 
