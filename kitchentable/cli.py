@@ -57,12 +57,13 @@ def _open(args: argparse.Namespace) -> Profile:
 
     profile = Profile.unlock(profile_dir(args.profile), _passphrase(_("Passphrase: ")))
     if args.command not in ("sync", "enrol"):
-        from kitchentable.sync.client import CheckInRequired, SyncClient
+        from kitchentable.services import sync
 
-        client = SyncClient(profile)
-        if client.check_in_overdue():
+        try:
+            sync.require_check_in(profile)
+        except BaseException:
             profile.close()
-            raise CheckInRequired(days=client.policy().offline_days)
+            raise
     return profile
 
 
@@ -252,11 +253,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_enrol(args: argparse.Namespace) -> int:
     import socket
 
-    from kitchentable.sync.client import SyncClient
+    from kitchentable.services import sync
 
     with _open(args) as profile:
-        enrolment = SyncClient(profile).enrol(
-            args.server, args.code, args.label or socket.gethostname(), args.fingerprint
+        enrolment = sync.enrol(
+            profile, args.server, args.code, args.label or socket.gethostname(), args.fingerprint
         )
     print(
         _("This laptop is connected to the office at {server} for {consultant}.").format(
@@ -267,12 +268,11 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from kitchentable.sync.client import SyncClient
+    from kitchentable.services import sync
 
     with _open(args) as profile:
-        client = SyncClient(profile)
         if args.status:
-            status = client.status()
+            status = sync.sync_status(profile)
             if not status.enrolled:
                 print(_("Not connected to the office."))
                 return 0
@@ -289,7 +289,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 )
             )
             return 0
-        report = client.sync()
+        report = sync.synchronise(profile)
     print(
         _(
             "Synchronised: {sent} sent ({accepted} accepted, {conflicts} conflict(s), "
@@ -310,15 +310,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
-    from kitchentable.sync.client import SyncClient
+    from kitchentable.services import sync
 
     with _open(args) as profile:
-        client = SyncClient(profile)
         if args.keep:
-            client.resolve(args.keep[0], args.keep[1])
+            sync.resolve(profile, args.keep[0], args.keep[1])
             print(_("Conflict resolved; the chosen version goes to the office at the next sync."))
             return 0
-        conflicts = client.conflicts()
+        conflicts = sync.conflict_list(profile)
         if args.json:
             _print_json(conflicts)
             return 0
@@ -338,10 +337,10 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 
 def cmd_catalogue(args: argparse.Namespace) -> int:
     from kitchentable.catalogue import KINDS, find
-    from kitchentable.sync.client import SyncClient
+    from kitchentable.services import sync
 
     with _open(args) as profile:
-        catalogue = SyncClient(profile).catalogue()
+        catalogue = sync.catalogue(profile)
     if catalogue is None:
         print(_("There is no sociale kaart on this laptop yet; synchronise to fetch it."))
         return 0

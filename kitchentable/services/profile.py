@@ -25,9 +25,15 @@ from kitchentable.errors import InvalidAnswer, PlanNotReady
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.formengine.model import Form
 from kitchentable.formengine.session import ConversationState, coerce
+from kitchentable.paths import profile_db_present
 from kitchentable.storage.audit import AccessLog
 from kitchentable.storage.crypto import KdfParams
-from kitchentable.storage.database import DB_NAME, SCHEMA_VERSION, create_database, open_database
+from kitchentable.storage.database import (
+    SCHEMA_VERSION,
+    create_database,
+    open_database,
+    remove_database,
+)
 from kitchentable.storage.keys import KeyStore, VaultKeys
 from kitchentable.storage.outbox import Outbox
 from kitchentable.storage.repositories import Repository
@@ -54,7 +60,7 @@ def default_forms() -> FormRegistry:
 
 
 def profile_exists(path: Path) -> bool:
-    return (path / DB_NAME).is_file()
+    return profile_db_present(path)
 
 
 def seconds_until_unlock(path: Path) -> float:
@@ -180,8 +186,7 @@ class Profile:
             save_settings(db, settings)
         except BaseException:
             db.close()
-            for leftover in path.glob("kitchentable.db*"):
-                leftover.unlink()
+            remove_database(path)
             raise
         profile = cls(path, db, keys, forms or default_forms(), origin)
         profile.access.record("profile.create", "profile")

@@ -143,6 +143,11 @@ class KeyStore:
     def exists(self) -> bool:
         return self._get("passphrase_wrap") is not None
 
+    def destroy(self) -> None:
+        """Delete every wrap of the data key: from now on nobody can open the sealed data
+        (a revoked laptop's wipe does this first)."""
+        self.db.execute("DELETE FROM vault")
+
     def create(
         self, passphrase: str, kdf: KdfParams | None = None, recovery_public: bytes | None = None
     ) -> VaultKeys:

@@ -133,7 +133,9 @@ def pinned_context(fingerprint: str) -> ssl.SSLContext:
     return context
 
 
-def pinned_client(base_url: str, fingerprint: str | None, timeout: float) -> httpx.Client:
+def pinned_client(
+    base_url: str, fingerprint: str | None, timeout: float | httpx.Timeout
+) -> httpx.Client:
     """An httpx client for the office at `base_url`.
 
     https: every connection must present the certificate with `fingerprint`, else the

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QObject
 
 from kitchentable.errors import VaultLocked
+from kitchentable.paths import profile_db_present
 from kitchentable.ui.tasks import Op
 
 if TYPE_CHECKING:  # the core's heavy modules load on the worker, not while the window opens
@@ -26,13 +27,10 @@ if TYPE_CHECKING:  # the core's heavy modules load on the worker, not while the 
     from kitchentable.formengine.session import ConversationState
     from kitchentable.services import Conversation, Profile
 
-# The profile's database file, as storage.database.DB_NAME names it (a GUI test checks they
-# agree). Looking for the file is a stat, not database work, so the UI thread may do it.
-PROFILE_FILE = "kitchentable.db"
-
 
 def profile_present(path: Path) -> bool:
-    return (path / PROFILE_FILE).is_file()
+    """Looking for the file is a stat, not database work, so the UI thread may do it."""
+    return profile_db_present(path)
 
 
 T = TypeVar("T")

@@ -34,12 +34,12 @@ from kitchentable.errors import VaultLocked
 from kitchentable.i18n import _, ngettext
 from kitchentable.ui.errors import log_unexpected, message_for
 from kitchentable.ui.session import Session
-from kitchentable.ui.sync_dialogs import ConflictView, conflict_views, open_conflicts, open_connect
+from kitchentable.ui.sync_dialogs import open_conflicts, open_connect
 from kitchentable.ui.tasks import Op
 
 if TYPE_CHECKING:
     from kitchentable.services import Profile
-    from kitchentable.sync.client import Progress, SyncReport, SyncStatus
+    from kitchentable.services.sync import ConflictView, Progress, Standing, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -50,34 +50,16 @@ AUTO_SYNC_MINUTES = 5  # while unlocked and enrolled; a failed try waits for the
 
 
 @dataclass(frozen=True)
-class Standing:
-    """The sync status plus what the UI needs to word the check-in rule."""
-
-    status: SyncStatus
-    check_in: BaseException | None = None  # CheckInRequired, when overdue
-    auto_lock_minutes: int | None = None  # after the office's policy (a ceiling)
-
-
-@dataclass(frozen=True)
 class Outcome:
     report: SyncReport | None
     error: BaseException | None
     standing: Standing
 
 
-def _standing(profile: Profile) -> Standing:
-    from kitchentable.sync.client import CheckInRequired, SyncClient, SyncStatus
+def _standing(profile: Profile) -> Standing:  # on the worker
+    from kitchentable.services import sync
 
-    client = SyncClient(profile)
-    if client.enrolment() is None:
-        # status() would snapshot every case to count waiting work; nothing waits to go
-        # anywhere before the laptop is enrolled.
-        return Standing(SyncStatus(False, "", 0, 0, 0, None, False))
-    status = client.status()
-    check_in = None
-    if status.check_in_overdue:
-        check_in = CheckInRequired(days=client.policy().offline_days or 0)
-    return Standing(status, check_in, profile.settings.auto_lock_minutes)
+    return sync.standing(profile)
 
 
 # --- the status line ----------------------------------------------------------------------
@@ -244,17 +226,16 @@ class SyncController(QObject):
         ).failure(lambda e: self._crashed(e, manual)).run_in_background()
 
     def _work(self, profile: Profile, keep: frozenset[str]) -> Outcome:  # on the worker
-        from kitchentable.sync.client import DeviceRevoked, SyncClient, SyncError
+        from kitchentable.services import sync
 
-        client = SyncClient(profile, progress=self._from_worker.emit, keep_as_is=keep)
         try:
-            report = client.sync()
-        except DeviceRevoked:
+            report = sync.synchronise(profile, progress=self._from_worker.emit, keep_as_is=keep)
+        except sync.DeviceRevoked:
             # The core has wiped the vault and closed the profile: the session must forget
             # it here, before any queued task reaches the closed database.
             self.session.forget()
             raise
-        except SyncError as error:
+        except sync.SyncError as error:
             return Outcome(None, error, _standing(profile))
         return Outcome(report, None, _standing(profile))
 
@@ -264,7 +245,7 @@ class SyncController(QObject):
             self.changed.emit()
 
     def _done(self, outcome: Outcome, manual: bool) -> None:
-        from kitchentable.sync.client import Offline
+        from kitchentable.services.sync import Offline
 
         if not self.active:  # locked meanwhile; the next unlock starts afresh
             return
@@ -281,7 +262,7 @@ class SyncController(QObject):
             self.cases_changed.emit()
 
     def _crashed(self, error: BaseException, manual: bool) -> None:
-        from kitchentable.sync.client import DeviceRevoked
+        from kitchentable.services.sync import DeviceRevoked
 
         self.view.running = False
         self.view.progress = None
@@ -301,9 +282,9 @@ class SyncController(QObject):
         self, parent: QObject, server: str, code: str, label: str, fingerprint: str | None
     ) -> Op:
         def work(profile: Profile) -> str:
-            from kitchentable.sync.client import SyncClient
+            from kitchentable.services import sync
 
-            return SyncClient(profile).enrol(server, code, label, fingerprint).consultant
+            return sync.enrol(profile, server, code, label, fingerprint).consultant
 
         return self.session.op(parent, work)
 
@@ -311,14 +292,19 @@ class SyncController(QObject):
         self.refresh(then_sync=True)
 
     def conflicts(self, parent: QObject) -> Op:
-        return self.session.op(parent, conflict_views)
+        def work(profile: Profile) -> list[ConflictView]:
+            from kitchentable.services import sync
+
+            return sync.conflict_views(profile)
+
+        return self.session.op(parent, work)
 
     def resolve(self, parent: QObject, conflict_id: str, keep: str) -> Op:
         def work(profile: Profile) -> list[ConflictView]:
-            from kitchentable.sync.client import SyncClient
+            from kitchentable.services import sync
 
-            SyncClient(profile).resolve(conflict_id, keep)
-            return conflict_views(profile)
+            sync.resolve(profile, conflict_id, keep)
+            return sync.conflict_views(profile)
 
         return self.session.op(parent, work)
 

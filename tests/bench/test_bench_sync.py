@@ -38,10 +38,11 @@ import pytest
 
 from kitchentable.config import Settings
 from kitchentable.domain.case import CaseStatus
-from kitchentable.services import Profile
+from kitchentable.services import Profile, sync
 from kitchentable.services.plans import SEALED_PLAN, PlanService
-from kitchentable.sync.client import SyncClient
+from kitchentable.sync import push
 from kitchentable.sync.protocol import Change, DeviceKeys, EnrolRequest, EnrolResponse
+from kitchentable.sync.run import SyncRun
 from tests.bench.synchelp import (
     CountingTransport,
     baseline_process,
@@ -129,7 +130,13 @@ def _build_laptop(profile: Profile, monkeypatch: pytest.MonkeyPatch) -> dict[str
     return {"answered": answered, "one": one, "real": real, "signing": signing}
 
 
-def _timed(obj: Any, name: str, totals: dict[str, float], counts: Counter[str]) -> None:
+def _timed(
+    obj: Any,
+    name: str,
+    totals: dict[str, float],
+    counts: Counter[str],
+    patch: pytest.MonkeyPatch,
+) -> None:
     original = getattr(obj, name)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -140,7 +147,7 @@ def _timed(obj: Any, name: str, totals: dict[str, float], counts: Counter[str]) 
             totals[name] += time.perf_counter() - started
             counts[name] += 1
 
-    setattr(obj, name, wrapper)
+    patch.setattr(obj, name, wrapper)
 
 
 def _copy_profile(profile: Profile, target: Path) -> None:
@@ -177,22 +184,22 @@ def test_bench_first_sync_of_1000_signed_cases(
         stack.callback(profile.close)
         server = stack.enter_context(office_process(data))
         port = server.url.rsplit(":", 1)[1]
-        SyncClient(profile).enrol(server.url, code, "laptop1")
+        sync.enrol(profile, server.url, code, "laptop1")
         built = _build_laptop(profile, monkeypatch)
         # Copies for the profiled second run (same device, same server state).
         copy_office(data, tmp_path / "office-copy")
         _copy_profile(profile, tmp_path / "laptop-copy")
 
         transport = CountingTransport()
-        client = SyncClient(profile, transport=transport)
         totals: dict[str, float] = defaultdict(float)
         counts: Counter[str] = Counter()
-        names = ("_queue_changed_cases", "_wire", "_upload", "_settle", "_push", "_pull")
-        for name in names:
-            _timed(client, name, totals, counts)
+        for name in ("collect", "prepare_batch", "upload", "settle"):
+            _timed(push, name, totals, counts, monkeypatch)
+        for name in ("_push", "_pull"):
+            _timed(SyncRun, name, totals, counts, monkeypatch)
         server_cpu, laptop_cpu = server.cpu(), time.process_time()
         started = time.perf_counter()
-        report = client.sync()
+        report = sync.synchronise(profile, inner=transport)
         total = time.perf_counter() - started
         server_cpu, laptop_cpu = server.cpu() - server_cpu, time.process_time() - laptop_cpu
         assert report.accepted == 2 * CASES and not report.problems, report
@@ -220,7 +227,7 @@ def test_bench_first_sync_of_1000_signed_cases(
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
-        again = SyncClient(profiled).sync()
+        again = sync.synchronise(profiled)
         profiler.disable()
         profiled_total = time.perf_counter() - started
         assert again.accepted == 2 * CASES, again
@@ -253,13 +260,13 @@ def test_bench_first_sync_of_1000_signed_cases(
         f"ratio sync/(b) {total / without_db:.1f}x"
     )
     push_http = sum(transport.seconds["push"])
-    inner = totals["_wire"] + totals["_upload"] + totals["_settle"]
+    inner = totals["prepare_batch"] + totals["upload"] + totals["settle"]
     rows = [
-        ("queue case snapshots (1,000 cases read, digested)", totals["_queue_changed_cases"]),
-        ("build changes (read PDF, seal attachment, sign)", totals["_wire"]),
-        (f"uploads ({counts['_upload']} files, 3 requests each)", totals["_upload"]),
+        ("queue case snapshots (1,000 cases read, digested)", totals["collect"]),
+        ("build changes (read PDF, seal attachment, sign)", totals["prepare_batch"]),
+        (f"uploads ({counts['upload']} files)", totals["upload"]),
         (f"push requests ({calls['push']} x POST /push)", push_http),
-        ("settle answers (outbox, sync state)", totals["_settle"]),
+        ("settle answers (outbox, sync state)", totals["settle"]),
         ("push, the rest (outbox read, answer parse)", totals["_push"] - inner - push_http),
         ("pull", totals["_pull"]),
     ]
@@ -280,7 +287,7 @@ def test_bench_first_sync_of_1000_signed_cases(
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(15)
     stats.sort_stats("cumulative").print_stats(
-        r"kitchentable.*(client|database|outbox|repo|keys|crypto|casefile)", 15
+        r"kitchentable.*(sync/|database|outbox|repo|keys|crypto|casefile)", 15
     )
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
     if server_spots:

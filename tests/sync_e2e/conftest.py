@@ -25,8 +25,7 @@ from kitchentable.office import keys, pki
 from kitchentable.office.app import ServerIdentity, create_app
 from kitchentable.office.backends import PostgresBackend
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
-from kitchentable.services import Profile
-from kitchentable.sync.client import SyncClient
+from kitchentable.services import Profile, sync
 from tests.conftest import PASSPHRASE
 
 OFFICE_PASSPHRASE = "office horse battery staple"
@@ -71,7 +70,7 @@ def laptop_factory(tmp_path: Path, office: OfficeServer, forms: FormRegistry) ->
         )
         office.laptops.append(profile)
         if enrol:
-            SyncClient(profile).enrol(office.url, office.code(consultant), f"laptop{made}")
+            sync.enrol(profile, office.url, office.code(consultant), f"laptop{made}")
         return profile
 
     yield make

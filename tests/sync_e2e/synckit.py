@@ -16,6 +16,7 @@ import uvicorn
 from kitchentable.office import keys, publish
 from kitchentable.office.store import DB_NAME, Store
 from kitchentable.services import Profile
+from kitchentable.storage.sync_state import SyncStore
 
 
 @dataclass
@@ -47,6 +48,16 @@ class OfficeServer:
                 for row in cur.execute(f"SELECT * FROM {table}").fetchall():
                     parts.append(repr(row).encode())
         return b"\n".join(parts)
+
+
+def put_state(profile: Profile, key: str, value: Any) -> None:
+    """Set one sync_state value as if an earlier sync had left it (a test's starting point)."""
+    with profile.db.atomic():
+        SyncStore(profile.db, profile.keys).put(key, value)
+
+
+def get_state(profile: Profile, key: str) -> Any:
+    return SyncStore(profile.db, profile.keys).get(key)
 
 
 def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:

@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from synckit import OfficeServer, free_port, wait_for_port
+from synckit import OfficeServer, free_port, put_state, wait_for_port
 
 from kitchentable.office.store import Store
-from kitchentable.services import Profile
-from kitchentable.sync.client import SyncClient, SyncError
+from kitchentable.services import Profile, sync
+from kitchentable.services.sync import SyncError
 from tests.core.helpers import case_document
 
 
@@ -68,7 +68,7 @@ def assignment(ref: str) -> dict[str, Any]:
 def settle(laptop: Profile) -> None:
     """Sync over a clean line until nothing is left to send."""
     for _ in range(4):
-        report = SyncClient(laptop).sync()
+        report = sync.synchronise(laptop)
         assert not report.problems, report.problems
         if laptop.outbox.count("pending") == 0 and report.pushed == 0:
             return
@@ -100,7 +100,7 @@ def test_sixty_rounds_of_cut_connections_lose_and_double_nothing(
             conversation = laptop.open_conversation("M-OFFICE-001")
             laptop.save_answer(conversation, "hulpvraag_eigen_woorden", f"ronde {round_}")
         try:
-            SyncClient(laptop, transport=cutter).sync()
+            sync.synchronise(laptop, inner=cutter)
         except SyncError:
             failures += 1
     assert failures >= 10, cutter.cuts  # the faults really happened
@@ -112,7 +112,7 @@ def test_sixty_rounds_of_cut_connections_lose_and_double_nothing(
     assert sum(r.startswith("M-OFFICE-") for r in refs) == assigned
     # Nothing local differs from what the office holds; the office knows every case that
     # was made or changed here (assigned cases left untouched are not sent back).
-    assert SyncClient(laptop).status().waiting == 0
+    assert sync.sync_status(laptop).waiting == 0
     with office.store.backend.transaction() as cur:
         records = cur.execute("SELECT count(*) FROM records WHERE entity = 'case'").fetchone()[0]
     assert records == 20 + 1  # the local cases and the one office case that was answered
@@ -137,12 +137,10 @@ def test_the_server_killed_at_random_moments_loses_no_accepted_change(
     ]  # fmt: skip
     laptop = laptop_factory()
     office.server.should_exit = True  # from here on the subprocess serves the same folder
-    client = SyncClient(laptop)
-    enrolment = client.enrolment()
+    enrolment = sync.enrolment_of(laptop)
     assert enrolment is not None
     enrolment.server = f"http://127.0.0.1:{port}"
-    with laptop.db.atomic():
-        client._put("enrolment", enrolment.to_dict())
+    put_state(laptop, "enrolment", enrolment.to_dict())
     rng = random.Random(7)
     kills = interrupted = 0
     for round_ in range(12):
@@ -165,7 +163,7 @@ def test_the_server_killed_at_random_moments_loses_no_accepted_change(
             killer = threading.Timer(rng.uniform(0.0, 0.25), server.send_signal, [signal.SIGKILL])
             killer.start()
             try:
-                SyncClient(laptop).sync()
+                sync.synchronise(laptop)
             except SyncError:
                 interrupted += 1
             killer.join()

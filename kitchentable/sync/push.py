@@ -1,0 +1,320 @@
+"""Push: local work → outbox → the office, each change exactly once.
+
+Owns the four steps of sending, each on its own lane:
+- collect (database): every case whose content differs from what the office last accepted,
+  with no change on its way and no open conflict, becomes one outbox change; its snapshot
+  is built here, once, and its content stamp remembered so the answer can be settled
+  without building it again;
+- prepare (database, crypto): an outbox entry becomes a signed `Change` (payload sealed to
+  the office, copies to the colleagues on the case, a plan's PDF sealed as an attachment),
+  kept as first built so a retry after a cut connection is a duplicate, never a second
+  record;
+- send (network): attachments uploaded, then the batch pushed;
+- settle (database): each change marked by the office's answer.
+Never lets one bad change stop the rest (it is quarantined with its reason), never marks a
+change sent before the office said so, never imports Qt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+from kitchentable.domain.case import CaseStatus, transition
+from kitchentable.errors import KitchentableError
+from kitchentable.storage.crypto import b64, unb64
+from kitchentable.storage.database import now_iso
+from kitchentable.storage.outbox import OutboxEntry, OutboxState
+from kitchentable.storage.sync_state import CaseSyncState, SyncCase
+from kitchentable.sync.conflicts import record_conflict
+from kitchentable.sync.errors import ServerAnswerUnreadable
+from kitchentable.sync.model import Enrolment, Entity, Local, SyncReport
+from kitchentable.sync.protocol import (
+    Change,
+    ChangeResult,
+    PushRequest,
+    PushResponse,
+    SealedPayload,
+    UploadState,
+    attachment_info,
+)
+from kitchentable.sync.snapshots import Snapshot, digest, snapshot
+from kitchentable.sync.transport import Transport
+from kitchentable.sync.wire import ProtocolError, canonical
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH = 50
+# Answers that mean "not now": the change stays pending and goes again next time.
+RETRY_LATER = ("server_error", "attachment_missing")
+
+
+@dataclass(frozen=True)
+class Dirty:
+    case_id: str
+    snapshot: Snapshot
+    digest: str
+    stamp: str  # Repository.content_stamp when the snapshot was built
+
+
+@dataclass
+class Collected:
+    unreadable: int = 0  # cases that could not be read; they wait
+    stamps: dict[str, str] = field(default_factory=dict)  # change id → content stamp
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An outbox entry made ready to send: the change as first built and its files."""
+
+    entry: OutboxEntry
+    change: Change
+    attachments: tuple[bytes, ...] = ()
+
+
+# --- collect (database) -------------------------------------------------------------------
+
+
+def dirty_cases(local: Local) -> tuple[list[Dirty], int]:
+    """Cases with content the office does not have, no change on the way and no open
+    conflict; and how many cases could not be read. A case that was touched but holds what
+    the office has (opened and saved again) is marked synced on the way."""
+    busy = local.outbox.pending_case_ids(Entity.CASE) | local.state.conflicted_case_ids()
+    dirty, unreadable = [], 0
+    for case_id in local.state.candidate_case_ids():
+        if case_id in busy:
+            continue
+        stamp = local.repo.content_stamp(case_id)
+        try:
+            built = snapshot(local, case_id)
+        except KitchentableError as exc:
+            # One case that cannot be read (say, its form version is missing) waits; the
+            # others go.
+            log.warning("case %s not queued for sync: %s", case_id, exc.code)
+            unreadable += 1
+            continue
+        value = digest(built)
+        state = local.state.case(case_id)
+        if state is None or state.pushed_digest != value:
+            dirty.append(Dirty(case_id, built, value, stamp))
+        else:
+            local.repo.set_sync_state(case_id, CaseSyncState.SYNCED)
+    return dirty, unreadable
+
+
+def collect(local: Local) -> Collected:
+    """Every changed case into the outbox, one transaction per case."""
+    dirty, unreadable = dirty_cases(local)
+    collected = Collected(unreadable)
+    for item in dirty:
+        with local.db.atomic():
+            state = local.state.case(item.case_id)
+            if state is None:
+                state = SyncCase(office_case_id=item.case_id)
+                local.state.save_case(item.case_id, state)
+            item.snapshot["office_case_id"] = state.office_case_id
+            change_id = local.outbox.enqueue(
+                Entity.CASE,
+                state.office_case_id,
+                {"snapshot": item.snapshot, "digest": item.digest},
+                case_id=item.case_id,
+                base_version=state.base_version,
+            )
+            local.repo.set_sync_state(item.case_id, CaseSyncState.PENDING)
+        collected.stamps[change_id] = item.stamp
+    return collected
+
+
+# --- prepare (database, crypto) -------------------------------------------------------------
+
+
+def prepare(local: Local, entry: OutboxEntry, enrolment: Enrolment, cursor: int) -> Outgoing:
+    """The change for an outbox entry, built once and kept: a retry resends it as is."""
+    kept = local.state.wire(entry.id)
+    if kept is not None:
+        change = Change.from_wire(kept["change"])
+        if change.device_id == enrolment.device_id:
+            return Outgoing(entry, change, tuple(unb64(a) for a in kept["attachments"]))
+    attachments: list[bytes] = []
+    payload = dict(entry.payload)
+    if entry.entity == Entity.PLAN:
+        pdf = local.repo.get_document(payload["document_id"])
+        plain_sha = hashlib.sha256(pdf).hexdigest()
+        sealed = SealedPayload.seal(enrolment.office_box_public, pdf, attachment_info(plain_sha))
+        attachments.append(canonical(sealed.to_wire()))
+        payload["pdf"] = {"sha256": plain_sha, "size": len(pdf)}
+    office_case = None
+    copy_to: tuple[tuple[str, bytes], ...] = ()
+    if entry.case_id:
+        state = local.state.case(entry.case_id)
+        if state is not None:
+            office_case = state.office_case_id
+            copy_to = tuple(
+                (r["device_id"], unb64(r["box_public"]))
+                for r in state.recipients
+                if r["device_id"] != enrolment.device_id
+            )
+    change = Change.create(
+        id=entry.id,
+        device_id=enrolment.device_id,
+        seq=entry.seq,
+        entity=entry.entity,
+        entity_id=entry.entity_id,
+        case_ref=office_case,
+        base_version=entry.base_version,
+        last_seen_server_version=cursor,
+        plaintext=canonical(payload),
+        office_box_public=enrolment.office_box_public,
+        sign_private=enrolment.keys.sign_private,
+        attachments=tuple(hashlib.sha256(a).hexdigest() for a in attachments),
+        copy_to=copy_to,
+    )
+    with local.db.atomic():
+        local.state.put_wire(
+            entry.id, {"change": change.to_wire(), "attachments": [b64(a) for a in attachments]}
+        )
+    return Outgoing(entry, change, tuple(attachments))
+
+
+def prepare_batch(
+    local: Local, entries: list[OutboxEntry], enrolment: Enrolment, report: SyncReport
+) -> list[Outgoing]:
+    """Prepare each entry; one that cannot be prepared is quarantined, the rest go."""
+    cursor = local.cursor()
+    ready = []
+    for entry in entries:
+        try:
+            ready.append(prepare(local, entry, enrolment, cursor))
+        except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
+            local.outbox.mark(entry.id, OutboxState.QUARANTINED, f"cannot be prepared: {exc}")
+            report.quarantined += 1
+    return ready
+
+
+# --- send (network) -----------------------------------------------------------------------
+
+
+def upload(net: Transport, blob: bytes) -> None:
+    """One file to the office, resumable: chunks the server already holds are skipped."""
+    sha = hashlib.sha256(blob).hexdigest()
+    body = net.json("POST", "/api/v1/uploads", json={"v": 1, "sha256": sha, "size": len(blob)})
+    try:
+        state = UploadState.from_wire(body)
+    except ProtocolError as exc:
+        raise ServerAnswerUnreadable(reason=exc.message) from exc
+    if state.complete:
+        return
+    count = -(-len(blob) // state.chunk_size)
+    complete = False
+    for index in range(count):
+        if index in state.received:
+            continue  # resumed: the server has this chunk from an earlier attempt
+        chunk = blob[index * state.chunk_size : (index + 1) * state.chunk_size]
+        answer = net.json(
+            "PUT",
+            f"/api/v1/uploads/{state.upload_id}/chunks/{index}",
+            content=chunk,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "X-Content-SHA256": hashlib.sha256(chunk).hexdigest(),
+            },
+        )
+        # The last chunk completes the file; an older server needs the extra call.
+        complete = answer.get("complete") is True
+    if not complete:
+        net.request("POST", f"/api/v1/uploads/{state.upload_id}/complete")
+
+
+def send(net: Transport, device_id: str, batch: list[Outgoing]) -> list[ChangeResult]:
+    """Upload the batch's files, push its changes; the office's answer per change, checked
+    to be in order and complete."""
+    for outgoing in batch:
+        for blob in outgoing.attachments:
+            upload(net, blob)
+    body = PushRequest.of(device_id, [o.change for o in batch]).to_wire()
+    answer = net.json("POST", "/api/v1/push", json=body)
+    try:
+        results = PushResponse.from_wire(answer).results
+        if len(results) != len(batch):
+            raise ProtocolError("malformed", "the answer lists another number of changes")
+        for index, (outgoing, result) in enumerate(zip(batch, results, strict=True)):
+            if result.index != index or result.id not in (None, outgoing.change.id):
+                raise ProtocolError("malformed", "the answers are out of order")
+    except ProtocolError as exc:
+        raise ServerAnswerUnreadable(reason=exc.message) from exc
+    return results
+
+
+# --- settle (database) ----------------------------------------------------------------------
+
+
+def settle(
+    local: Local,
+    batch: list[Outgoing],
+    results: list[ChangeResult],
+    report: SyncReport,
+    stamps: dict[str, str],
+) -> None:
+    """Mark each change by the office's answer, the batch in one transaction."""
+    with local.db.atomic():
+        for outgoing, result in zip(batch, results, strict=True):
+            _settle_one(local, outgoing.entry, result, report, stamps.get(outgoing.entry.id))
+        report.pushed += len(batch)
+
+
+def _settle_one(
+    local: Local,
+    entry: OutboxEntry,
+    result: ChangeResult,
+    report: SyncReport,
+    stamp: str | None,
+) -> None:
+    status = result.status
+    if status == "duplicate":
+        report.duplicates += 1
+        status = result.first_status or "accepted"
+    if status == "accepted":
+        report.accepted += 1
+        local.outbox.mark(entry.id, OutboxState.SENT)
+        _accepted(local, entry, result, stamp)
+    elif status == "conflict":
+        report.conflicts += 1
+        local.outbox.mark(entry.id, OutboxState.CONFLICT, "another device changed this case first")
+        if entry.entity == Entity.CASE and entry.case_id is not None:
+            record_conflict(
+                local,
+                entry.case_id,
+                conflict_id=entry.id,
+                mine=entry.payload.get("snapshot"),
+                theirs=None,
+                theirs_from=None,
+                current_version=result.current_version or 0,
+            )
+    elif result.reason in RETRY_LATER:
+        report.retry_later += 1
+        local.outbox.mark(entry.id, OutboxState.PENDING, result.reason)
+    else:
+        report.quarantined += 1
+        local.outbox.mark(entry.id, OutboxState.QUARANTINED, f"{result.reason}: {result.message}")
+        report.problems.append(f"{entry.entity} {entry.entity_id}: {result.message}")
+
+
+def _accepted(local: Local, entry: OutboxEntry, result: ChangeResult, stamp: str | None) -> None:
+    if entry.case_id is None:
+        return
+    state = local.state.case(entry.case_id) or SyncCase(office_case_id=entry.case_id)
+    state.synced_at = now_iso()
+    if entry.entity == Entity.CASE:
+        state.base_version = result.server_version or 0
+        state.pushed_digest = entry.payload.get("digest")
+        local.state.save_case(entry.case_id, state)
+        # 'synced' when nothing changed since the snapshot was built (same content stamp);
+        # otherwise the case stays 'pending' and the next look compares digests.
+        if stamp is not None and local.repo.content_stamp(entry.case_id) == stamp:
+            local.repo.set_sync_state(entry.case_id, CaseSyncState.SYNCED)
+    elif entry.entity == Entity.PLAN:
+        case = local.repo.get_case(entry.case_id)
+        if case.status == CaseStatus.SIGNED:
+            local.repo.set_status(entry.case_id, transition(case.status, CaseStatus.SYNCED))
+        local.state.save_case(entry.case_id, state)

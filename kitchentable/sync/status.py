@@ -1,0 +1,36 @@
+"""Where this laptop stands with the office, for the status line and `sync --status`.
+
+Owns counting what waits (outbox changes, changed cases not yet queued, cases that cannot be
+read), what is held back and what conflicts, and when the last sync and check-in were.
+Reading it may mark a touched-but-unchanged case synced (the same look a sync takes); it
+never talks to the network and never imports Qt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kitchentable.storage.outbox import OutboxState
+from kitchentable.sync.model import Local, StateKey, SyncStatus
+from kitchentable.sync.push import dirty_cases
+from kitchentable.sync.retention import check_in_overdue
+
+NOT_ENROLLED = SyncStatus(False, "", 0, 0, 0, None, False)
+
+
+def status(local: Local, now: datetime) -> SyncStatus:
+    enrolment = local.enrolment()
+    if enrolment is None:
+        # Nothing waits to go anywhere before the laptop is enrolled (and looking would
+        # snapshot every case).
+        return NOT_ENROLLED
+    dirty, unreadable = dirty_cases(local)
+    return SyncStatus(
+        enrolled=True,
+        server=enrolment.server,
+        waiting=local.outbox.count(OutboxState.PENDING) + len(dirty) + unreadable,
+        quarantined=local.outbox.count(OutboxState.QUARANTINED),
+        conflicts=local.state.open_conflict_count(),
+        last_sync_at=local.state.get(StateKey.LAST_SYNC),
+        check_in_overdue=check_in_overdue(local, now),
+    )
