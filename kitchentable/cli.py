@@ -9,6 +9,7 @@ unexpected error is written to the log (without personal data) and summarised.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import getpass
 import json
@@ -26,9 +27,9 @@ from kitchentable.errors import FormErrors, KitchentableError
 from kitchentable.i18n import _, set_language
 from kitchentable.logs import setup_logging
 from kitchentable.paths import profile_dir
-from kitchentable.storage import crypto
 
 if TYPE_CHECKING:
+    from kitchentable.selftest import AppCheck
     from kitchentable.services import Profile
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ def _print_json(data: Any, out: str | None = None) -> None:
 def cmd_init(args: argparse.Namespace) -> int:
     recovery = None
     if args.recovery_key:
-        recovery = crypto.unb64(Path(args.recovery_key).read_text(encoding="ascii").strip())
+        text = Path(args.recovery_key).read_text(encoding="ascii").strip()
+        recovery = base64.b64decode(text, validate=True)
     settings = Settings(consultant=args.consultant or "", team=args.team or "")
     path = profile_dir(args.profile)
     passphrase = _passphrase(_("New passphrase: "), confirm=True)
@@ -508,7 +510,13 @@ def _sync_commands(
     p.add_argument("--keep", nargs=2, metavar=("ID", "mine|theirs"), help=_("resolve one conflict"))
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit per outcome
+def main(  # noqa: PLR0911 - one exit per outcome
+    argv: Sequence[str] | None = None,
+    *,
+    app_checks: Callable[[], Sequence[AppCheck]] = tuple,
+) -> int:
+    """`app_checks`: the app's own self-test checks (Qt), handed in by the entry point and
+    asked for only when --self-test runs, so the CLI never loads Qt."""
     set_language()
     logfile = setup_logging()
     parser = build_parser()
@@ -517,7 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit 
         if args.self_test:
             from kitchentable.selftest import run_self_test
 
-            return run_self_test()
+            return run_self_test(app_checks=app_checks())
         if getattr(args, "func", None):
             from kitchentable.presets import installation_presets
 

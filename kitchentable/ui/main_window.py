@@ -37,7 +37,9 @@ from kitchentable.ui.new_case import NewCaseDialog
 from kitchentable.ui.plan.plan_page import PlanPage
 from kitchentable.ui.session import OpenedConversation, Probe, Session, profile_present
 from kitchentable.ui.setup_wizard import SetupWizard
-from kitchentable.ui.sync_panel import SyncController, SyncPanel, open_conflicts, open_connect
+from kitchentable.ui.sync_controller import SyncController
+from kitchentable.ui.sync_dialogs import open_conflicts, open_connect
+from kitchentable.ui.sync_panel import SyncPanel
 from kitchentable.ui.tasks import task_manager
 from kitchentable.ui.translations import apply_language
 from kitchentable.ui.unlock import UnlockScreen

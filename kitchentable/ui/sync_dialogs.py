@@ -2,7 +2,7 @@
 
 Owns entering the server address, one-time code and (optionally) fingerprint, and showing
 two versions of a case side by side so the consultant chooses which to keep (the rows come
-ready from services.sync). Every call goes through the SyncController (sync_panel); a
+ready from services.sync). Every call goes through the SyncController (sync_controller); a
 dialog keeps no case content after it closes.
 """
 
@@ -35,7 +35,7 @@ from kitchentable.ui.errors import message_for
 
 if TYPE_CHECKING:
     from kitchentable.services.sync import ConflictView, VersionRow
-    from kitchentable.ui.sync_panel import SyncController
+    from kitchentable.ui.sync_controller import SyncController
 
 log = logging.getLogger(__name__)
 

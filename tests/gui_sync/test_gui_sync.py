@@ -19,7 +19,8 @@ from kitchentable.services import Profile, sync
 from kitchentable.services.sync import Standing, SyncStatus, VersionRow
 from kitchentable.ui.setup_wizard import SetupWizard
 from kitchentable.ui.sync_dialogs import ConflictsDialog, ConnectDialog, VersionsModel
-from kitchentable.ui.sync_panel import SyncPanel, SyncView, status_text
+from kitchentable.ui.sync_panel import SyncPanel
+from kitchentable.ui.sync_status import SyncView, status_text
 from kitchentable.ui.tasks import task_manager
 
 LEFT = Qt.MouseButton.LeftButton
