@@ -4,14 +4,21 @@ catalogue.
 Owns handing the sync parts what they need from a profile (its storage as `sync.Local`, the
 app's own rules as `sync.Host`: importing an assigned case, the auto-lock ceiling) and
 applying what they bring back (the seal certificate and office address at enrolment). The
-UI and the CLI reach sync only through here. Synchronous and Qt-free; database work for one
-profile happens on one thread at a time.
+UI and the CLI reach sync only through here. Qt-free. The network work is a coroutine for
+the caller's network lane (`*_on`), the database work goes in short steps to the lane that
+owns the profile's database; the blocking forms (`enrol`, `synchronise`) give the CLI a
+thread of its own for that.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -29,6 +36,7 @@ from kitchentable.sync.errors import (
     SyncError,
 )
 from kitchentable.sync.model import (
+    DbLane,
     Enrolment,
     Keep,
     Local,
@@ -51,6 +59,7 @@ __all__ = [
     "NotEnrolled",
     "Offline",
     "Phase",
+    "ProfileLane",
     "Progress",
     "Standing",
     "SyncCancelled",
@@ -63,13 +72,16 @@ __all__ = [
     "conflict_list",
     "conflict_views",
     "enrol",
+    "enrol_on",
     "enrolment_of",
     "policy",
+    "profile_lane",
     "require_check_in",
     "resolve",
     "standing",
     "sync_status",
     "synchronise",
+    "synchronise_on",
 ]
 
 
@@ -101,42 +113,57 @@ def local(profile: Profile) -> Local:
     )
 
 
+class ProfileLane(Protocol):
+    """Runs a step on the thread that owns the profile's database (see sync.DbLane)."""
+
+    def __call__[T](self, step: Callable[[Profile], T], /) -> Future[T]: ...
+
+
+def _on_local(lane: ProfileLane) -> DbLane:
+    def run[T](step: Callable[[Local], T]) -> Future[T]:
+        return lane(lambda profile: step(local(profile)))
+
+    return run
+
+
+@contextmanager
+def profile_lane(profile: Profile) -> Iterator[ProfileLane]:
+    """A lane of one thread of its own, for callers without a database worker (the CLI,
+    scripts, tests): network steps then run on the caller's thread, database steps there."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kitchentable-db") as pool:
+
+        def run[T](step: Callable[[Profile], T]) -> Future[T]:
+            return pool.submit(step, profile)
+
+        yield run
+
+
+async def _step[T](lane: ProfileLane, step: Callable[[Profile], T]) -> T:
+    return await asyncio.wrap_future(lane(step))
+
+
 # --- enrolment -----------------------------------------------------------------------------
 
 
-def enrol(
-    profile: Profile,
-    server: str,
-    code: str,
-    label: str,
-    fingerprint: str | None = None,
-    *,
-    inner: httpx.BaseTransport | None = None,
-    clock: Clock = utc_now,
-) -> Enrolment:
-    """Connect this profile to the office with a one-time code; stores everything in one
-    transaction (from now on plans are sealed with the certificate the office CA issued)."""
-    here = local(profile)
-    existing = here.enrolment()
+def _seal_key(profile: Profile) -> bytes:
+    existing = local(profile).enrolment()
     if existing is not None:
         raise AlreadyEnrolled(server=existing.server)
-    identity = profile.plans.identity()
-    enrolled = enrolment.enrol(
-        server,
-        code,
-        label,
-        fingerprint,
-        enrolment.public_pem_of_key(identity.key_pem),
-        inner=inner,
-    )
-    result = enrolled.enrolment
+    return profile.plans.identity().key_pem
+
+
+def _store_enrolment(
+    profile: Profile, key_pem: bytes, enrolled: enrolment.Enrolled, clock: Clock
+) -> Enrolment:
+    here, result = local(profile), enrolled.enrolment
     with profile.db.atomic():
         if enrolled.certificate is not None:
             # Loaded here, not at import: the PDF libraries take a second to import.
             from kitchentable.render.seal import SealIdentity
 
+            # From now on plans are sealed with the certificate the office CA issued.
             profile.plans.store_identity(
-                SealIdentity(identity.key_pem, enrolled.certificate, enrolled.chain)
+                SealIdentity(key_pem, enrolled.certificate, enrolled.chain)
             )
         here.state.put(StateKey.ENROLMENT, result.to_dict())
         here.state.put(StateKey.CURSOR, 0)
@@ -146,6 +173,42 @@ def enrol(
     return result
 
 
+async def enrol_on(
+    lane: ProfileLane,
+    server: str,
+    code: str,
+    label: str,
+    fingerprint: str | None = None,
+    *,
+    inner: httpx.AsyncBaseTransport | None = None,
+    clock: Clock = utc_now,
+) -> Enrolment:
+    """Connect this profile to the office with a one-time code: the network on the caller's
+    lane, what was learnt stored in one transaction on the database lane."""
+    key_pem = await _step(lane, _seal_key)
+    enrolled = await enrolment.enrol(
+        server, code, label, fingerprint, enrolment.public_pem_of_key(key_pem), inner=inner
+    )
+    return await _step(lane, lambda p: _store_enrolment(p, key_pem, enrolled, clock))
+
+
+def enrol(
+    profile: Profile,
+    server: str,
+    code: str,
+    label: str,
+    fingerprint: str | None = None,
+    *,
+    inner: httpx.AsyncBaseTransport | None = None,
+    clock: Clock = utc_now,
+) -> Enrolment:
+    """enrol_on, blocking (the CLI)."""
+    with profile_lane(profile) as lane:
+        return asyncio.run(
+            enrol_on(lane, server, code, label, fingerprint, inner=inner, clock=clock)
+        )
+
+
 def enrolment_of(profile: Profile) -> Enrolment | None:
     return local(profile).enrolment()
 
@@ -153,20 +216,51 @@ def enrolment_of(profile: Profile) -> Enrolment | None:
 # --- synchronising -------------------------------------------------------------------------
 
 
+async def synchronise_on(
+    lane: ProfileLane,
+    *,
+    inner: httpx.AsyncBaseTransport | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    clock: Clock = utc_now,
+    keep_as_is: frozenset[str] = frozenset(),
+    after_wipe: Callable[[], None] | None = None,
+) -> SyncReport:
+    """Send what waits, fetch what the office has; network on the caller's (network) lane,
+    database work in short steps on `lane`. `cancel` set → SyncCancelled within a fraction
+    of a second. A revoked laptop is wiped (and closed; then `after_wipe`, in the same
+    database step) before DeviceRevoked is raised."""
+    run = SyncRun(_on_local(lane), inner=inner, clock=clock, keep_as_is=keep_as_is)
+    if progress is not None:
+        run.progress = progress
+    if cancel is not None:
+        run.cancel = cancel
+    if after_wipe is not None:
+        run.after_wipe = after_wipe
+    return await run.run()
+
+
 def synchronise(
     profile: Profile,
     *,
-    inner: httpx.BaseTransport | None = None,
+    inner: httpx.AsyncBaseTransport | None = None,
     progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
     clock: Clock = utc_now,
     keep_as_is: frozenset[str] = frozenset(),
 ) -> SyncReport:
-    """Send what waits, fetch what the office has. A revoked laptop is wiped (and closed)
-    before DeviceRevoked is raised."""
-    run = SyncRun(local(profile), inner=inner, clock=clock, keep_as_is=keep_as_is)
-    if progress is not None:
-        run.progress = progress
-    return run.run()
+    """synchronise_on, blocking (the CLI, scripts): the database on a thread of its own."""
+    with profile_lane(profile) as lane:
+        return asyncio.run(
+            synchronise_on(
+                lane,
+                inner=inner,
+                progress=progress,
+                cancel=cancel,
+                clock=clock,
+                keep_as_is=keep_as_is,
+            )
+        )
 
 
 @dataclass(frozen=True)

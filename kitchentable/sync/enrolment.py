@@ -10,6 +10,7 @@ address) is the caller's one transaction. Never touches the database, never impo
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -47,7 +48,7 @@ class Enrolled:
     chain: tuple[bytes, ...] = ()
 
 
-def check_fingerprint(server: str, fingerprint: str | None) -> str | None:
+async def check_fingerprint(server: str, fingerprint: str | None) -> str | None:
     """The fingerprint to pin: as the office printed it (normalised), or read from the
     server on first contact when none was given (https only)."""
     if fingerprint:
@@ -61,23 +62,25 @@ def check_fingerprint(server: str, fingerprint: str | None) -> str | None:
         return None
     parts = urlsplit(server)
     try:
-        return fetch_fingerprint(parts.hostname or "", parts.port or 443, 8.0)
+        return await asyncio.to_thread(
+            fetch_fingerprint, parts.hostname or "", parts.port or 443, 8.0
+        )
     except OSError as exc:
         raise Offline(reason=reason(exc)) from exc
 
 
-def enrol(
+async def enrol(
     server: str,
     code: str,
     label: str,
     fingerprint: str | None,
     seal_public_pem: str,
     *,
-    inner: httpx.BaseTransport | None = None,
+    inner: httpx.AsyncBaseTransport | None = None,
 ) -> Enrolled:
     """Enrol at the office at `server`; network only, nothing stored."""
     server = normalise_server(server)
-    fingerprint = check_fingerprint(server, fingerprint)
+    fingerprint = await check_fingerprint(server, fingerprint)
     keys = DeviceKeys.generate()
     request = EnrolRequest.create(
         code,
@@ -86,9 +89,9 @@ def enrol(
         seal_public=seal_public_pem,
         tls_fingerprint=fingerprint if server.startswith("https://") else None,
     )
-    with Transport(server, fingerprint, inner=inner).open() as net:
+    async with Transport(server, fingerprint, inner=inner).open() as net:
         try:
-            body = net.json("POST", "/api/v1/enrol", json=request.to_wire())
+            body = await net.json("POST", "/api/v1/enrol", json=request.to_wire())
         except ServerRefused as exc:
             raise EnrolmentRefused(message=exc.params["message"]) from exc
     try:

@@ -10,6 +10,7 @@ case, lower the auto-lock). Never does I/O itself, never imports services or Qt.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -177,6 +178,14 @@ class Host(Protocol):
     def lower_auto_lock(self, minutes: int) -> None:
         """The office's auto-lock is a ceiling: apply it if it is lower than the setting."""
         ...
+
+
+class DbLane(Protocol):
+    """Runs one short step on the thread that owns the profile's database and hands back
+    its result: the app's one database worker, a single thread for the CLI. Sync's network
+    work never runs there, so an autosave waits at most one step."""
+
+    def __call__[T](self, step: Callable[[Local], T], /) -> Future[T]: ...
 
 
 @dataclass(frozen=True)

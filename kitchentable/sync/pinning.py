@@ -133,15 +133,11 @@ def pinned_context(fingerprint: str) -> ssl.SSLContext:
     return context
 
 
-def pinned_client(
+def _client_options(
     base_url: str, fingerprint: str | None, timeout: float | httpx.Timeout
-) -> httpx.Client:
-    """An httpx client for the office at `base_url`.
-
-    https: every connection must present the certificate with `fingerprint`, else the
-    request raises `PinMismatch` before anything is sent. http: only to this computer
-    (tests, a local office); anything else raises `InsecureServer`.
-    """
+) -> dict[str, Any]:
+    """What both clients get: the base URL, the timeout, the pinned TLS context (https) or
+    nothing (http to this computer); raises InsecureServer for anything else."""
     parts = urlsplit(base_url)
     host = parts.hostname or ""
     # trust_env=False: proxy variables would route requests around this transport, and
@@ -154,15 +150,35 @@ def pinned_client(
                 "so the connection would not be safe. Connect this laptop to the office again "
                 "with a new enrolment code."
             )
-        return httpx.Client(verify=pinned_context(fingerprint), **options)
+        return {**options, "verify": pinned_context(fingerprint)}
     if parts.scheme == "http" and host:
         if not is_loopback(host):
             raise InsecureServer(
                 f"Plain http is only allowed to this computer itself, not to {host}; "
                 "use the office's https:// address."
             )
-        return httpx.Client(**options)
+        return options
     raise InsecureServer(f"'{base_url}' is not a server address like https://host:port.")
+
+
+def pinned_client(
+    base_url: str, fingerprint: str | None, timeout: float | httpx.Timeout
+) -> httpx.Client:
+    """An httpx client for the office at `base_url`.
+
+    https: every connection must present the certificate with `fingerprint`, else the
+    request raises `PinMismatch` before anything is sent. http: only to this computer
+    (tests, a local office); anything else raises `InsecureServer`.
+    """
+    return httpx.Client(**_client_options(base_url, fingerprint, timeout))
+
+
+def pinned_async_client(
+    base_url: str, fingerprint: str | None, timeout: float | httpx.Timeout, **extra: Any
+) -> httpx.AsyncClient:
+    """The same, for the sync's network lane (asyncio): TLS runs over a memory BIO there,
+    and `_PinnedObject` checks the pin at the end of that handshake."""
+    return httpx.AsyncClient(**_client_options(base_url, fingerprint, timeout), **extra)
 
 
 def fetch_fingerprint(host: str, port: int, timeout: float) -> str:

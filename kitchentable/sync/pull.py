@@ -50,11 +50,11 @@ class Page:
 # --- network ------------------------------------------------------------------------------
 
 
-def fetch_page(net: Transport, cursor: int, resync: bool) -> PullResponse:
+async def fetch_page(net: Transport, cursor: int, resync: bool) -> PullResponse:
     params = {"cursor": str(0 if resync else cursor)}
     if resync:
         params["resync"] = "1"
-    body = net.json("GET", "/api/v1/pull", params=params)
+    body = await net.json("GET", "/api/v1/pull", params=params)
     try:
         answer = PullResponse.from_wire(body)
     except ProtocolError as exc:
@@ -64,8 +64,8 @@ def fetch_page(net: Transport, cursor: int, resync: bool) -> PullResponse:
     return answer
 
 
-def fetch_file(net: Transport, sha: str) -> bytes:
-    content = net.request("GET", f"/api/v1/blobs/{sha}").content
+async def fetch_file(net: Transport, sha: str) -> bytes:
+    content = (await net.request("GET", f"/api/v1/blobs/{sha}")).content
     if hashlib.sha256(content).hexdigest() != sha:
         raise ServerAnswerUnreadable(reason="a file does not match its SHA-256")
     return content
@@ -84,12 +84,12 @@ def wanted_files(answer: PullResponse, known: set[str]) -> list[str]:
     return shas
 
 
-def fetch_files(net: Transport, page: Page, shas: list[str], kinds: dict[str, str]) -> None:
+async def fetch_files(net: Transport, page: Page, shas: list[str], kinds: dict[str, str]) -> None:
     """Fetch each file; a form is loaded and checked here (off the database thread). A
     file that fails is left out: its item is then reported, the rest go on."""
     for sha in shas:
         try:
-            page.files[sha] = data = fetch_file(net, sha)
+            page.files[sha] = data = await fetch_file(net, sha)
             if kinds.get(sha) == "form":
                 page.forms[sha] = load_checked_form(sha, data)
         except (ValueError, KitchentableError) as exc:

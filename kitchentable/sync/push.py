@@ -76,15 +76,19 @@ class Outgoing:
 # --- collect (database) -------------------------------------------------------------------
 
 
-def dirty_cases(local: Local) -> tuple[list[Dirty], int]:
-    """Cases with content the office does not have, no change on the way and no open
-    conflict; and how many cases could not be read. A case that was touched but holds what
-    the office has (opened and saved again) is marked synced on the way."""
+def candidates(local: Local) -> list[str]:
+    """Cases that may hold work to send: changed since 'synced' or never sent, with no
+    change on the way and no open conflict (cheap: no case is opened)."""
     busy = local.outbox.pending_case_ids(Entity.CASE) | local.state.conflicted_case_ids()
+    return [c for c in local.state.candidate_case_ids() if c not in busy]
+
+
+def dirty_cases(local: Local, case_ids: list[str] | None = None) -> tuple[list[Dirty], int]:
+    """Of these cases (default: all candidates), those with content the office does not
+    have; and how many could not be read. A case that was touched but holds what the office
+    has (opened and saved again) is marked synced on the way."""
     dirty, unreadable = [], 0
-    for case_id in local.state.candidate_case_ids():
-        if case_id in busy:
-            continue
+    for case_id in candidates(local) if case_ids is None else case_ids:
         stamp = local.repo.content_stamp(case_id)
         try:
             built = snapshot(local, case_id)
@@ -103,9 +107,10 @@ def dirty_cases(local: Local) -> tuple[list[Dirty], int]:
     return dirty, unreadable
 
 
-def collect(local: Local) -> Collected:
-    """Every changed case into the outbox, one transaction per case."""
-    dirty, unreadable = dirty_cases(local)
+def collect(local: Local, case_ids: list[str] | None = None) -> Collected:
+    """Changed cases into the outbox (these, or all candidates), one transaction per case.
+    The run calls it on a few cases at a time, so the database is never held for long."""
+    dirty, unreadable = dirty_cases(local, case_ids)
     collected = Collected(unreadable)
     for item in dirty:
         with local.db.atomic():
@@ -195,10 +200,12 @@ def prepare_batch(
 # --- send (network) -----------------------------------------------------------------------
 
 
-def upload(net: Transport, blob: bytes) -> None:
+async def upload(net: Transport, blob: bytes) -> None:
     """One file to the office, resumable: chunks the server already holds are skipped."""
     sha = hashlib.sha256(blob).hexdigest()
-    body = net.json("POST", "/api/v1/uploads", json={"v": 1, "sha256": sha, "size": len(blob)})
+    body = await net.json(
+        "POST", "/api/v1/uploads", json={"v": 1, "sha256": sha, "size": len(blob)}
+    )
     try:
         state = UploadState.from_wire(body)
     except ProtocolError as exc:
@@ -211,7 +218,7 @@ def upload(net: Transport, blob: bytes) -> None:
         if index in state.received:
             continue  # resumed: the server has this chunk from an earlier attempt
         chunk = blob[index * state.chunk_size : (index + 1) * state.chunk_size]
-        answer = net.json(
+        answer = await net.json(
             "PUT",
             f"/api/v1/uploads/{state.upload_id}/chunks/{index}",
             content=chunk,
@@ -223,17 +230,17 @@ def upload(net: Transport, blob: bytes) -> None:
         # The last chunk completes the file; an older server needs the extra call.
         complete = answer.get("complete") is True
     if not complete:
-        net.request("POST", f"/api/v1/uploads/{state.upload_id}/complete")
+        await net.request("POST", f"/api/v1/uploads/{state.upload_id}/complete")
 
 
-def send(net: Transport, device_id: str, batch: list[Outgoing]) -> list[ChangeResult]:
+async def send(net: Transport, device_id: str, batch: list[Outgoing]) -> list[ChangeResult]:
     """Upload the batch's files, push its changes; the office's answer per change, checked
     to be in order and complete."""
     for outgoing in batch:
         for blob in outgoing.attachments:
-            upload(net, blob)
+            await upload(net, blob)
     body = PushRequest.of(device_id, [o.change for o in batch]).to_wire()
-    answer = net.json("POST", "/api/v1/push", json=body)
+    answer = await net.json("POST", "/api/v1/push", json=body)
     try:
         results = PushResponse.from_wire(answer).results
         if len(results) != len(batch):

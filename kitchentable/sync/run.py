@@ -1,15 +1,23 @@
-"""One synchronisation, start to finish: the parts in their order.
+"""One synchronisation, start to finish, on two lanes: the parts in their order.
 
 Owns the order of a sync (collect → prepare/send/settle per batch → pull page by page →
-stamps, retention, access log), the progress reports, and what a revoked device does (wipe,
-then say so). The parts do the work; this module only sequences them. Never imports Qt.
+stamps, retention, access log), which lane each step runs on, cancelling, and what a revoked
+device does (wipe, then say so). It runs as a coroutine on the network lane; every database
+step is handed to the `DbLane` (the one database worker) in short pieces, so an autosave
+never waits behind the network. Cancel is a `threading.Event`: checked between steps, and a
+watcher cancels the transfer in flight within CANCEL_POLL; a cancelled sync is "not yet"
+(the outbox and the office's idempotency make the next one send each change once). The
+parts do the work; this module only sequences them. Never imports Qt.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 import httpx
 
@@ -19,8 +27,10 @@ from kitchentable.sync.errors import (
     NotEnrolled,
     ResyncRequired,
     ServerAnswerUnreadable,
+    SyncCancelled,
 )
 from kitchentable.sync.model import (
+    DbLane,
     Enrolment,
     Local,
     Phase,
@@ -33,36 +43,81 @@ from kitchentable.sync.transport import Transport
 
 Clock = Callable[[], datetime]
 
+CANCEL_POLL = 0.02  # s: how often the watcher looks at the cancel flag
+COLLECT_STEP = 20  # cases snapshotted per database step
+PREPARE_STEP = 10  # outbox entries made ready per database step
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _nothing(_progress: Progress) -> None:
+    return None
+
+
 @dataclass
 class SyncRun:
-    local: Local
-    inner: httpx.BaseTransport | None = None
-    progress: ProgressFn = lambda _p: None
+    lane: DbLane
+    inner: httpx.AsyncBaseTransport | None = None
+    progress: ProgressFn = _nothing
     clock: Clock = utc_now
+    cancel: threading.Event = field(default_factory=threading.Event)
     # Cases open on screen: another device's version of one becomes a conflict to look at,
     # never a silent change under the consultant's hands.
     keep_as_is: frozenset[str] = frozenset()
+    # Run in the wipe's own database step (the app forgets the closed profile there).
+    after_wipe: Callable[[], None] = lambda: None
 
-    def run(self) -> SyncReport:
-        local = self.local
-        enrolment = local.enrolment()
+    async def db[T](self, step: Callable[[Local], T]) -> T:
+        self.check()
+        return await asyncio.wrap_future(self.lane(step))
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise SyncCancelled()
+
+    async def run(self) -> SyncReport:
+        task = asyncio.current_task()
+        assert task is not None
+        watcher = asyncio.create_task(self._watch(task))
+        try:
+            return await self._run()
+        except asyncio.CancelledError:
+            if not self.cancel.is_set():
+                raise
+            task.uncancel()
+            raise SyncCancelled() from None
+        finally:
+            watcher.cancel()
+
+    async def _watch(self, task: asyncio.Task[SyncReport]) -> None:
+        while not self.cancel.is_set():
+            await asyncio.sleep(CANCEL_POLL)
+        task.cancel()
+
+    async def _run(self) -> SyncReport:
+        enrolment = await self.db(lambda local: local.enrolment())
         if enrolment is None:
             raise NotEnrolled()
         report = SyncReport()
         net = Transport(enrolment.server, enrolment.fingerprint, enrolment.token, inner=self.inner)
         try:
-            with net.open():
-                collected = push.collect(local)
-                self._push(net, enrolment, report, collected)
-                self._pull(net, enrolment, report)
+            async with net.open():
+                stamps = await self._collect()
+                await self._push(net, enrolment, report, stamps)
+                await self._pull(net, enrolment, report)
         except DeviceRevoked:
-            retention.wipe(local)
+            await asyncio.shield(asyncio.wrap_future(self.lane(self._wipe)))
             raise
+        await self.db(lambda local: self._finish(local, report))
+        return report
+
+    def _wipe(self, local: Local) -> None:
+        retention.wipe(local)
+        self.after_wipe()
+
+    def _finish(self, local: Local, report: SyncReport) -> None:
         with local.db.atomic():
             stamp = self.clock().isoformat()
             local.state.put(StateKey.LAST_SYNC, stamp)
@@ -71,30 +126,53 @@ class SyncRun:
             local.access.record(
                 "sync.run", "profile", detail={"pushed": report.pushed, "pulled": report.pulled}
             )
-        return report
 
-    def _push(
-        self, net: Transport, enrolment: Enrolment, report: SyncReport, collected: push.Collected
+    # -- push ---------------------------------------------------------------------------
+    async def _collect(self) -> dict[str, str]:
+        """Changed cases into the outbox, a few per database step; their content stamps."""
+        self.progress(Progress(Phase.PUSH, 0, 0))
+        case_ids = await self.db(push.candidates)
+        stamps: dict[str, str] = {}
+        for start in range(0, len(case_ids), COLLECT_STEP):
+            chunk = case_ids[start : start + COLLECT_STEP]
+            collected = await self.db(partial(push.collect, case_ids=chunk))
+            stamps.update(collected.stamps)
+        return stamps
+
+    async def _push(
+        self, net: Transport, enrolment: Enrolment, report: SyncReport, stamps: dict[str, str]
     ) -> None:
-        pending = self.local.outbox.pending()
+        pending = await self.db(lambda local: local.outbox.pending())
         total = len(pending)
         self.progress(Progress(Phase.PUSH, 0, total))
         done = 0
         for start in range(0, total, push.PUSH_BATCH):
             entries = pending[start : start + push.PUSH_BATCH]
-            batch = push.prepare_batch(self.local, entries, enrolment, report)
+            batch: list[push.Outgoing] = []
+            for first in range(0, len(entries), PREPARE_STEP):
+                some = entries[first : first + PREPARE_STEP]
+                batch += await self.db(
+                    partial(push.prepare_batch, entries=some, enrolment=enrolment, report=report)
+                )
             if batch:
-                results = push.send(net, enrolment.device_id, batch)
-                push.settle(self.local, batch, results, report, collected.stamps)
+                self.check()
+                results = await push.send(net, enrolment.device_id, batch)
+                # Settled even when Cancel comes meanwhile (shielded): the office has these.
+                settle = partial(
+                    push.settle, batch=batch, results=results, report=report, stamps=stamps
+                )
+                await asyncio.shield(asyncio.wrap_future(self.lane(settle)))
                 done += len(entries)
                 self.progress(Progress(Phase.PUSH, done, total))
 
-    def _pull(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
+    # -- pull ---------------------------------------------------------------------------
+    async def _pull(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
         resync = False
         pages = 0
         while True:
+            cursor = await self.db(lambda local: local.cursor())
             try:
-                answer = pull.fetch_page(net, self.local.cursor(), resync)
+                answer = await pull.fetch_page(net, cursor, resync)
             except ResyncRequired as exc:
                 if resync:
                     raise ServerAnswerUnreadable(
@@ -105,10 +183,19 @@ class SyncRun:
                 resync = report.resynced = True
                 continue
             page = pull.Page(answer, resync)
-            shas = pull.wanted_files(answer, pull.known_files(self.local))
+            known = await self.db(pull.known_files)
+            shas = pull.wanted_files(answer, known)
             if shas:
-                pull.fetch_files(net, page, shas, pull.file_kinds(answer))
-            pull.apply_page(self.local, enrolment, page, report, self.keep_as_is)
+                await pull.fetch_files(net, page, shas, pull.file_kinds(answer))
+            await self.db(
+                partial(
+                    pull.apply_page,
+                    enrolment=enrolment,
+                    page=page,
+                    report=report,
+                    keep_as_is=self.keep_as_is,
+                )
+            )
             pages += 1
             self.progress(Progress(Phase.PULL, pages, pages + (1 if answer.more else 0)))
             resync = False

@@ -12,8 +12,8 @@ logs a token or a payload.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,7 +29,12 @@ from kitchentable.sync.errors import (
     ServerRefused,
     TokenRejected,
 )
-from kitchentable.sync.pinning import InsecureServer, PinMismatch, is_loopback, pinned_client
+from kitchentable.sync.pinning import (
+    InsecureServer,
+    PinMismatch,
+    is_loopback,
+    pinned_async_client,
+)
 from kitchentable.sync.protocol import ErrorBody
 from kitchentable.sync.wire import ProtocolError, parse_json
 
@@ -57,8 +62,8 @@ def reason(exc: BaseException) -> str:
 
 
 class Transport:
-    """Requests to one office for one sync. `inner` lets tests put a fault injector between
-    the laptop and a real server."""
+    """Requests to one office for one sync, on the network lane (asyncio). `inner` lets
+    tests put a fault injector between the laptop and a real server."""
 
     def __init__(
         self,
@@ -66,37 +71,37 @@ class Transport:
         fingerprint: str | None,
         token: str | None = None,
         *,
-        inner: httpx.BaseTransport | None = None,
+        inner: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.server = server
         self.fingerprint = fingerprint
         self.token = token
         self.inner = inner
-        self._client: httpx.Client | None = None
+        self._client: httpx.AsyncClient | None = None
 
-    @contextmanager
-    def open(self) -> Iterator[Transport]:
+    @asynccontextmanager
+    async def open(self) -> AsyncIterator[Transport]:
         if self.inner is not None:
-            client = httpx.Client(base_url=self.server, transport=self.inner, timeout=TIMEOUT)
+            client = httpx.AsyncClient(base_url=self.server, transport=self.inner, timeout=TIMEOUT)
         else:
             try:
-                client = pinned_client(self.server, self.fingerprint, TIMEOUT)
+                client = pinned_async_client(self.server, self.fingerprint, TIMEOUT)
             except InsecureServer as exc:
                 raise ServerNotTrusted(reason=str(exc)) from exc
-        with client:
+        async with client:
             self._client = client
             try:
                 yield self
             finally:
                 self._client = None
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         assert self._client is not None, "Transport.open() first"
         headers = dict(kwargs.pop("headers", {}))
         if self.token is not None:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
-            response = self._client.request(method, path, headers=headers, **kwargs)
+            response = await self._client.request(method, path, headers=headers, **kwargs)
         except PinMismatch as exc:
             raise ServerNotTrusted(reason=str(exc)) from exc
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError, socket.gaierror) as exc:
@@ -111,8 +116,8 @@ class Transport:
             raise refusal(response, enrolled=self.token is not None)
         return response
 
-    def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        return read_json(self.request(method, path, **kwargs))
+    async def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return read_json(await self.request(method, path, **kwargs))
 
 
 def read_json(response: httpx.Response) -> dict[str, Any]:

@@ -1,16 +1,20 @@
 """When the app synchronises, and what it knows about the last try.
 
 Owns when sync runs (at unlock, every AUTO_SYNC_MINUTES, on request; never two at once),
-the state the sync area shows (`SyncView`), the check-in block, and running the sync use
-cases (services.sync) through the session on the one database worker; the core's progress
-arrives on the worker and reaches the UI thread through a queued signal. A failed automatic
-sync only changes the status line, never opens a dialog. Never touches a widget of its own
-and never the network or the vault from the UI thread.
+stopping it (the Stop button, lock, quit: a `threading.Event` the core honours), the state
+the sync area shows (`SyncView`), the check-in block, and running the sync use cases
+(services.sync): the network on the network lane, each database step on the one worker
+through the session, so saving never waits for the network. The core's progress reaches
+the UI thread through a queued signal. A failed automatic sync only changes the status
+line, never opens a dialog. Never touches a widget of its own and never the network or the
+vault from the UI thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,7 +25,7 @@ from kitchentable.errors import VaultLocked
 from kitchentable.ui.errors import log_unexpected, message_for
 from kitchentable.ui.session import Session
 from kitchentable.ui.sync_status import SyncView, status_text
-from kitchentable.ui.tasks import Op
+from kitchentable.ui.tasks import NetOp, Op
 
 if TYPE_CHECKING:
     from kitchentable.services import Profile
@@ -53,7 +57,7 @@ class SyncController(QObject):
     cases_changed = Signal()  # a sync or a resolved conflict may have changed the list
     revoked = Signal(str)
     blocked_changed = Signal(bool)
-    _from_worker = Signal(object)  # Progress, emitted on the worker thread
+    _from_lane = Signal(object)  # Progress, emitted on the network lane
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -65,7 +69,9 @@ class SyncController(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(AUTO_SYNC_MINUTES * 60_000)
         self.timer.timeout.connect(lambda: self.sync(manual=False))
-        self._from_worker.connect(self._progress, Qt.ConnectionType.QueuedConnection)
+        self._from_lane.connect(self._progress, Qt.ConnectionType.QueuedConnection)
+        self._cancel = threading.Event()
+        self._generation = 0  # a sync of an earlier unlock reports to nobody
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -104,8 +110,12 @@ class SyncController(QObject):
         self.timer.start()
 
     def stop(self) -> None:
+        """At lock and quit: no more syncs, and the one that runs is cancelled (it never
+        holds the database worker, so nothing here waits for it)."""
         self.active = False
         self.timer.stop()
+        self._cancel.set()
+        self._generation += 1
         self.view = SyncView()
         self.changed.emit()
 
@@ -130,29 +140,49 @@ class SyncController(QObject):
         if not manual and not self.enrolled:
             return
         self.view.running = True
+        self.view.stopping = False
         self.view.progress = None
         self.changed.emit()
         # Read on the UI thread: the case on screen is never changed under the consultant's
         # hands; a colleague's version of it becomes a conflict to look at instead.
         open_case = self.open_case()
         keep = frozenset({open_case} if open_case else ())
-        self.session.op(self, lambda profile: self._work(profile, keep)).success(
-            lambda o: self._done(o, manual)
-        ).failure(lambda e: self._crashed(e, manual)).run_in_background()
+        self._cancel = cancel = threading.Event()
+        generation = self._generation
+        lane = self.session.lane()
 
-    def _work(self, profile: Profile, keep: frozenset[str]) -> Outcome:  # on the worker
-        from kitchentable.services import sync
+        async def work() -> Outcome:  # on the network lane
+            from kitchentable.services import sync
 
-        try:
-            report = sync.synchronise(profile, progress=self._from_worker.emit, keep_as_is=keep)
-        except sync.DeviceRevoked:
-            # The core has wiped the vault and closed the profile: the session must forget
-            # it here, before any queued task reaches the closed database.
-            self.session.forget()
-            raise
-        except sync.SyncError as error:
-            return Outcome(None, error, _standing(profile))
-        return Outcome(report, None, _standing(profile))
+            try:
+                report = await sync.synchronise_on(
+                    lane,
+                    progress=self._from_lane.emit,
+                    cancel=cancel,
+                    keep_as_is=keep,
+                    # In the wipe's own step: later tasks see a locked session, never the
+                    # closed database.
+                    after_wipe=self.session.forget,
+                )
+            except sync.DeviceRevoked:
+                raise
+            except sync.SyncError as error:
+                return Outcome(None, error, await asyncio.wrap_future(lane(_standing)))
+            return Outcome(report, None, await asyncio.wrap_future(lane(_standing)))
+
+        NetOp(self, work).success(
+            lambda o: self._done(o, manual) if generation == self._generation else None
+        ).failure(
+            lambda e: self._crashed(e, manual) if generation == self._generation else None
+        ).run_in_background()
+
+    def cancel(self) -> None:
+        """Stop the sync that runs (Stop button; lock and quit through stop()). It ends
+        within a second; what the office did not confirm goes at the next one."""
+        if self.view.running and not self.view.stopping:
+            self._cancel.set()
+            self.view.stopping = True
+            self.changed.emit()
 
     def _progress(self, progress: Progress) -> None:
         if self.view.running:
@@ -160,33 +190,36 @@ class SyncController(QObject):
             self.changed.emit()
 
     def _done(self, outcome: Outcome, manual: bool) -> None:
-        from kitchentable.services.sync import Offline
+        from kitchentable.services.sync import Offline, SyncCancelled
 
         if not self.active:  # locked meanwhile; the next unlock starts afresh
             return
-        self.view.running = False
+        stopped = isinstance(outcome.error, SyncCancelled)
+        self.view.running = self.view.stopping = False
         self.view.progress = None
-        self.view.failed = outcome.error
+        self.view.stopped = stopped
+        self.view.failed = None if stopped else outcome.error
         self.view.offline = isinstance(outcome.error, Offline)
         if outcome.error is not None:
             log.info("sync did not succeed: %s", getattr(outcome.error, "code", "?"))
         self._set_standing(outcome.standing)
-        if outcome.error is not None and manual:
+        if outcome.error is not None and manual and not stopped:
             self.failed.emit(message_for(outcome.error))
-        if outcome.report is not None:
+        if outcome.report is not None or stopped:
             self.cases_changed.emit()
 
     def _crashed(self, error: BaseException, manual: bool) -> None:
         from kitchentable.services.sync import DeviceRevoked
 
-        self.view.running = False
+        self.view.running = self.view.stopping = False
         self.view.progress = None
         if isinstance(error, DeviceRevoked):
             self.stop()
             self.revoked.emit(message_for(error))
             return
-        if not isinstance(error, VaultLocked):
-            log_unexpected(error)
+        if not self.active or isinstance(error, VaultLocked):
+            return  # locked meanwhile: nothing to say
+        log_unexpected(error)
         self.view.failed = error
         self.changed.emit()
         if manual:
@@ -196,12 +229,15 @@ class SyncController(QObject):
     def enrol(
         self, parent: QObject, server: str, code: str, label: str, fingerprint: str | None
     ) -> Op:
-        def work(profile: Profile) -> str:
+        lane = self.session.lane()
+
+        async def work() -> str:  # on the network lane
             from kitchentable.services import sync
 
-            return sync.enrol(profile, server, code, label, fingerprint).consultant
+            enrolment = await sync.enrol_on(lane, server, code, label, fingerprint)
+            return enrolment.consultant
 
-        return self.session.op(parent, work)
+        return NetOp(parent, work)
 
     def enrolled_now(self) -> None:
         self.refresh(then_sync=True)

@@ -71,6 +71,12 @@ class SyncPanel(QFrame):
         self.sync_button.setToolTip(_("Send your work to the office and fetch new cases"))
         self.sync_button.clicked.connect(self._clicked)
         row.addWidget(self.sync_button)
+        self.stop_button = QPushButton(_("S&top"), self)
+        self.stop_button.setToolTip(
+            _("Stop synchronising; what has not been sent goes at the next synchronisation")
+        )
+        self.stop_button.clicked.connect(self.controller.cancel)
+        row.addWidget(self.stop_button)
 
     def _clicked(self) -> None:
         self.error.hide()
@@ -99,8 +105,10 @@ class SyncPanel(QFrame):
             self.error.hide()
         enrolled = controller.enrolled
         self.connect_button.setVisible(known and not enrolled)
-        self.sync_button.setVisible(not known or enrolled)
+        self.sync_button.setVisible((not known or enrolled) and not running)
         self.sync_button.setEnabled(controller.active and enrolled and not running)
+        self.stop_button.setVisible(running)
+        self.stop_button.setEnabled(running and not view.stopping)
         conflicts = view.standing.status.conflicts if view.standing else 0
         self.conflicts_button.setVisible(conflicts > 0)
         self.conflicts_button.setEnabled(not running and not controller.blocked)

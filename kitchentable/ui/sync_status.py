@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 class SyncView:
     standing: Standing | None = None
     running: bool = False
+    stopping: bool = False  # Stop was pressed; the sync ends within a second
+    stopped: bool = False  # the last sync was stopped (not an error)
     offline: bool = False
     failed: BaseException | None = None  # the last sync's error (automatic or not)
     progress: Progress | None = None
@@ -38,18 +40,12 @@ def status_text(view: SyncView) -> str:
     status = view.standing.status
     if not status.enrolled:
         return _("Not connected to the office")
+    if view.stopping:
+        return _("Stopping…")
     if view.running:
         return _("Synchronising…")
     last = status.last_sync_at
-    parts = []
-    if view.offline:
-        parts.append(_("Offline"))
-    elif view.failed is not None:
-        parts.append(_("Not synchronised"))
-    elif last:
-        parts.append(_("Last synchronised {time}").format(time=when(last)))
-    else:
-        parts.append(_("Not synchronised yet"))
+    parts = [_headline(view, last)]
     if status.waiting:
         parts.append(_("{n} waiting").format(n=status.waiting))
     elif view.offline:
@@ -66,9 +62,21 @@ def status_text(view: SyncView) -> str:
                 "{n} item could not be sent", "{n} items could not be sent", status.quarantined
             ).format(n=status.quarantined)
         )
-    if (view.offline or view.failed is not None) and last:
+    if (view.offline or view.stopped or view.failed is not None) and last:
         parts.append(_("last synchronised {time}").format(time=when(last)))
     return " — ".join(parts)
+
+
+def _headline(view: SyncView, last: str | None) -> str:
+    if view.offline:
+        return _("Offline")
+    if view.stopped:
+        return _("Synchronising stopped")
+    if view.failed is not None:
+        return _("Not synchronised")
+    if last:
+        return _("Last synchronised {time}").format(time=when(last))
+    return _("Not synchronised yet")
 
 
 def progress_text(progress: Progress) -> str:

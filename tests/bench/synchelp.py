@@ -234,24 +234,24 @@ def kind_of(path: str) -> str:
     return path
 
 
-class CountingTransport(httpx.BaseTransport):
+class CountingTransport(httpx.AsyncBaseTransport):
     """Counts requests, bytes on the wire (bodies + header lines) and time per request kind."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = httpx.AsyncHTTPTransport()
         self.sent = 0
         self.received = 0
         self.calls: Counter[str] = Counter()
         self.bytes: Counter[str] = Counter()
         self.seconds: defaultdict[str, list[float]] = defaultdict(list)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
         head = sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + len(request.url.raw_path)
         kind = kind_of(request.url.path)
         started = time.perf_counter()
-        response = self.inner.handle_request(request)
-        response.read()
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
         self.seconds[kind].append(time.perf_counter() - started)
         self.calls[kind] += 1
         self.sent += len(body) + head + 16
@@ -261,8 +261,10 @@ class CountingTransport(httpx.BaseTransport):
         )
         return response
 
-    def close(self) -> None:
-        self.inner.close()
+    async def aclose(self) -> None:
+        # Each sync runs its own event loop: its connections go with it.
+        await self.inner.aclose()
+        self.inner = httpx.AsyncHTTPTransport()
 
 
 # --- the plain server the push is compared with ---------------------------------------

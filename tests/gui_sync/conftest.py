@@ -7,23 +7,25 @@ which is how "the network comes back" looks to the laptop.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import sys
 import threading
-import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "gui"))
 sys.path.insert(0, str(HERE.parent / "sync_e2e"))
 
 from gui_helpers import english_after_test, gui_forms, open_window  # noqa: E402, F401
-from synckit import OfficeServer  # noqa: E402 - after the path above
+from synckit import OfficeServer, serve  # noqa: E402 - after the path above
 
 from kitchentable.office import keys, pki  # noqa: E402
 from kitchentable.office.app import ServerIdentity, create_app  # noqa: E402
@@ -38,27 +40,63 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.gui)
 
 
-def serve(app: Any, port: int = 0) -> tuple[uvicorn.Server, threading.Thread, int]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    return server, thread, server.servers[0].sockets[0].getsockname()[1]
+class SlowAnswers:
+    """ASGI middleware: every answer waits `delay` seconds after the office acted on the
+    request (a slow, half-dead line at the inhabitant's home); counts each change id it
+    sees in a push, so a test can tell how often a change travelled."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.delay = 0.0
+        self.pushed: Counter[str] = Counter()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if scope["path"] == "/api/v1/push":
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                self.pushed.update(c["id"] for c in json.loads(body)["changes"])
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        held: list[dict[str, Any]] = []
+        await self.app(scope, replay, _collect(held))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        for message in held:
+            await send(message)
+
+
+def _collect(held: list[dict[str, Any]]) -> Any:
+    async def send(message: dict[str, Any]) -> None:
+        held.append(message)
+
+    return send
 
 
 @dataclass
 class Office:
-    """The office plus the switch that takes its server off the network and back."""
+    """The office plus the switch that takes its server off the network and back, and the
+    one that makes it slow."""
 
     kit: OfficeServer
     app: Any
     thread: threading.Thread
     port: int
+    slow: SlowAnswers
 
     @property
     def url(self) -> str:
@@ -80,10 +118,10 @@ def office(tmp_path: Path) -> Iterator[Office]:
     private = keys.unlock(data, OFFICE_PASSPHRASE)
     ca = pki.create_ca(data, private.ca_password, "Gemeente Testdam")
     store = Store(SQLiteBackend(data / DB_NAME))
-    app = create_app(store, public, identity=ServerIdentity(ca=ca))
-    server, thread, port = serve(app)
-    kit = OfficeServer(data, store, f"http://127.0.0.1:{port}", public, private, server)
-    office = Office(kit, app, thread, port)
+    slow = SlowAnswers(create_app(store, public, identity=ServerIdentity(ca=ca)))
+    server, thread, url = serve(slow)
+    kit = OfficeServer(data, store, url, public, private, server)
+    office = Office(kit, slow, thread, int(url.rsplit(":", 1)[1]), slow)
     yield office
     office.stop()
     store.close()

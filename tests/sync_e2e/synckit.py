@@ -60,8 +60,10 @@ def get_state(profile: Profile, key: str) -> Any:
     return SyncStore(profile.db, profile.keys).get(key)
 
 
-def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+def serve(app: Any, port: int = 0) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """The app on 127.0.0.1 (port 0: any free one) in a thread; the server, its thread and
+    its URL once it listens."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

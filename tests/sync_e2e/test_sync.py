@@ -211,16 +211,16 @@ def test_two_laptops_edit_one_case_both_versions_are_kept_and_shown(
     assert conversation.state.answers["hulpvraag_eigen_woorden"] == "Versie van laptop twee"
 
 
-class Garbage(httpx.BaseTransport):
+class Garbage(httpx.AsyncBaseTransport):
     """Answers every request with what a broken proxy or server might send."""
 
-    def __init__(self, inner: httpx.BaseTransport, body: bytes, status: int = 200) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, body: bytes, status: int = 200) -> None:
         self.inner, self.body, self.status = inner, body, status
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/v1/push":
             return httpx.Response(self.status, content=self.body)
-        return self.inner.handle_request(request)
+        return await self.inner.handle_async_request(request)
 
 
 @pytest.mark.parametrize(
@@ -238,7 +238,7 @@ def test_a_garbage_answer_is_a_clear_error_and_the_outbox_stays(
 ) -> None:
     laptop = laptop_factory()
     laptop.import_cases(case_document("M-2026-0401"))
-    garbage = Garbage(httpx.HTTPTransport(), body, status)
+    garbage = Garbage(httpx.AsyncHTTPTransport(), body, status)
     with pytest.raises(ServerAnswerUnreadable) as caught:
         sync.synchronise(laptop, inner=garbage)
     assert "Nothing was lost" in str(caught.value)
@@ -253,7 +253,7 @@ def test_offline_is_said_plainly_and_nothing_is_lost(laptop_factory: Any) -> Non
     laptop.import_cases(case_document("M-2026-0501"))
     enrolment = sync.enrolment_of(laptop)
     assert enrolment is not None
-    unreachable = httpx.HTTPTransport()
+    unreachable = httpx.AsyncHTTPTransport()
     enrolment.server = "http://127.0.0.1:9"  # discard port: nothing listens
     put_state(laptop, "enrolment", enrolment.to_dict())
     with pytest.raises(Offline) as caught:
