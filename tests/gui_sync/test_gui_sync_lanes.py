@@ -132,3 +132,29 @@ def test_a_slow_office_never_holds_an_autosave_or_the_screen_and_stop_ends_the_s
     assert sorted(on_server) == sorted(sent) and len(sent) == 4  # the four cases, once each
     assert sorted(office.slow.pushed) == sorted(sent)
     assert set(office.slow.pushed.values()) == {1}, office.slow.pushed
+
+
+def test_locking_during_a_slow_sync_never_waits_and_stops_the_sync(
+    qtbot: Any, open_window: Any, profile_path: Path, gui_forms: FormRegistry, office: Any
+) -> None:
+    laptop(profile_path, gui_forms, office)
+    office.slow.delay = SLOW
+    window = open_window(profile_path)
+    unlock(qtbot, window)
+    qtbot.waitUntil(lambda: window.sync.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.sync.view.progress is not None, timeout=WAIT_MS)
+    started = time.perf_counter()
+    window.lock_action.trigger()
+    took = (time.perf_counter() - started) * 1000
+    assert window.unlock_screen is not None and window.cases is None
+    assert took < 50, f"locking held the UI thread for {took:.0f} ms"
+    qtbot.waitUntil(lambda: window.session._profile is None, timeout=2000)
+    # The stopped sync reports to nobody; unlocking again starts afresh (and fast).
+    office.slow.delay = 0.0
+    unlock(qtbot, window)
+    panel = panel_of(window)
+    qtbot.waitUntil(
+        lambda: settled(window) and panel.status.text().startswith("Last synchronised"),
+        timeout=WAIT_MS,
+    )
+    assert "waiting" not in panel.status.text()
