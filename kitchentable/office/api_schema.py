@@ -23,6 +23,7 @@ from kitchentable.sync.protocol import (
     MAX_COPIES,
     MAX_PULL_ITEMS,
     MAX_UPLOAD_BYTES,
+    MAX_WHOLE_FILE_BYTES,
     SEAL_ALGORITHM,
     STATUSES,
 )
@@ -186,6 +187,14 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "ChunkAnswer": _object({"v": V1, "received": COUNT, "complete": {"type": "boolean"}}),
+    "FileStored": _object(
+        {
+            "v": V1,
+            "sha256": SHA256,
+            "size": {"type": "integer", "minimum": 1, "maximum": MAX_WHOLE_FILE_BYTES},
+            "complete": {"const": True},
+        }
+    ),
     "DeviceStatus": _object(
         {"v": V1, "device_id": UUID, "consultant": {"type": "string", "minLength": 1}}
     ),
@@ -286,7 +295,25 @@ PATHS: dict[str, Any] = {
                 403,
                 404,
             ),
-        }
+        },
+        "put": {
+            "operationId": "put_blob",
+            "summary": (
+                f"A file of at most {MAX_WHOLE_FILE_BYTES // 2**20} MiB in one request, "
+                "under its SHA-256 (since 0.2; larger files: /api/v1/uploads)."
+            ),
+            "security": AUTH,
+            "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": SHA256}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
+            "responses": _answers(
+                _json("FileStored", "The office holds the file."), 400, 401, 403, 413, 422
+            ),
+        },
     },
     "/api/v1/uploads": {
         "post": {

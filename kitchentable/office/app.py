@@ -37,12 +37,14 @@ from kitchentable.office.store import (
 )
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import (
+    MAX_WHOLE_FILE_BYTES,
     SHA256_HEX,
     Change,
     ChangeResult,
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
+    FileStored,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -226,6 +228,30 @@ class OfficeApi:
             raise Refused(404, "not_found", "There is no such file.")
         return Response(found[2], media_type="application/octet-stream")
 
+    async def put_blob(self, request: Request) -> Response:
+        """A small file in one request (protocol 0.2): its bytes under their SHA-256."""
+        device = await self.authenticate(request)
+        sha = request.path_params["sha256"]
+        if not SHA256_HEX.fullmatch(sha):
+            raise Refused(400, "malformed", "The sha256 must be 64 lower-case hex digits.")
+        data = bytearray()
+        async for part in request.stream():
+            data += part
+            if len(data) > MAX_WHOLE_FILE_BYTES:
+                raise Refused(
+                    413, "too_large", "The file is too large for one request; upload it in chunks."
+                )
+        if not data:
+            raise Refused(400, "malformed", "The file is empty.")
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise Refused(
+                422, "hash_mismatch", "The file does not match its SHA-256; send it again."
+            )
+        await run_in_threadpool(
+            self.store.put_blob, bytes(data), "attachment", self.clock(), device.id
+        )
+        return JSONResponse(FileStored(sha, len(data)).to_wire())
+
     async def start_upload(self, request: Request) -> Response:
         device = await self.authenticate(request)
         body = await read_json(request)
@@ -322,7 +348,7 @@ class OfficeApi:
             except Exception:
                 # The database failed as a whole: every change is answered, none is lost.
                 log.exception("storing a push of %d change(s) failed", len(verified))
-                recorded = [_server_error(index, change.id) for index, change in verified]
+                recorded = [ChangeResult.server_error(index, c.id) for index, c in verified]
             for result in recorded:
                 results[result.index] = result
         return [results[index] for index in range(len(items))]
@@ -342,16 +368,6 @@ class OfficeApi:
                 index, _best_effort_id(item), "rejected", reason=exc.code, message=exc.message
             )
         return change
-
-
-def _server_error(index: int, change_id: str) -> ChangeResult:
-    return ChangeResult(
-        index,
-        change_id,
-        "rejected",
-        reason="server_error",
-        message="The server could not store this change now; send it again later.",
-    )
 
 
 def _check_seal_key(pem: str) -> None:
@@ -406,6 +422,7 @@ def create_app(
             Route("/api/v1/openapi.json", openapi_endpoint, methods=["GET"]),
             Route("/api/v1/pull", api.pull, methods=["GET"]),
             Route("/api/v1/blobs/{sha256}", api.blob, methods=["GET"]),
+            Route("/api/v1/blobs/{sha256}", api.put_blob, methods=["PUT"]),
             Route("/api/v1/uploads", api.start_upload, methods=["POST"]),
             Route("/api/v1/uploads/{upload_id}/chunks/{index}", api.put_chunk, methods=["PUT"]),
             Route("/api/v1/uploads/{upload_id}/complete", api.complete_upload, methods=["POST"]),

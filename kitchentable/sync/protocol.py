@@ -692,6 +692,34 @@ class PullResponse:
 
 CHUNK_BYTES = 256 * 1024
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+# A file up to this size may go in one request (PUT /api/v1/blobs/{sha256}, added in 0.2):
+# a sealed plan PDF is ~100 KB, so the usual upload is one request, not two. Larger files
+# go in resumable chunks; a server without the PUT (405) gets chunks too.
+MAX_WHOLE_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileStored:
+    """The answer to a whole-file upload: the office holds the file with this hash."""
+
+    sha256: str
+    size: int
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"v": PROTOCOL_VERSION, "sha256": self.sha256, "size": self.size, "complete": True}
+
+    @classmethod
+    def from_wire(cls, value: object) -> FileStored:
+        what = "upload answer"
+        obj = as_object(value, what)
+        exact_keys(obj, what, {"v", "sha256", "size", "complete"})
+        _check_version(obj, what)
+        if obj["complete"] is not True:
+            fail("The upload answer does not say the file is complete.")
+        return cls(
+            sha256=get_str(obj, "sha256", what, SHA256_HEX, max_len=64),
+            size=get_int(obj, "size", what, minimum=1),
+        )
 
 
 @dataclass(frozen=True)
@@ -762,6 +790,9 @@ class PushRequest:
         return cls(device_id=get_uuid(obj, "device_id", what), changes=changes)
 
 
+SERVER_ERROR = "server_error"  # a change the server could not store now: send it again
+
+
 @dataclass(frozen=True)
 class ChangeResult:
     """The server's answer for one change, in the order the changes were sent.
@@ -782,6 +813,17 @@ class ChangeResult:
 
     def to_wire(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if value is not None}
+
+    @classmethod
+    def server_error(cls, index: int, change_id: str) -> ChangeResult:
+        """The one answer for a change the server failed to store (the device retries)."""
+        return cls(
+            index,
+            change_id,
+            "rejected",
+            reason=SERVER_ERROR,
+            message="The server could not store this change now; send it again later.",
+        )
 
     @classmethod
     def from_wire(cls, value: object) -> ChangeResult:
