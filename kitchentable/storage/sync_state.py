@@ -14,12 +14,16 @@ never imports Qt.
 
 from __future__ import annotations
 
+import json
+import struct
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 
+from kitchentable.errors import TamperedRecord
+from kitchentable.storage.crypto import unb64
 from kitchentable.storage.database import now_iso
 from kitchentable.storage.keys import VaultKeys
 
@@ -42,6 +46,34 @@ class SyncCase:
     pushed_digest: str | None = None
     synced_at: str | None = None
     recipients: list[dict[str, Any]] = field(default_factory=list)
+
+
+# The seal version of an outbox_wire row says its form: 1 = JSON with the files in base64
+# (before 0.2), 2 = framed bytes (no JSON or base64 around a file of ~100 KB).
+WIRE_JSON, WIRE_FRAMED = 1, 2
+_LENGTH = struct.Struct(">I")
+
+
+@dataclass(frozen=True)
+class KeptChange:
+    """A change exactly as first built (its wire form) and the files it names."""
+
+    change: dict[str, Any]
+    attachments: tuple[bytes, ...] = ()
+
+    def frame(self) -> bytes:
+        parts = [json.dumps(self.change, separators=(",", ":")).encode(), *self.attachments]
+        return b"".join(_LENGTH.pack(len(part)) + part for part in parts)
+
+    @classmethod
+    def unframe(cls, data: bytes) -> KeptChange:
+        parts, offset = [], 0
+        while offset < len(data):
+            (size,) = _LENGTH.unpack_from(data, offset)
+            offset += _LENGTH.size
+            parts.append(data[offset : offset + size])
+            offset += size
+        return cls(json.loads(parts[0]), tuple(parts[1:]))
 
 
 @dataclass(frozen=True)
@@ -115,18 +147,30 @@ class SyncStore:
         return None if row is None else str(row[0])
 
     # -- outbox_wire --------------------------------------------------------------------
-    def wire(self, change_id: str) -> dict[str, Any] | None:
+    def wire(self, change_id: str) -> KeptChange | None:
         row = self.db.execute(
             "SELECT data FROM outbox_wire WHERE change_id = ?", [change_id]
         ).fetchone()
-        return None if row is None else self.keys.open("outbox_wire", change_id, 1, row[0])
+        if row is None:
+            return None
+        try:
+            framed = self.keys.open_bytes("outbox_wire", change_id, WIRE_FRAMED, row[0])
+        except TamperedRecord:
+            # Kept by a version before the framed form: JSON with the files in base64.
+            old = self.keys.open("outbox_wire", change_id, WIRE_JSON, row[0])
+            return KeptChange(old["change"], tuple(unb64(a) for a in old["attachments"]))
+        return KeptChange.unframe(framed)
 
-    def put_wire(self, change_id: str, kept: dict[str, Any]) -> None:
+    def put_wire(self, change_id: str, kept: KeptChange) -> None:
         self.db.execute(
             "INSERT INTO outbox_wire(change_id, data) VALUES (?, ?) ON CONFLICT(change_id) "
             "DO UPDATE SET data = excluded.data",
-            [change_id, self.keys.seal("outbox_wire", change_id, 1, kept)],
+            [change_id, self.keys.seal_bytes("outbox_wire", change_id, WIRE_FRAMED, kept.frame())],
         )
+
+    def drop_wire(self, change_id: str) -> None:
+        """The office has decided on the change: its bytes (and files) need not be kept."""
+        self.db.execute("DELETE FROM outbox_wire WHERE change_id = ?", [change_id])
 
     # -- sync_conflicts -----------------------------------------------------------------
     def open_conflict(self, case_id: str) -> StoredConflict | None:

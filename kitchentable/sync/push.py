@@ -17,22 +17,26 @@ change sent before the office said so, never imports Qt.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass, field
 
 from kitchentable.domain.case import CaseStatus, transition
 from kitchentable.errors import KitchentableError
-from kitchentable.storage.crypto import b64, unb64
+from kitchentable.storage.crypto import unb64
 from kitchentable.storage.database import now_iso
 from kitchentable.storage.outbox import OutboxEntry, OutboxState
-from kitchentable.storage.sync_state import CaseSyncState, SyncCase
+from kitchentable.storage.sync_state import CaseSyncState, KeptChange, SyncCase
 from kitchentable.sync.conflicts import record_conflict
 from kitchentable.sync.errors import ServerAnswerUnreadable
 from kitchentable.sync.model import Enrolment, Entity, Local, SyncReport
 from kitchentable.sync.protocol import (
+    MAX_WHOLE_FILE_BYTES,
+    SERVER_ERROR,
     Change,
     ChangeResult,
+    FileStored,
     PushRequest,
     PushResponse,
     SealedPayload,
@@ -40,14 +44,15 @@ from kitchentable.sync.protocol import (
     attachment_info,
 )
 from kitchentable.sync.snapshots import Snapshot, digest, snapshot
-from kitchentable.sync.transport import Transport
+from kitchentable.sync.transport import Transport, read_json
 from kitchentable.sync.wire import ProtocolError, canonical
 
 log = logging.getLogger(__name__)
 
-PUSH_BATCH = 50
+PUSH_BATCH = 100  # changes per push (the office takes up to MAX_CHANGES_PER_PUSH)
+UPLOADS_AT_ONCE = 4  # files in flight at a time
 # Answers that mean "not now": the change stays pending and goes again next time.
-RETRY_LATER = ("server_error", "attachment_missing")
+RETRY_LATER = (SERVER_ERROR, "attachment_missing")
 
 
 @dataclass(frozen=True)
@@ -108,12 +113,12 @@ def dirty_cases(local: Local, case_ids: list[str] | None = None) -> tuple[list[D
 
 
 def collect(local: Local, case_ids: list[str] | None = None) -> Collected:
-    """Changed cases into the outbox (these, or all candidates), one transaction per case.
-    The run calls it on a few cases at a time, so the database is never held for long."""
+    """Changed cases into the outbox (these, or all candidates), in one transaction. The
+    run calls it on a few cases at a time, so the database is never held for long."""
     dirty, unreadable = dirty_cases(local, case_ids)
     collected = Collected(unreadable)
-    for item in dirty:
-        with local.db.atomic():
+    with local.db.atomic():
+        for item in dirty:
             state = local.state.case(item.case_id)
             if state is None:
                 state = SyncCase(office_case_id=item.case_id)
@@ -127,7 +132,7 @@ def collect(local: Local, case_ids: list[str] | None = None) -> Collected:
                 base_version=state.base_version,
             )
             local.repo.set_sync_state(item.case_id, CaseSyncState.PENDING)
-        collected.stamps[change_id] = item.stamp
+            collected.stamps[change_id] = item.stamp
     return collected
 
 
@@ -138,9 +143,9 @@ def prepare(local: Local, entry: OutboxEntry, enrolment: Enrolment, cursor: int)
     """The change for an outbox entry, built once and kept: a retry resends it as is."""
     kept = local.state.wire(entry.id)
     if kept is not None:
-        change = Change.from_wire(kept["change"])
+        change = Change.from_wire(kept.change)
         if change.device_id == enrolment.device_id:
-            return Outgoing(entry, change, tuple(unb64(a) for a in kept["attachments"]))
+            return Outgoing(entry, change, kept.attachments)
     attachments: list[bytes] = []
     payload = dict(entry.payload)
     if entry.entity == Entity.PLAN:
@@ -153,13 +158,17 @@ def prepare(local: Local, entry: OutboxEntry, enrolment: Enrolment, cursor: int)
     copy_to: tuple[tuple[str, bytes], ...] = ()
     if entry.case_id:
         state = local.state.case(entry.case_id)
-        if state is not None:
-            office_case = state.office_case_id
-            copy_to = tuple(
-                (r["device_id"], unb64(r["box_public"]))
-                for r in state.recipients
-                if r["device_id"] != enrolment.device_id
-            )
+        if state is None:
+            # A local case's plan prepared before the case itself was collected (they run
+            # side by side): the case gets its office id now, as the collect would give it.
+            state = SyncCase(office_case_id=entry.case_id)
+            local.state.save_case(entry.case_id, state)
+        office_case = state.office_case_id
+        copy_to = tuple(
+            (r["device_id"], unb64(r["box_public"]))
+            for r in state.recipients
+            if r["device_id"] != enrolment.device_id
+        )
     change = Change.create(
         id=entry.id,
         device_id=enrolment.device_id,
@@ -175,25 +184,25 @@ def prepare(local: Local, entry: OutboxEntry, enrolment: Enrolment, cursor: int)
         attachments=tuple(hashlib.sha256(a).hexdigest() for a in attachments),
         copy_to=copy_to,
     )
-    with local.db.atomic():
-        local.state.put_wire(
-            entry.id, {"change": change.to_wire(), "attachments": [b64(a) for a in attachments]}
-        )
+    local.state.put_wire(entry.id, KeptChange(change.to_wire(), tuple(attachments)))
     return Outgoing(entry, change, tuple(attachments))
 
 
 def prepare_batch(
     local: Local, entries: list[OutboxEntry], enrolment: Enrolment, report: SyncReport
 ) -> list[Outgoing]:
-    """Prepare each entry; one that cannot be prepared is quarantined, the rest go."""
+    """Prepare each entry, all kept in one transaction (before any of them is sent); one that
+    cannot be prepared is quarantined, the rest go."""
     cursor = local.cursor()
     ready = []
-    for entry in entries:
-        try:
-            ready.append(prepare(local, entry, enrolment, cursor))
-        except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
-            local.outbox.mark(entry.id, OutboxState.QUARANTINED, f"cannot be prepared: {exc}")
-            report.quarantined += 1
+    with local.db.atomic():
+        for entry in entries:
+            try:
+                with local.db.atomic():
+                    ready.append(prepare(local, entry, enrolment, cursor))
+            except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
+                local.outbox.mark(entry.id, OutboxState.QUARANTINED, f"cannot be prepared: {exc}")
+                report.quarantined += 1
     return ready
 
 
@@ -201,8 +210,31 @@ def prepare_batch(
 
 
 async def upload(net: Transport, blob: bytes) -> None:
-    """One file to the office, resumable: chunks the server already holds are skipped."""
+    """One file to the office: a small one in one request; a large one (or to an office
+    that does not take it whole) in resumable chunks."""
     sha = hashlib.sha256(blob).hexdigest()
+    if net.whole_files and len(blob) <= MAX_WHOLE_FILE_BYTES:
+        answer = await net.request(
+            "PUT",
+            f"/api/v1/blobs/{sha}",
+            content=blob,
+            headers={"Content-Type": "application/octet-stream"},
+            passed=(404, 405),
+        )
+        if answer.status_code not in (404, 405):
+            try:
+                stored = FileStored.from_wire(read_json(answer))
+            except ProtocolError as exc:
+                raise ServerAnswerUnreadable(reason=exc.message) from exc
+            if stored.sha256 != sha:
+                raise ServerAnswerUnreadable(reason="the office stored another file")
+            return
+        net.whole_files = False  # an office from before 0.2: chunks from now on
+    await upload_in_chunks(net, blob, sha)
+
+
+async def upload_in_chunks(net: Transport, blob: bytes, sha: str) -> None:
+    """Resumable: chunks the server already holds are skipped."""
     body = await net.json(
         "POST", "/api/v1/uploads", json={"v": 1, "sha256": sha, "size": len(blob)}
     )
@@ -233,12 +265,9 @@ async def upload(net: Transport, blob: bytes) -> None:
         await net.request("POST", f"/api/v1/uploads/{state.upload_id}/complete")
 
 
-async def send(net: Transport, device_id: str, batch: list[Outgoing]) -> list[ChangeResult]:
-    """Upload the batch's files, push its changes; the office's answer per change, checked
-    to be in order and complete."""
-    for outgoing in batch:
-        for blob in outgoing.attachments:
-            await upload(net, blob)
+async def push_batch(net: Transport, device_id: str, batch: list[Outgoing]) -> list[ChangeResult]:
+    """Push the batch's changes (their files are up already); the office's answer per
+    change, checked to be in order and complete."""
     body = PushRequest.of(device_id, [o.change for o in batch]).to_wire()
     answer = await net.json("POST", "/api/v1/push", json=body)
     try:
@@ -251,6 +280,25 @@ async def send(net: Transport, device_id: str, batch: list[Outgoing]) -> list[Ch
     except ProtocolError as exc:
         raise ServerAnswerUnreadable(reason=exc.message) from exc
     return results
+
+
+async def upload_all(net: Transport, blobs: list[bytes]) -> None:
+    """Several files at once over a few connections: the office stores one while the next
+    travels. The first failure stops the others."""
+    if not blobs:
+        return
+    limit = asyncio.Semaphore(UPLOADS_AT_ONCE)
+
+    async def one(blob: bytes) -> None:
+        async with limit:
+            await upload(net, blob)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for blob in blobs:
+                group.create_task(one(blob))
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
 
 
 # --- settle (database) ----------------------------------------------------------------------
@@ -281,6 +329,8 @@ def _settle_one(
     if status == "duplicate":
         report.duplicates += 1
         status = result.first_status or "accepted"
+    if not (status == "rejected" and result.reason in RETRY_LATER):
+        local.state.drop_wire(entry.id)  # decided: never sent again
     if status == "accepted":
         report.accepted += 1
         local.outbox.mark(entry.id, OutboxState.SENT)

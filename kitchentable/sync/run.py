@@ -1,8 +1,8 @@
 """One synchronisation, start to finish, on two lanes: the parts in their order.
 
-Owns the order of a sync (collect → prepare/send/settle per batch → pull page by page →
-stamps, retention, access log), which lane each step runs on, cancelling, and what a revoked
-device does (wipe, then say so). It runs as a coroutine on the network lane; every database
+Owns the order of a sync (the push pipeline → pull page by page → stamps, retention, access
+log), which lane each step runs on, cancelling, and what a revoked device does (wipe, then
+say so). It runs as a coroutine on the network lane; every database
 step is handed to the `DbLane` (the one database worker) in short pieces, so an autosave
 never waits behind the network. Cancel is a `threading.Event`: checked between steps, and a
 watcher cancels the transfer in flight within CANCEL_POLL; a cancelled sync is "not yet"
@@ -21,7 +21,7 @@ from functools import partial
 
 import httpx
 
-from kitchentable.sync import pull, push, retention
+from kitchentable.sync import pull, retention
 from kitchentable.sync.errors import (
     DeviceRevoked,
     NotEnrolled,
@@ -39,13 +39,12 @@ from kitchentable.sync.model import (
     StateKey,
     SyncReport,
 )
+from kitchentable.sync.pipeline import PushPipeline
 from kitchentable.sync.transport import Transport
 
 Clock = Callable[[], datetime]
 
 CANCEL_POLL = 0.02  # s: how often the watcher looks at the cancel flag
-COLLECT_STEP = 20  # cases snapshotted per database step
-PREPARE_STEP = 10  # outbox entries made ready per database step
 
 
 def utc_now() -> datetime:
@@ -72,6 +71,10 @@ class SyncRun:
     async def db[T](self, step: Callable[[Local], T]) -> T:
         self.check()
         return await asyncio.wrap_future(self.lane(step))
+
+    async def db_shielded[T](self, step: Callable[[Local], T]) -> T:
+        """A step that must happen once asked for, even if Cancel comes while it waits."""
+        return await asyncio.shield(asyncio.wrap_future(self.lane(step)))
 
     def check(self) -> None:
         if self.cancel.is_set():
@@ -104,11 +107,10 @@ class SyncRun:
         net = Transport(enrolment.server, enrolment.fingerprint, enrolment.token, inner=self.inner)
         try:
             async with net.open():
-                stamps = await self._collect()
-                await self._push(net, enrolment, report, stamps)
+                await PushPipeline(self, net, enrolment, report).run()
                 await self._pull(net, enrolment, report)
         except DeviceRevoked:
-            await asyncio.shield(asyncio.wrap_future(self.lane(self._wipe)))
+            await self.db_shielded(self._wipe)
             raise
         await self.db(lambda local: self._finish(local, report))
         return report
@@ -126,44 +128,6 @@ class SyncRun:
             local.access.record(
                 "sync.run", "profile", detail={"pushed": report.pushed, "pulled": report.pulled}
             )
-
-    # -- push ---------------------------------------------------------------------------
-    async def _collect(self) -> dict[str, str]:
-        """Changed cases into the outbox, a few per database step; their content stamps."""
-        self.progress(Progress(Phase.PUSH, 0, 0))
-        case_ids = await self.db(push.candidates)
-        stamps: dict[str, str] = {}
-        for start in range(0, len(case_ids), COLLECT_STEP):
-            chunk = case_ids[start : start + COLLECT_STEP]
-            collected = await self.db(partial(push.collect, case_ids=chunk))
-            stamps.update(collected.stamps)
-        return stamps
-
-    async def _push(
-        self, net: Transport, enrolment: Enrolment, report: SyncReport, stamps: dict[str, str]
-    ) -> None:
-        pending = await self.db(lambda local: local.outbox.pending())
-        total = len(pending)
-        self.progress(Progress(Phase.PUSH, 0, total))
-        done = 0
-        for start in range(0, total, push.PUSH_BATCH):
-            entries = pending[start : start + push.PUSH_BATCH]
-            batch: list[push.Outgoing] = []
-            for first in range(0, len(entries), PREPARE_STEP):
-                some = entries[first : first + PREPARE_STEP]
-                batch += await self.db(
-                    partial(push.prepare_batch, entries=some, enrolment=enrolment, report=report)
-                )
-            if batch:
-                self.check()
-                results = await push.send(net, enrolment.device_id, batch)
-                # Settled even when Cancel comes meanwhile (shielded): the office has these.
-                settle = partial(
-                    push.settle, batch=batch, results=results, report=report, stamps=stamps
-                )
-                await asyncio.shield(asyncio.wrap_future(self.lane(settle)))
-                done += len(entries)
-                self.progress(Progress(Phase.PUSH, done, total))
 
     # -- pull ---------------------------------------------------------------------------
     async def _pull(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:

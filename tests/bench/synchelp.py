@@ -244,6 +244,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
         self.calls: Counter[str] = Counter()
         self.bytes: Counter[str] = Counter()
         self.seconds: defaultdict[str, list[float]] = defaultdict(list)
+        self.spans: list[tuple[float, float]] = []  # (start, end) of every request
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
@@ -252,7 +253,9 @@ class CountingTransport(httpx.AsyncBaseTransport):
         started = time.perf_counter()
         response = await self.inner.handle_async_request(request)
         await response.aread()
-        self.seconds[kind].append(time.perf_counter() - started)
+        ended = time.perf_counter()
+        self.seconds[kind].append(ended - started)
+        self.spans.append((started, ended))
         self.calls[kind] += 1
         self.sent += len(body) + head + 16
         self.bytes[kind] += len(body) + head + 16
@@ -260,6 +263,15 @@ class CountingTransport(httpx.AsyncBaseTransport):
             len(k) + len(v) + 4 for k, v in response.headers.raw
         )
         return response
+
+    def busy(self) -> float:
+        """Seconds during which at least one request was in flight (the union of spans)."""
+        total, reach = 0.0, float("-inf")
+        for start, end in sorted(self.spans):
+            if end > reach:
+                total += end - max(start, reach)
+                reach = end
+        return total
 
     async def aclose(self) -> None:
         # Each sync runs its own event loop: its connections go with it.

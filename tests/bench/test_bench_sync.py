@@ -5,10 +5,11 @@ prints the URL); without it that run is skipped. The office is always the real s
 (`kitchentable-office serve --insecure-http`) in its own process on loopback.
 
 - the first sync of a laptop with 1,000 signed cases (1,000 case snapshots, 1,000 plans with
-  their sealed PDF as a chunked attachment), against two plain baselines measured in the
-  same run: one httpx POST per case carrying the same bytes to a trivial Starlette server
-  that stores each body in SQLite (WAL, synchronous=FULL), and the same storing nothing;
-  with a breakdown and the laptop side's cProfile top functions (a second run on copies);
+  their sealed PDF as an attachment), against two plain baselines measured in the same run:
+  one httpx POST per case carrying the same bytes to a trivial Starlette server that stores
+  each body in SQLite (WAL, synchronous=FULL), and the same storing nothing; with the time
+  on each lane (database steps, requests in flight) and the laptop side's cProfile top
+  functions (a second run on copies; KT_BENCH_PYSPY=path/to/py-spy samples the server);
 - 50 enrolled devices (protocol level, one thread each) pushing a few changes and pulling,
   round after round for 20 s, on PostgreSQL and on SQLite: latency per request type,
   throughput and errors.
@@ -40,9 +41,8 @@ from kitchentable.config import Settings
 from kitchentable.domain.case import CaseStatus
 from kitchentable.services import Profile, sync
 from kitchentable.services.plans import SEALED_PLAN, PlanService
-from kitchentable.sync import push
+from kitchentable.sync import pull, push
 from kitchentable.sync.protocol import Change, DeviceKeys, EnrolRequest, EnrolResponse
-from kitchentable.sync.run import SyncRun
 from tests.bench.synchelp import (
     CountingTransport,
     baseline_process,
@@ -193,10 +193,10 @@ def test_bench_first_sync_of_1000_signed_cases(
         transport = CountingTransport()
         totals: dict[str, float] = defaultdict(float)
         counts: Counter[str] = Counter()
-        for name in ("collect", "prepare_batch", "upload", "settle"):
+        # The database lane's steps (each runs on the one database thread, one at a time).
+        for name in ("collect", "prepare_batch", "settle"):
             _timed(push, name, totals, counts, monkeypatch)
-        for name in ("_push", "_pull"):
-            _timed(SyncRun, name, totals, counts, monkeypatch)
+        _timed(pull, "apply_page", totals, counts, monkeypatch)
         server_cpu, laptop_cpu = server.cpu(), time.process_time()
         started = time.perf_counter()
         report = sync.synchronise(profile, inner=transport)
@@ -227,6 +227,7 @@ def test_bench_first_sync_of_1000_signed_cases(
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
+        monkeypatch.undo()  # the second run is profiled, not timed step by step
         again = sync.synchronise(profiled)
         profiler.disable()
         profiled_total = time.perf_counter() - started
@@ -259,21 +260,25 @@ def test_bench_first_sync_of_1000_signed_cases(
         f"baseline (b) the same, storing nothing:               {without_db:6.2f} s   "
         f"ratio sync/(b) {total / without_db:.1f}x"
     )
-    push_http = sum(transport.seconds["push"])
-    inner = totals["prepare_batch"] + totals["upload"] + totals["settle"]
+    db_steps = sum(totals.values())
+    in_flight = transport.busy()
     rows = [
-        ("queue case snapshots (1,000 cases read, digested)", totals["collect"]),
-        ("build changes (read PDF, seal attachment, sign)", totals["prepare_batch"]),
-        (f"uploads ({counts['upload']} files)", totals["upload"]),
-        (f"push requests ({calls['push']} x POST /push)", push_http),
-        ("settle answers (outbox, sync state)", totals["settle"]),
-        ("push, the rest (outbox read, answer parse)", totals["_push"] - inner - push_http),
-        ("pull", totals["_pull"]),
+        (f"collect ({counts['collect']} steps: snapshot, digest, outbox)", totals["collect"]),
+        (
+            f"prepare ({counts['prepare_batch']} steps: read PDF, seal, sign, keep)",
+            totals["prepare_batch"],
+        ),
+        (f"settle ({counts['settle']} steps: outbox, sync state)", totals["settle"]),
+        (f"pull ({counts['apply_page']} pages applied)", totals["apply_page"]),
     ]
-    rows.append(("rest (last sync stamp, purge, access log)", total - sum(t for _, t in rows)))
-    print("breakdown (laptop-side wall time):")
+    print("database lane (one thread; the steps' own time):")
     for label, seconds in rows:
-        print(f"  {label:<52} {seconds:6.2f} s  {seconds / total:5.1%}")
+        print(f"  {label:<56} {seconds:6.2f} s  {seconds / total:5.1%}")
+    print(
+        f"network lane: requests in flight {in_flight:6.2f} s of the {total:.2f} s "
+        f"({in_flight / total:.0%}); database lane busy {db_steps:.2f} s; overlap "
+        f"{max(0.0, in_flight + db_steps - total):.2f} s (pipelining)"
+    )
     print(f"CPU: server process {server_cpu:.1f} s, laptop process {laptop_cpu:.1f} s")
     print("latency per request kind (ms):")
     for kind, values in sorted(transport.seconds.items()):
