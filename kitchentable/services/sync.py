@@ -100,7 +100,7 @@ class ProfileHost:
         self.profile.update_settings(auto_lock_minutes=min(current, minutes))
 
 
-def local(profile: Profile) -> Local:
+def local(profile: Profile, others_waiting: Callable[[], bool] | None = None) -> Local:
     return Local(
         db=profile.db,
         repo=profile.repo,
@@ -110,6 +110,7 @@ def local(profile: Profile) -> Local:
         state=SyncStore(profile.db, profile.keys),
         path=profile.path,
         host=ProfileHost(profile),
+        others_waiting=others_waiting or (lambda: False),
     )
 
 
@@ -119,9 +120,9 @@ class ProfileLane(Protocol):
     def __call__[T](self, step: Callable[[Profile], T], /) -> Future[T]: ...
 
 
-def _on_local(lane: ProfileLane) -> DbLane:
+def _on_local(lane: ProfileLane, others_waiting: Callable[[], bool] | None = None) -> DbLane:
     def run[T](step: Callable[[Local], T]) -> Future[T]:
-        return lane(lambda profile: step(local(profile)))
+        return lane(lambda profile: step(local(profile, others_waiting)))
 
     return run
 
@@ -225,12 +226,14 @@ async def synchronise_on(
     clock: Clock = utc_now,
     keep_as_is: frozenset[str] = frozenset(),
     after_wipe: Callable[[], None] | None = None,
+    others_waiting: Callable[[], bool] | None = None,
 ) -> SyncReport:
     """Send what waits, fetch what the office has; network on the caller's (network) lane,
-    database work in short steps on `lane`. `cancel` set → SyncCancelled within a fraction
-    of a second. A revoked laptop is wiped (and closed; then `after_wipe`, in the same
-    database step) before DeviceRevoked is raised."""
-    run = SyncRun(_on_local(lane), inner=inner, clock=clock, keep_as_is=keep_as_is)
+    database work in short steps on `lane` (shorter still while `others_waiting()`: an
+    autosave waits at most for the item in hand). `cancel` set → SyncCancelled within a
+    fraction of a second. A revoked laptop is wiped (and closed; then `after_wipe`, in the
+    same database step) before DeviceRevoked is raised."""
+    run = SyncRun(_on_local(lane, others_waiting), inner=inner, clock=clock, keep_as_is=keep_as_is)
     if progress is not None:
         run.progress = progress
     if cancel is not None:

@@ -96,15 +96,30 @@ class Outbox:
             params.append(entity)
         return self.db.execute(sql, params).fetchone() is not None
 
+    def pending_ids(self) -> list[str]:
+        """The ids of what waits, in order, without opening a payload (cheap)."""
+        rows = self.db.execute(
+            "SELECT id FROM outbox WHERE state = ? ORDER BY seq", [OutboxState.PENDING.value]
+        )
+        return [row[0] for row in rows]
+
+    def entries(self, ids: list[str]) -> list[OutboxEntry]:
+        """These entries (in outbox order), payloads opened."""
+        marks = ", ".join("?" * len(ids))
+        return self._entries(f"WHERE id IN ({marks}) ORDER BY seq", ids)
+
     def all(self) -> list[OutboxEntry]:
         return self._entries("ORDER BY seq")
 
-    def _entries(self, clause: str) -> list[OutboxEntry]:
-        # clause is one of two constants in this class, never input.
+    def _entries(self, clause: str, params: list[str] | None = None) -> list[OutboxEntry]:
+        # clause is one of this class's constants (with ? placeholders), never input.
         columns = (
             "id, seq, entity, entity_id, case_id, base_version, created_at, state, attempts, reason"
         )
-        cursor = self.db.execute(f"SELECT {columns}, data FROM outbox {clause}")  # noqa: S608
+        cursor = self.db.execute(
+            f"SELECT {columns}, data FROM outbox {clause}",  # noqa: S608
+            params or [],
+        )
         return [
             OutboxEntry(
                 id=row[0],

@@ -201,6 +201,9 @@ class Local:
     state: SyncStore
     path: Path
     host: Host
+    # True while other work waits for the database (an autosave): a long step ends early,
+    # after the item in hand, and the rest comes in the next step.
+    others_waiting: Callable[[], bool] = lambda: False
 
     def enrolment(self) -> Enrolment | None:
         data = self.state.get(StateKey.ENROLMENT)

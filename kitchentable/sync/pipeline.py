@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
 
-from kitchentable.storage.outbox import OutboxEntry
 from kitchentable.sync import push
 from kitchentable.sync.model import Enrolment, Local, Phase, Progress, SyncReport
+from kitchentable.sync.protocol import ChangeResult
 from kitchentable.sync.transport import Transport
 
 COLLECT_STEP = 20  # cases snapshotted per database step
 PREPARE_STEP = 10  # outbox entries made ready per database step
 AHEAD = 2  # batches a stage may run ahead of the next one
 
-Batch = tuple[list[OutboxEntry], list[push.Outgoing]]
+Batch = tuple[int, list[push.Outgoing]]  # how many entries it stood for, those ready
 
 
 class Lanes(Protocol):
@@ -53,7 +53,7 @@ class PushPipeline:
     done: int = 0
 
     async def run(self) -> None:
-        pending = await self.lanes.db(lambda local: local.outbox.pending())
+        pending = await self.lanes.db(lambda local: local.outbox.pending_ids())
         candidates = await self.lanes.db(push.candidates)
         # At most this much to send: what waits, and every case that may have changed.
         self.total = len(pending) + len(candidates)
@@ -73,48 +73,46 @@ class PushPipeline:
     async def _collect(self, case_ids: list[str], finished: asyncio.Event) -> None:
         """Changed cases into the outbox, a few per database step."""
         try:
-            unchanged = 0
-            for start in range(0, len(case_ids), COLLECT_STEP):
-                chunk = case_ids[start : start + COLLECT_STEP]
-                collected = await self.lanes.db(partial(push.collect, case_ids=chunk))
+            unchanged, rest = 0, list(case_ids)
+            while rest:
+                collected = await self.lanes.db(partial(push.collect, case_ids=rest[:COLLECT_STEP]))
                 self.stamps.update(collected.stamps)
-                unchanged += len(chunk) - len(collected.stamps)
+                unchanged += collected.looked - len(collected.stamps)
+                rest = rest[max(1, collected.looked) :]
             self.total -= unchanged
         finally:
             finished.set()
 
     async def _prepare(
-        self,
-        pending: list[OutboxEntry],
-        collecting: asyncio.Event,
-        out: asyncio.Queue[Batch | None],
+        self, pending: list[str], collecting: asyncio.Event, out: asyncio.Queue[Batch | None]
     ) -> None:
         """What waited first (it may go while cases are still being read), then what the
         collect added."""
         await self._prepare_all(pending, out)
         await collecting.wait()
-        seen = {entry.id for entry in pending}
-        added = await self.lanes.db(lambda local: local.outbox.pending())
-        await self._prepare_all([entry for entry in added if entry.id not in seen], out)
+        seen = set(pending)
+        added = await self.lanes.db(lambda local: local.outbox.pending_ids())
+        await self._prepare_all([change_id for change_id in added if change_id not in seen], out)
         await out.put(None)
 
-    async def _prepare_all(
-        self, entries: list[OutboxEntry], out: asyncio.Queue[Batch | None]
-    ) -> None:
+    async def _prepare_all(self, ids: list[str], out: asyncio.Queue[Batch | None]) -> None:
         """Batch by batch, a few entries per database step."""
-        for start in range(0, len(entries), push.PUSH_BATCH):
-            chunk = entries[start : start + push.PUSH_BATCH]
+        for start in range(0, len(ids), push.PUSH_BATCH):
+            chunk = ids[start : start + push.PUSH_BATCH]
             batch: list[push.Outgoing] = []
-            for first in range(0, len(chunk), PREPARE_STEP):
-                batch += await self.lanes.db(
+            rest = chunk
+            while rest:
+                prepared = await self.lanes.db(
                     partial(
                         push.prepare_batch,
-                        entries=chunk[first : first + PREPARE_STEP],
+                        ids=rest[:PREPARE_STEP],
                         enrolment=self.enrolment,
                         report=self.report,
                     )
                 )
-            await out.put((chunk, batch))
+                batch += prepared.ready
+                rest = rest[max(1, prepared.done) :]
+            await out.put((len(chunk), batch))
 
     async def _upload(
         self, inbox: asyncio.Queue[Batch | None], out: asyncio.Queue[Batch | None]
@@ -127,19 +125,25 @@ class PushPipeline:
 
     async def _push(self, inbox: asyncio.Queue[Batch | None]) -> None:
         while (item := await inbox.get()) is not None:
-            entries, batch = item
+            count, batch = item
             if batch:
                 self.lanes.check()
                 results = await push.push_batch(self.net, self.enrolment.device_id, batch)
-                # Settled even when Cancel comes meanwhile: the office has these.
-                await self.lanes.db_shielded(
-                    partial(
-                        push.settle,
-                        batch=batch,
-                        results=results,
-                        report=self.report,
-                        stamps=self.stamps,
-                    )
-                )
-            self.done += len(entries)
+                await self._settle(batch, results)
+            self.done += count
             self.lanes.progress(Progress(Phase.PUSH, self.done, max(self.total, self.done)))
+
+    async def _settle(self, batch: list[push.Outgoing], results: list[ChangeResult]) -> None:
+        """Every answer recorded, in steps (shielded: even when Cancel comes meanwhile, for
+        the office has these)."""
+        while batch:
+            settled = await self.lanes.db_shielded(
+                partial(
+                    push.settle,
+                    batch=batch,
+                    results=results,
+                    report=self.report,
+                    stamps=self.stamps,
+                )
+            )
+            batch, results = batch[max(1, settled) :], results[max(1, settled) :]

@@ -67,6 +67,13 @@ class Dirty:
 class Collected:
     unreadable: int = 0  # cases that could not be read; they wait
     stamps: dict[str, str] = field(default_factory=dict)  # change id → content stamp
+    looked: int = 0  # how many of the cases asked for were looked at (the rest: next step)
+
+
+@dataclass
+class Prepared:
+    ready: list[Outgoing] = field(default_factory=list)
+    done: int = 0  # how many of the entries asked for were handled (ready or quarantined)
 
 
 @dataclass(frozen=True)
@@ -88,12 +95,18 @@ def candidates(local: Local) -> list[str]:
     return [c for c in local.state.candidate_case_ids() if c not in busy]
 
 
-def dirty_cases(local: Local, case_ids: list[str] | None = None) -> tuple[list[Dirty], int]:
+def dirty_cases(
+    local: Local, case_ids: list[str] | None = None, *, yielding: bool = False
+) -> tuple[list[Dirty], int, int]:
     """Of these cases (default: all candidates), those with content the office does not
-    have; and how many could not be read. A case that was touched but holds what the office
-    has (opened and saved again) is marked synced on the way."""
-    dirty, unreadable = [], 0
+    have; how many could not be read; how many were looked at (fewer than asked when
+    `yielding` and other work waits). A case that was touched but holds what the office has
+    (opened and saved again) is marked synced on the way."""
+    dirty, unreadable, looked = [], 0, 0
     for case_id in candidates(local) if case_ids is None else case_ids:
+        if yielding and looked and local.others_waiting():
+            break
+        looked += 1
         stamp = local.repo.content_stamp(case_id)
         try:
             built = snapshot(local, case_id)
@@ -109,14 +122,14 @@ def dirty_cases(local: Local, case_ids: list[str] | None = None) -> tuple[list[D
             dirty.append(Dirty(case_id, built, value, stamp))
         else:
             local.repo.set_sync_state(case_id, CaseSyncState.SYNCED)
-    return dirty, unreadable
+    return dirty, unreadable, looked
 
 
 def collect(local: Local, case_ids: list[str] | None = None) -> Collected:
     """Changed cases into the outbox (these, or all candidates), in one transaction. The
     run calls it on a few cases at a time, so the database is never held for long."""
-    dirty, unreadable = dirty_cases(local, case_ids)
-    collected = Collected(unreadable)
+    dirty, unreadable, looked = dirty_cases(local, case_ids, yielding=True)
+    collected = Collected(unreadable, looked=looked)
     with local.db.atomic():
         for item in dirty:
             state = local.state.case(item.case_id)
@@ -189,21 +202,30 @@ def prepare(local: Local, entry: OutboxEntry, enrolment: Enrolment, cursor: int)
 
 
 def prepare_batch(
-    local: Local, entries: list[OutboxEntry], enrolment: Enrolment, report: SyncReport
-) -> list[Outgoing]:
-    """Prepare each entry, all kept in one transaction (before any of them is sent); one that
-    cannot be prepared is quarantined, the rest go."""
+    local: Local, ids: list[str], enrolment: Enrolment, report: SyncReport
+) -> Prepared:
+    """Prepare these outbox entries, kept in one transaction (before any of them is sent),
+    ending early when other work waits; one that cannot be prepared is quarantined, the
+    rest go. An entry no longer waiting (settled meanwhile) is skipped."""
     cursor = local.cursor()
-    ready = []
+    prepared = Prepared()
+    entries = {e.id: e for e in local.outbox.entries(ids) if e.state == OutboxState.PENDING}
     with local.db.atomic():
-        for entry in entries:
+        for change_id in ids:
+            entry = entries.get(change_id)
+            if entry is None:
+                prepared.done += 1
+                continue
+            if prepared.done and local.others_waiting():
+                break
+            prepared.done += 1
             try:
                 with local.db.atomic():
-                    ready.append(prepare(local, entry, enrolment, cursor))
+                    prepared.ready.append(prepare(local, entry, enrolment, cursor))
             except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
                 local.outbox.mark(entry.id, OutboxState.QUARANTINED, f"cannot be prepared: {exc}")
                 report.quarantined += 1
-    return ready
+    return prepared
 
 
 # --- send (network) -----------------------------------------------------------------------
@@ -310,12 +332,18 @@ def settle(
     results: list[ChangeResult],
     report: SyncReport,
     stamps: dict[str, str],
-) -> None:
-    """Mark each change by the office's answer, the batch in one transaction."""
+) -> int:
+    """Mark each change by the office's answer, in one transaction; ends early when other
+    work waits. How many were settled (the caller settles the rest next)."""
+    settled = 0
     with local.db.atomic():
         for outgoing, result in zip(batch, results, strict=True):
+            if settled and local.others_waiting():
+                break
             _settle_one(local, outgoing.entry, result, report, stamps.get(outgoing.entry.id))
-        report.pushed += len(batch)
+            settled += 1
+        report.pushed += settled
+    return settled
 
 
 def _settle_one(

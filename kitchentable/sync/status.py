@@ -24,7 +24,7 @@ def status(local: Local, now: datetime) -> SyncStatus:
         # Nothing waits to go anywhere before the laptop is enrolled (and looking would
         # snapshot every case).
         return NOT_ENROLLED
-    dirty, unreadable = dirty_cases(local)
+    dirty, unreadable, _looked = dirty_cases(local)
     return SyncStatus(
         enrolled=True,
         server=enrolment.server,

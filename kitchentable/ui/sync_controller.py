@@ -25,7 +25,7 @@ from kitchentable.errors import VaultLocked
 from kitchentable.ui.errors import log_unexpected, message_for
 from kitchentable.ui.session import Session
 from kitchentable.ui.sync_status import SyncView, status_text
-from kitchentable.ui.tasks import NetOp, Op
+from kitchentable.ui.tasks import NetOp, Op, task_manager
 
 if TYPE_CHECKING:
     from kitchentable.services import Profile
@@ -163,6 +163,7 @@ class SyncController(QObject):
                     # In the wipe's own step: later tasks see a locked session, never the
                     # closed database.
                     after_wipe=self.session.forget,
+                    others_waiting=task_manager().ops_waiting,
                 )
             except sync.DeviceRevoked:
                 raise

@@ -9,8 +9,9 @@ success or failure callbacks run. Usage, in Anki's shape:
     NetOp(parent, lambda: sync.synchronise_on(lane, ...)).success(on_done).run_in_background()
 
 The network lane never holds the database: a coroutine there hands its database steps to
-the worker (`TaskManager.on_worker`, a Future it awaits), so an autosave queued during a
-sync waits for one short step, never for the network. Must never touch a widget from a
+the worker (`TaskManager.on_worker`, a Future it awaits); the widgets' Ops go before those
+steps, and a step ends early while an Op waits (`ops_waiting`), so an autosave queued
+during a sync waits for one item of a step at most, never for the network. Must never touch a widget from a
 lane, and never run a task on the UI thread. Callbacks of an Op whose parent widget was
 deleted meanwhile are dropped, not run on a dead widget.
 """
@@ -18,6 +19,7 @@ deleted meanwhile are dropped, not run on a dead widget.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import queue
 import threading
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], None]
 Done = Callable[[bool, Any], None]
+OP, STEP = 0, 1  # the worker's priorities: the widgets' work first, then the lanes' steps
 
 
 class TaskManager(QObject):
@@ -43,8 +46,14 @@ class TaskManager(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        # (work, done): done is None for steps whose result goes to a Future instead.
-        self._queue: queue.Queue[tuple[Callable[[], Any], Done | None] | None] = queue.Queue()
+        # (priority, order, work, done): the widgets' Ops (0) go before the lanes' steps (1),
+        # so an autosave waits at most for the step in hand; done is None for steps whose
+        # result goes to a Future instead.
+        self._queue: queue.PriorityQueue[tuple[int, int, Callable[[], Any], Done | None]] = (
+            queue.PriorityQueue()
+        )
+        self._order = itertools.count()
+        self._ops_waiting = 0  # guarded by _lock: Ops queued, not yet started
         self._outstanding = 0  # Ops queued or running; read and written on the UI thread only
         self._idle = threading.Event()
         self._idle.set()
@@ -59,7 +68,7 @@ class TaskManager(QObject):
         self._outstanding += 1
         if self._outstanding == 1:
             self.busy_changed.emit(True)
-        self._put(fn, done)
+        self._put(OP, fn, done)
 
     def _deliver(self, payload: tuple[Done, bool, Any]) -> None:
         done, ok, result = payload
@@ -97,22 +106,28 @@ class TaskManager(QObject):
             except BaseException as exc:
                 future.set_exception(exc)
 
-        self._put(step, None)
+        self._put(STEP, step, None)
         return future
 
-    def _put(self, fn: Callable[[], Any], done: Done | None) -> None:
+    def ops_waiting(self) -> bool:
+        """Whether a widget's Op waits for the worker (a long step then ends early)."""
+        with self._lock:
+            return self._ops_waiting > 0
+
+    def _put(self, priority: int, fn: Callable[[], Any], done: Done | None) -> None:
         with self._lock:
             self._unfinished += 1
+            self._ops_waiting += priority == OP
             self._idle.clear()
-        self._queue.put((fn, done))
+        self._queue.put((priority, next(self._order), fn, done))
 
     # -- worker thread --------------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            fn, done = item
+            priority, _order, fn, done = self._queue.get()
+            if priority == OP:
+                with self._lock:
+                    self._ops_waiting -= 1
             started = time.perf_counter()
             if done is None:
                 fn()  # reports through its own Future

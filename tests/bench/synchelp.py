@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -35,24 +34,6 @@ def pct(values: list[float], q: int) -> float:
     if not values:
         return float("nan")
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the server did not start: {log.read_text()}") from None
-            time.sleep(0.05)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -119,6 +100,9 @@ class Process:
 
 @contextmanager
 def _process(args: list[str], log: Path, port: int | None = None) -> Iterator[Process]:
+    # Here, not at the top: this file also runs as a script (the baseline server).
+    from tests.netkit import free_port, wait_for_port
+
     port = port or free_port()
     env = os.environ.copy()
     env[PASSPHRASE_ENV] = OFFICE_PASSPHRASE

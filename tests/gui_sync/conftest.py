@@ -7,12 +7,8 @@ which is how "the network comes back" looks to the laptop.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import sys
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +21,12 @@ sys.path.insert(0, str(HERE.parent / "gui"))
 sys.path.insert(0, str(HERE.parent / "sync_e2e"))
 
 from gui_helpers import english_after_test, gui_forms, open_window  # noqa: E402, F401
-from synckit import OfficeServer, serve  # noqa: E402 - after the path above
+from synckit import OfficeServer, SlowAnswers  # noqa: E402 - after the path above
 
 from kitchentable.office import keys, pki  # noqa: E402
 from kitchentable.office.app import ServerIdentity, create_app  # noqa: E402
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store  # noqa: E402
+from tests.netkit import serve  # noqa: E402
 
 OFFICE_PASSPHRASE = "office horse battery staple"
 
@@ -38,53 +35,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/gui_sync/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.gui)
-
-
-class SlowAnswers:
-    """ASGI middleware: every answer waits `delay` seconds after the office acted on the
-    request (a slow, half-dead line at the inhabitant's home); counts each change id it
-    sees in a push, so a test can tell how often a change travelled."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.delay = 0.0
-        self.pushed: Counter[str] = Counter()
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        if scope["path"] == "/api/v1/push":
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                self.pushed.update(c["id"] for c in json.loads(body)["changes"])
-        replayed = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        held: list[dict[str, Any]] = []
-        await self.app(scope, replay, _collect(held))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        for message in held:
-            await send(message)
-
-
-def _collect(held: list[dict[str, Any]]) -> Any:
-    async def send(message: dict[str, Any]) -> None:
-        held.append(message)
-
-    return send
 
 
 @dataclass

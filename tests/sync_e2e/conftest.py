@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "office"))
 
 from pg import fresh_schema, server_url
-from synckit import OfficeServer, serve
+from synckit import OfficeServer
 
 from kitchentable.config import Settings
 from kitchentable.formengine.loader import FormRegistry
@@ -27,6 +27,7 @@ from kitchentable.office.backends import PostgresBackend
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.services import Profile, sync
 from tests.conftest import PASSPHRASE
+from tests.netkit import serve
 
 OFFICE_PASSPHRASE = "office horse battery staple"
 

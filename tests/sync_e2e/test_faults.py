@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from synckit import OfficeServer, free_port, put_state, wait_for_port
+from synckit import OfficeServer, put_state
 
 from kitchentable.office.store import Store
 from kitchentable.services import Profile, sync
 from kitchentable.services.sync import SyncCancelled, SyncError
 from tests.core.helpers import case_document
+from tests.netkit import free_port, wait_for_port
 
 
 class Cutter(httpx.AsyncBaseTransport):
