@@ -300,7 +300,8 @@ PATHS: dict[str, Any] = {
             "operationId": "put_blob",
             "summary": (
                 f"A file of at most {MAX_WHOLE_FILE_BYTES // 2**20} MiB in one request, "
-                "under its SHA-256 (since 0.2; larger files: /api/v1/uploads)."
+                "under its SHA-256 (an addition: an older office answers 405; larger files: "
+                "/api/v1/uploads)."
             ),
             "security": AUTH,
             "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": SHA256}],

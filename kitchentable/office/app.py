@@ -229,7 +229,8 @@ class OfficeApi:
         return Response(found[2], media_type="application/octet-stream")
 
     async def put_blob(self, request: Request) -> Response:
-        """A small file in one request (protocol 0.2): its bytes under their SHA-256."""
+        """A small file in one request (an addition to protocol version 1): its bytes under
+        their SHA-256."""
         device = await self.authenticate(request)
         sha = request.path_params["sha256"]
         if not SHA256_HEX.fullmatch(sha):

@@ -251,7 +251,7 @@ async def upload(net: Transport, blob: bytes) -> None:
             if stored.sha256 != sha:
                 raise ServerAnswerUnreadable(reason="the office stored another file")
             return
-        net.whole_files = False  # an office from before 0.2: chunks from now on
+        net.whole_files = False  # an office without the one-request upload: chunks from now on
     await upload_in_chunks(net, blob, sha)
 
 
