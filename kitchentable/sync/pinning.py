@@ -1,7 +1,8 @@
 """How the laptop reaches the office: HTTPS pinned to one certificate, or plain HTTP to itself.
 
-Owns the TLS side of the sync client: an `httpx.Client` that accepts the office only when
-the SHA-256 of its leaf certificate (DER) equals the fingerprint recorded at enrolment,
+Owns the TLS side of the sync client: an httpx client (`pinned_client`, and
+`pinned_async_client` for the sync's network lane) that accepts the office only when the
+SHA-256 of its leaf certificate (DER) equals the fingerprint recorded at enrolment,
 reading that fingerprint on first contact, and refusing plain HTTP to anything but this
 computer. The office's CA is private, so public trust and host names prove nothing here;
 the pin is the whole check, and it runs inside the TLS handshake of every new connection,
