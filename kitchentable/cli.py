@@ -2,8 +2,10 @@
 
 Owns argument parsing, where the passphrase comes from (KITCHENTABLE_PASSPHRASE, else a
 prompt) and turning errors into one clear sentence on stderr with a non-zero exit. Every
-command calls services; none touches storage directly. Never prints a traceback: an
-unexpected error is written to the log (without personal data) and summarised.
+command calls services (the sync commands only `services.sync`, whose blocking forms give
+a sync's database steps a thread of their own); never imports Qt: the app's own self-test
+checks are handed in by the entry point (`__main__`). Never prints a traceback: an unexpected error is written to the log (without personal data) and
+summarised.
 """
 
 from __future__ import annotations
@@ -316,6 +318,8 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 
     with _open(args) as profile:
         if args.keep:
+            if args.keep[1] not in ("mine", "theirs"):
+                raise SystemExit(_("Say which version to keep: mine or theirs."))
             sync.resolve(profile, args.keep[0], args.keep[1])
             print(_("Conflict resolved; the chosen version goes to the office at the next sync."))
             return 0

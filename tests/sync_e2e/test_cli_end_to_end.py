@@ -70,6 +70,8 @@ def test_markers_reach_the_office_export_and_no_server_file(
         assert "1 accepted" in out
         assert laptop([*profile, "sync", "--status"]) == 0
         assert "0 waiting" in capsys.readouterr().out
+        with pytest.raises(SystemExit, match="mine or theirs"):
+            laptop([*profile, "conflicts", "--keep", "some-id", "both"])
     finally:
         server.terminate()
         log = server.communicate(timeout=10)[0].decode()
