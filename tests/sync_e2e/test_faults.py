@@ -136,10 +136,10 @@ class Jitter(httpx.AsyncBaseTransport):
         self.random = random.Random(seed)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(self.random.uniform(0, 0.03))
+        await asyncio.sleep(self.random.uniform(0.005, 0.05))
         response = await self.inner.handle_async_request(request)
         await response.aread()
-        await asyncio.sleep(self.random.uniform(0, 0.03))
+        await asyncio.sleep(self.random.uniform(0.005, 0.05))
         return response
 
     async def aclose(self) -> None:
@@ -168,7 +168,7 @@ def test_thirty_syncs_stopped_at_random_moments_leave_every_change_once(
             answer_all(laptop, ref)
             sign_both(laptop, ref)
         cancel = threading.Event()
-        timer = threading.Timer(rng.uniform(0.0, 0.35), cancel.set)
+        timer = threading.Timer(rng.uniform(0.0, 0.3), cancel.set)
         timer.start()
         started = time.monotonic()
         try:
