@@ -4,8 +4,8 @@
   both sides speak (shared with the office server);
 - `pinning`, `transport`: the pinned HTTP client and its typed errors (`errors`);
 - `enrolment`: becoming a device of the office;
-- `push`, `pull`: local work out, the office's items in (each step on its own lane), and
-  `pipeline`: the push's steps side by side across the lanes;
+- `push` (with `uploads`), `pull`: local work out, the office's items in (each step on its
+  own lane), and `pipeline`: the push's steps side by side across the lanes;
 - `snapshots`, `conflicts`, `conflict_views`: a case as it travels, and two versions of it;
 - `retention`, `status`: the office's policy on this laptop, and where it stands;
 - `model`: the shared words (enums, values, the `Local`/`Host` seams);

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
 
-from kitchentable.sync import push
+from kitchentable.sync import push, uploads
 from kitchentable.sync.model import Enrolment, Local, Phase, Progress, SyncReport
 from kitchentable.sync.protocol import ChangeResult
 from kitchentable.sync.transport import Transport
@@ -119,7 +119,7 @@ class PushPipeline:
     ) -> None:
         while (item := await inbox.get()) is not None:
             self.lanes.check()
-            await push.upload_all(self.net, [f for o in item[1] for f in o.attachments])
+            await uploads.upload_all(self.net, [f for o in item[1] for f in o.attachments])
             await out.put(item)
         await out.put(None)
 

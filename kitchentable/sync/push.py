@@ -9,7 +9,7 @@ Owns the four steps of sending, each on its own lane:
   the office, copies to the colleagues on the case, a plan's PDF sealed as an attachment),
   kept as first built so a retry after a cut connection is a duplicate, never a second
   record;
-- send (network): attachments uploaded, then the batch pushed;
+- send (network): attachments uploaded (uploads.py), then the batch pushed;
 - settle (database): each change marked by the office's answer.
 Never lets one bad change stop the rest (it is quarantined with its reason), never marks a
 change sent before the office said so, never imports Qt.
@@ -17,7 +17,6 @@ change sent before the office said so, never imports Qt.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -32,25 +31,21 @@ from kitchentable.sync.conflicts import record_conflict
 from kitchentable.sync.errors import ServerAnswerUnreadable
 from kitchentable.sync.model import Enrolment, Entity, Local, SyncReport
 from kitchentable.sync.protocol import (
-    MAX_WHOLE_FILE_BYTES,
     SERVER_ERROR,
     Change,
     ChangeResult,
-    FileStored,
     PushRequest,
     PushResponse,
     SealedPayload,
-    UploadState,
     attachment_info,
 )
 from kitchentable.sync.snapshots import Snapshot, digest, snapshot
-from kitchentable.sync.transport import Transport, read_json
+from kitchentable.sync.transport import Transport
 from kitchentable.sync.wire import ProtocolError, canonical
 
 log = logging.getLogger(__name__)
 
 PUSH_BATCH = 100  # changes per push (the office takes up to MAX_CHANGES_PER_PUSH)
-UPLOADS_AT_ONCE = 4  # files in flight at a time
 # Answers that mean "not now": the change stays pending and goes again next time.
 RETRY_LATER = (SERVER_ERROR, "attachment_missing")
 
@@ -231,62 +226,6 @@ def prepare_batch(
 # --- send (network) -----------------------------------------------------------------------
 
 
-async def upload(net: Transport, blob: bytes) -> None:
-    """One file to the office: a small one in one request; a large one (or to an office
-    that does not take it whole) in resumable chunks."""
-    sha = hashlib.sha256(blob).hexdigest()
-    if net.whole_files and len(blob) <= MAX_WHOLE_FILE_BYTES:
-        answer = await net.request(
-            "PUT",
-            f"/api/v1/blobs/{sha}",
-            content=blob,
-            headers={"Content-Type": "application/octet-stream"},
-            passed=(404, 405),
-        )
-        if answer.status_code not in (404, 405):
-            try:
-                stored = FileStored.from_wire(read_json(answer))
-            except ProtocolError as exc:
-                raise ServerAnswerUnreadable(reason=exc.message) from exc
-            if stored.sha256 != sha:
-                raise ServerAnswerUnreadable(reason="the office stored another file")
-            return
-        net.whole_files = False  # an office without the one-request upload: chunks from now on
-    await upload_in_chunks(net, blob, sha)
-
-
-async def upload_in_chunks(net: Transport, blob: bytes, sha: str) -> None:
-    """Resumable: chunks the server already holds are skipped."""
-    body = await net.json(
-        "POST", "/api/v1/uploads", json={"v": 1, "sha256": sha, "size": len(blob)}
-    )
-    try:
-        state = UploadState.from_wire(body)
-    except ProtocolError as exc:
-        raise ServerAnswerUnreadable(reason=exc.message) from exc
-    if state.complete:
-        return
-    count = -(-len(blob) // state.chunk_size)
-    complete = False
-    for index in range(count):
-        if index in state.received:
-            continue  # resumed: the server has this chunk from an earlier attempt
-        chunk = blob[index * state.chunk_size : (index + 1) * state.chunk_size]
-        answer = await net.json(
-            "PUT",
-            f"/api/v1/uploads/{state.upload_id}/chunks/{index}",
-            content=chunk,
-            headers={
-                "Content-Type": "application/octet-stream",
-                "X-Content-SHA256": hashlib.sha256(chunk).hexdigest(),
-            },
-        )
-        # The last chunk completes the file; an older server needs the extra call.
-        complete = answer.get("complete") is True
-    if not complete:
-        await net.request("POST", f"/api/v1/uploads/{state.upload_id}/complete")
-
-
 async def push_batch(net: Transport, device_id: str, batch: list[Outgoing]) -> list[ChangeResult]:
     """Push the batch's changes (their files are up already); the office's answer per
     change, checked to be in order and complete."""
@@ -302,25 +241,6 @@ async def push_batch(net: Transport, device_id: str, batch: list[Outgoing]) -> l
     except ProtocolError as exc:
         raise ServerAnswerUnreadable(reason=exc.message) from exc
     return results
-
-
-async def upload_all(net: Transport, blobs: list[bytes]) -> None:
-    """Several files at once over a few connections: the office stores one while the next
-    travels. The first failure stops the others."""
-    if not blobs:
-        return
-    limit = asyncio.Semaphore(UPLOADS_AT_ONCE)
-
-    async def one(blob: bytes) -> None:
-        async with limit:
-            await upload(net, blob)
-
-    try:
-        async with asyncio.TaskGroup() as group:
-            for blob in blobs:
-                group.create_task(one(blob))
-    except ExceptionGroup as failed:
-        raise failed.exceptions[0] from None
 
 
 # --- settle (database) ----------------------------------------------------------------------

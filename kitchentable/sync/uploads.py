@@ -1,0 +1,96 @@
+"""Files to the office: a sealed plan PDF, and whatever a change names as its attachment.
+
+Owns getting the bytes of a file to the office under their SHA-256: a small one (up to
+MAX_WHOLE_FILE_BYTES) in one request, a large one — or any, to an office that does not take a
+file whole (it answers 405; learnt once per sync) — in resumable chunks, each with its hash,
+the ones the office already holds skipped; and several files at once (UPLOADS_AT_ONCE) over
+the sync's connections. Never decides what to send, never touches the database, never
+imports Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+from kitchentable.sync.errors import ServerAnswerUnreadable
+from kitchentable.sync.protocol import MAX_WHOLE_FILE_BYTES, FileStored, UploadState
+from kitchentable.sync.transport import Transport, read_json
+from kitchentable.sync.wire import ProtocolError
+
+UPLOADS_AT_ONCE = 4  # files in flight at a time
+
+
+async def upload(net: Transport, blob: bytes) -> None:
+    """One file to the office: a small one in one request; a large one (or to an office
+    that does not take it whole) in resumable chunks."""
+    sha = hashlib.sha256(blob).hexdigest()
+    if net.whole_files and len(blob) <= MAX_WHOLE_FILE_BYTES:
+        answer = await net.request(
+            "PUT",
+            f"/api/v1/blobs/{sha}",
+            content=blob,
+            headers={"Content-Type": "application/octet-stream"},
+            passed=(404, 405),
+        )
+        if answer.status_code not in (404, 405):
+            try:
+                stored = FileStored.from_wire(read_json(answer))
+            except ProtocolError as exc:
+                raise ServerAnswerUnreadable(reason=exc.message) from exc
+            if stored.sha256 != sha:
+                raise ServerAnswerUnreadable(reason="the office stored another file")
+            return
+        net.whole_files = False  # an office without the one-request upload: chunks from now on
+    await upload_in_chunks(net, blob, sha)
+
+
+async def upload_in_chunks(net: Transport, blob: bytes, sha: str) -> None:
+    """Resumable: chunks the server already holds are skipped."""
+    body = await net.json(
+        "POST", "/api/v1/uploads", json={"v": 1, "sha256": sha, "size": len(blob)}
+    )
+    try:
+        state = UploadState.from_wire(body)
+    except ProtocolError as exc:
+        raise ServerAnswerUnreadable(reason=exc.message) from exc
+    if state.complete:
+        return
+    count = -(-len(blob) // state.chunk_size)
+    complete = False
+    for index in range(count):
+        if index in state.received:
+            continue  # resumed: the server has this chunk from an earlier attempt
+        chunk = blob[index * state.chunk_size : (index + 1) * state.chunk_size]
+        answer = await net.json(
+            "PUT",
+            f"/api/v1/uploads/{state.upload_id}/chunks/{index}",
+            content=chunk,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "X-Content-SHA256": hashlib.sha256(chunk).hexdigest(),
+            },
+        )
+        # The last chunk completes the file; an older server needs the extra call.
+        complete = answer.get("complete") is True
+    if not complete:
+        await net.request("POST", f"/api/v1/uploads/{state.upload_id}/complete")
+
+
+async def upload_all(net: Transport, blobs: list[bytes]) -> None:
+    """Several files at once over a few connections: the office stores one while the next
+    travels. The first failure stops the others."""
+    if not blobs:
+        return
+    limit = asyncio.Semaphore(UPLOADS_AT_ONCE)
+
+    async def one(blob: bytes) -> None:
+        async with limit:
+            await upload(net, blob)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for blob in blobs:
+                group.create_task(one(blob))
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
