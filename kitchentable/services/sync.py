@@ -4,10 +4,11 @@ catalogue.
 Owns handing the sync parts what they need from a profile (its storage as `sync.Local`, the
 app's own rules as `sync.Host`: importing an assigned case, the auto-lock ceiling) and
 applying what they bring back (the seal certificate and office address at enrolment). The
-UI and the CLI reach sync only through here. Qt-free. The network work is a coroutine for
-the caller's network lane (`*_on`), the database work goes in short steps to the lane that
-owns the profile's database; the blocking forms (`enrol`, `synchronise`) give the CLI a
-thread of its own for that.
+UI and the CLI reach sync only through here. The network work is a coroutine for the
+caller's network lane (`*_on`), the database work goes in short steps to the lane that owns
+the profile's database; the blocking forms (`enrol`, `synchronise`) give the CLI a thread
+of its own for that. Never imports Qt, never touches the profile's database from the
+network lane.
 """
 
 from __future__ import annotations

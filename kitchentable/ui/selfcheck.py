@@ -3,8 +3,8 @@
 Owns the checks that need Qt: the plan PDF (made by the core's checks) opens in QtPdf, a
 printer can be set up, and Qt's own Dutch translation (qtbase_nl) is there. The entry point
 hands `CHECKS` to `selftest.run_self_test`; each takes the plan PDF and returns a detail
-line, or raises RuntimeError with a sentence. Shows no window (offscreen), so it runs on a
-build server and over a remote shell.
+line, or raises RuntimeError with a sentence. Never shows a window (offscreen), so it runs on
+a build server and over a remote shell, and never touches a consultant's profile.
 """
 
 from __future__ import annotations

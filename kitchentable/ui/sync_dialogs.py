@@ -2,8 +2,8 @@
 
 Owns entering the server address, one-time code and (optionally) fingerprint, and showing
 two versions of a case side by side so the consultant chooses which to keep (the rows come
-ready from services.sync). Every call goes through the SyncController (sync_controller); a
-dialog keeps no case content after it closes.
+ready from services.sync). Every call goes through the SyncController (sync_controller);
+never calls services itself, and a dialog keeps no case content after it closes.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Owns what the consultant reads about sync ("Last synchronised 14:02 — 2 waiting — 1 conflict
 to resolve", "Offline — your work waits on this laptop", "Sending 3 of 40") from a
-`SyncView`, the plain state the controller keeps. No widgets, no I/O.
+`SyncView`, the plain state the controller keeps. Never builds a widget or does I/O.
 """
 
 from __future__ import annotations
