@@ -465,16 +465,7 @@ class Store:
                     results.append(_record(cur, index, change, now))
                 except Exception:
                     cur.execute("ROLLBACK TO SAVEPOINT one_change")
-                    results.append(
-                        ChangeResult(
-                            index,
-                            change.id,
-                            "rejected",
-                            reason="server_error",
-                            message="The server could not store this change now; send it "
-                            "again later.",
-                        )
-                    )
+                    results.append(ChangeResult.server_error(index, change.id))
                 cur.execute("RELEASE SAVEPOINT one_change")
         return results
 
