@@ -44,10 +44,12 @@ from kitchentable.sync.protocol import (
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
+    FilesStored,
     FileStored,
     PullResponse,
     PushRequest,
     PushResponse,
+    unbundle,
 )
 from kitchentable.sync.wire import ProtocolError, get_int, get_uuid, parse_json
 
@@ -253,6 +255,23 @@ class OfficeApi:
         )
         return JSONResponse(FileStored(sha, len(data)).to_wire())
 
+    async def post_blobs(self, request: Request) -> Response:
+        """Several small files in one request (an addition to protocol version 1): stored in
+        one transaction, answered with their hashes in order."""
+        device = await self.authenticate(request)
+        body = bytearray()
+        async for part in request.stream():
+            body += part
+            if len(body) > MAX_BODY:
+                raise Refused(413, "too_large", "The request is larger than the server accepts.")
+        try:
+            files = unbundle(bytes(body))
+        except ProtocolError as exc:
+            raise Refused(400 if exc.code != "too_large" else 413, exc.code, exc.message) from exc
+        await run_in_threadpool(self.store.put_blobs, files, "attachment", self.clock(), device.id)
+        stored = tuple(FileStored(hashlib.sha256(f).hexdigest(), len(f)) for f in files)
+        return JSONResponse(FilesStored(stored).to_wire())
+
     async def start_upload(self, request: Request) -> Response:
         device = await self.authenticate(request)
         body = await read_json(request)
@@ -424,6 +443,7 @@ def create_app(
             Route("/api/v1/pull", api.pull, methods=["GET"]),
             Route("/api/v1/blobs/{sha256}", api.blob, methods=["GET"]),
             Route("/api/v1/blobs/{sha256}", api.put_blob, methods=["PUT"]),
+            Route("/api/v1/blobs", api.post_blobs, methods=["POST"]),
             Route("/api/v1/uploads", api.start_upload, methods=["POST"]),
             Route("/api/v1/uploads/{upload_id}/chunks/{index}", api.put_chunk, methods=["PUT"]),
             Route("/api/v1/uploads/{upload_id}/complete", api.complete_upload, methods=["POST"]),

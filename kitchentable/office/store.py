@@ -564,6 +564,23 @@ class Store:
                 )
         return sha
 
+    def put_blobs(
+        self, files: Sequence[bytes], kind: str, now: datetime, device_id: str | None = None
+    ) -> list[str]:
+        """Several files in ONE transaction (one commit for a device's bundle of PDFs)."""
+        shas = []
+        with self.backend.transaction() as cur:
+            for data in files:
+                sha = hashlib.sha256(data).hexdigest()
+                if cur.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha]).fetchone() is None:
+                    cur.execute(
+                        "INSERT INTO blobs (sha256, kind, device_id, size, data, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [sha, kind, device_id, len(data), b64(data), iso(now)],
+                    )
+                shas.append(sha)
+        return shas
+
     def blob(self, sha: str) -> tuple[str, str | None, bytes] | None:
         """(kind, device id, bytes) of a stored file, or None."""
         with self.backend.transaction(write=False) as cur:

@@ -20,6 +20,8 @@ Rules (version 1):
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +78,7 @@ __all__ = [
     "MAX_ATTACHMENTS",
     "MAX_CHANGES_PER_PUSH",
     "MAX_COPIES",
+    "MAX_FILES_PER_BUNDLE",
     "MAX_PULL_ITEMS",
     "MAX_UPLOAD_BYTES",
     "MAX_WHOLE_FILE_BYTES",
@@ -96,6 +99,7 @@ __all__ = [
     "ErrorBody",
     "FeedItem",
     "FileStored",
+    "FilesStored",
     "PullEntry",
     "PullResponse",
     "PushRequest",
@@ -104,6 +108,7 @@ __all__ = [
     "Status",
     "UploadState",
     "attachment_info",
+    "bundle",
     "code_id",
     "code_key",
     "copy_info",
@@ -111,6 +116,7 @@ __all__ = [
     "normalise_code",
     "payload_info",
     "sign",
+    "unbundle",
     "verify",
 ]
 
@@ -125,6 +131,71 @@ MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 # version 1): a sealed plan PDF is ~100 KB, so the usual upload is one request, not two.
 # Larger files go in resumable chunks; an office without the PUT (405) gets chunks too.
 MAX_WHOLE_FILE_BYTES = 4 * 1024 * 1024
+
+
+# Several small files in one request (POST /api/v1/blobs, an addition to version 1): the
+# body is each file as an 8-byte big-endian length and its bytes; the office stores them in
+# one transaction and answers their hashes in order. One request and one commit for a batch
+# of sealed PDFs instead of one per file.
+MAX_FILES_PER_BUNDLE = 64
+BUNDLE_LENGTH = struct.Struct(">Q")
+
+
+def bundle(files: Sequence[bytes]) -> bytes:
+    return b"".join(BUNDLE_LENGTH.pack(len(data)) + data for data in files)
+
+
+def unbundle(body: bytes) -> list[bytes]:
+    """The files of a bundle; ProtocolError for anything that is not one."""
+    files, offset = [], 0
+    while offset < len(body):
+        if len(body) - offset < BUNDLE_LENGTH.size:
+            fail("The bundle ends inside a file's length.")
+        (size,) = BUNDLE_LENGTH.unpack_from(body, offset)
+        offset += BUNDLE_LENGTH.size
+        if not 0 < size <= MAX_WHOLE_FILE_BYTES or size > len(body) - offset:
+            fail(f"A file in the bundle must hold 1 to {MAX_WHOLE_FILE_BYTES} bytes, all sent.")
+        files.append(body[offset : offset + size])
+        offset += size
+        if len(files) > MAX_FILES_PER_BUNDLE:
+            fail(f"A bundle holds at most {MAX_FILES_PER_BUNDLE} files.", "too_large")
+    if not files:
+        fail("The bundle holds no file.")
+    return files
+
+
+@dataclass(frozen=True)
+class FilesStored:
+    """The answer to a bundle: the files the office now holds, in the order sent."""
+
+    files: tuple[FileStored, ...]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "v": PROTOCOL_VERSION,
+            "stored": [{"sha256": f.sha256, "size": f.size} for f in self.files],
+        }
+
+    @classmethod
+    def from_wire(cls, value: object) -> FilesStored:
+        what = "bundle answer"
+        obj = as_object(value, what)
+        exact_keys(obj, what, {"v", "stored"})
+        check_version(obj, what)
+        stored = obj["stored"]
+        if not isinstance(stored, list) or len(stored) > MAX_FILES_PER_BUNDLE:
+            fail("The field 'stored' of the bundle answer must list the files.")
+        files = []
+        for item in stored:
+            entry = as_object(item, "stored file")
+            exact_keys(entry, "stored file", {"sha256", "size"})
+            files.append(
+                FileStored(
+                    get_str(entry, "sha256", "stored file", SHA256_HEX, max_len=64),
+                    get_int(entry, "size", "stored file", minimum=1),
+                )
+            )
+        return cls(tuple(files))
 
 
 @dataclass(frozen=True)
