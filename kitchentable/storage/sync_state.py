@@ -162,10 +162,17 @@ class SyncStore:
         return KeptChange.unframe(framed)
 
     def put_wire(self, change_id: str, kept: KeptChange) -> None:
+        self.put_sealed_wire(change_id, self.seal_wire(change_id, kept))
+
+    def seal_wire(self, change_id: str, kept: KeptChange) -> bytes:
+        """A kept change sealed for its row (pure: any thread may do it, before the write)."""
+        return self.keys.seal_bytes("outbox_wire", change_id, WIRE_FRAMED, kept.frame())
+
+    def put_sealed_wire(self, change_id: str, sealed: bytes) -> None:
         self.db.execute(
             "INSERT INTO outbox_wire(change_id, data) VALUES (?, ?) ON CONFLICT(change_id) "
             "DO UPDATE SET data = excluded.data",
-            [change_id, self.keys.seal_bytes("outbox_wire", change_id, WIRE_FRAMED, kept.frame())],
+            [change_id, sealed],
         )
 
     def drop_wire(self, change_id: str) -> None:

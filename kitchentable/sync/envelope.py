@@ -9,6 +9,7 @@ comes from `cryptography` through storage.crypto, nothing is invented here.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ TAG_FEED = b"kitchentable/feed/v1\n"
 TAG_ENROL_PROOF = b"kitchentable/enrol-proof/v1\n"
 TAG_ENROL_ANSWER = b"kitchentable/enrol-answer/v1\n"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+WIRE_KEYS = {"algorithm", "recipient", "ephemeral", "sealed"}  # a sealed payload's fields
 
 
 def check_version(obj: dict[str, Any], what: str) -> None:
@@ -69,13 +71,25 @@ def ed25519_keypair() -> tuple[bytes, bytes]:
     )
 
 
+# A sync signs thousands of changes with one key, and the office verifies many with each
+# device's: the key objects are made once per key, not once per message.
+@functools.lru_cache(maxsize=8)
+def _signer(private_key: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(private_key)
+
+
+@functools.lru_cache(maxsize=256)
+def _verifier(public_key: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(public_key)
+
+
 def sign(private_key: bytes, tag: bytes, body: dict[str, Any]) -> bytes:
-    return Ed25519PrivateKey.from_private_bytes(private_key).sign(tag + canonical(body))
+    return _signer(private_key).sign(tag + canonical(body))
 
 
 def verify(public_key: bytes, tag: bytes, body: dict[str, Any], signature: bytes) -> None:
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, tag + canonical(body))
+        _verifier(public_key).verify(signature, tag + canonical(body))
     except (InvalidSignature, ValueError) as exc:
         raise ProtocolError(
             "bad_signature", "The signature does not match the message and the sender's key."
@@ -114,6 +128,14 @@ class SealedPayload:
         envelope = crypto.seal_to_public_key(recipient_public, plaintext, info)
         return cls.from_wire(envelope)
 
+    @staticmethod
+    def seal_to_wire(recipient_public: bytes, plaintext: bytes, info: str) -> bytes:
+        """The canonical bytes of a freshly sealed payload (what an attachment is), without
+        reading back the envelope just made: a 100 KB PDF is not decoded and encoded again."""
+        envelope = crypto.seal_to_public_key(recipient_public, plaintext, info)
+        assert envelope["algorithm"] == SEAL_ALGORITHM and envelope.keys() == WIRE_KEYS
+        return canonical(envelope)
+
     def open(self, recipient_private: bytes, info: str) -> bytes:
         try:
             return crypto.open_with_private_key(recipient_private, self.to_wire(), info)
@@ -133,7 +155,7 @@ class SealedPayload:
     @classmethod
     def from_wire(cls, value: object) -> SealedPayload:
         obj = as_object(value, "sealed payload")
-        exact_keys(obj, "sealed payload", {"algorithm", "recipient", "ephemeral", "sealed"})
+        exact_keys(obj, "sealed payload", WIRE_KEYS)
         if obj["algorithm"] != SEAL_ALGORITHM:
             fail("The sealed payload uses an unknown algorithm.")
         sealed = get_bytes(obj, "sealed", "sealed payload", max_size=MAX_SEALED_BYTES)

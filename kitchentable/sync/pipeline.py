@@ -100,19 +100,31 @@ class PushPipeline:
         for start in range(0, len(ids), push.PUSH_BATCH):
             chunk = ids[start : start + push.PUSH_BATCH]
             batch: list[push.Outgoing] = []
+            building: asyncio.Task[list[push.Outgoing]] | None = None
             rest = chunk
             while rest:
-                prepared = await self.lanes.db(
+                gathered = await self.lanes.db(
                     partial(
-                        push.prepare_batch,
+                        push.gather,
                         ids=rest[:PREPARE_STEP],
                         enrolment=self.enrolment,
                         report=self.report,
                     )
                 )
-                batch += prepared.ready
-                rest = rest[max(1, prepared.done) :]
+                rest = rest[max(1, gathered.done) :]
+                # Sealing and signing run beside the database lane; meanwhile the next
+                # entries are read.
+                if building is not None:
+                    batch += await building
+                building = asyncio.create_task(self._build(gathered))
+            if building is not None:
+                batch += await building
             await out.put((len(chunk), batch))
+
+    async def _build(self, gathered: push.Gathered) -> list[push.Outgoing]:
+        built, failed = await asyncio.to_thread(push.build_all, gathered, self.enrolment)
+        await self.lanes.db(partial(push.keep, built=built, failed=failed, report=self.report))
+        return [item.outgoing for item in built]
 
     async def _upload(
         self, inbox: asyncio.Queue[Batch | None], out: asyncio.Queue[Batch | None]

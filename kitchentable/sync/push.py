@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kitchentable.domain.case import CaseStatus, transition
@@ -63,12 +64,6 @@ class Collected:
     unreadable: int = 0  # cases that could not be read; they wait
     stamps: dict[str, str] = field(default_factory=dict)  # change id → content stamp
     looked: int = 0  # how many of the cases asked for were looked at (the rest: next step)
-
-
-@dataclass
-class Prepared:
-    ready: list[Outgoing] = field(default_factory=list)
-    done: int = 0  # how many of the entries asked for were handled (ready or quarantined)
 
 
 @dataclass(frozen=True)
@@ -144,83 +139,146 @@ def collect(local: Local, case_ids: list[str] | None = None) -> Collected:
     return collected
 
 
-# --- prepare (database, crypto) -------------------------------------------------------------
+# --- prepare (database, then crypto off the database lane, then database) -----------------
 
 
-def prepare(local: Local, entry: OutboxEntry, enrolment: Enrolment, cursor: int) -> Outgoing:
-    """The change for an outbox entry, built once and kept: a retry resends it as is."""
+@dataclass(frozen=True)
+class Material:
+    """What the database gives for building one change."""
+
+    entry: OutboxEntry
+    kept: KeptChange | None = None  # built before (a retry): goes again as it is
+    pdf: bytes | None = None  # a plan's sealed PDF, to seal to the office as an attachment
+    office_case: str | None = None
+    copy_to: tuple[tuple[str, bytes], ...] = ()
+
+
+@dataclass
+class Gathered:
+    materials: list[Material]
+    cursor: int
+    seal_wire: Callable[[str, KeptChange], bytes]  # seals a kept change for the vault
+    done: int = 0  # entries handled (gathered, skipped, or quarantined); the rest: next step
+
+
+@dataclass(frozen=True)
+class Built:
+    outgoing: Outgoing
+    sealed_wire: bytes | None  # the kept change, sealed; None when it was kept before
+
+
+def gather(local: Local, ids: list[str], enrolment: Enrolment, report: SyncReport) -> Gathered:
+    """Read what building these outbox entries needs (a database step, ending early when
+    other work waits); an entry that cannot be read is quarantined, one no longer waiting
+    (settled meanwhile) is skipped."""
+    entries = {e.id: e for e in local.outbox.entries(ids) if e.state == OutboxState.PENDING}
+    gathered = Gathered([], local.cursor(), local.state.seal_wire)
+    with local.db.atomic():
+        for change_id in ids:
+            entry = entries.get(change_id)
+            if entry is not None and gathered.done and local.others_waiting():
+                break
+            gathered.done += 1
+            if entry is None:
+                continue
+            try:
+                with local.db.atomic():
+                    gathered.materials.append(_material(local, entry, enrolment))
+            except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
+                _quarantine(local, entry, exc, report)
+    return gathered
+
+
+def _material(local: Local, entry: OutboxEntry, enrolment: Enrolment) -> Material:
     kept = local.state.wire(entry.id)
-    if kept is not None:
-        change = Change.from_wire(kept.change)
-        if change.device_id == enrolment.device_id:
-            return Outgoing(entry, change, kept.attachments)
+    if kept is not None and kept.change.get("device_id") == enrolment.device_id:
+        return Material(entry, kept)
+    pdf = None
+    if entry.entity == Entity.PLAN:
+        pdf = local.repo.get_document(entry.payload["document_id"])
+    if not entry.case_id:
+        return Material(entry, pdf=pdf)
+    state = local.state.case(entry.case_id)
+    if state is None:
+        # A local case's plan prepared before the case itself was collected (they run side
+        # by side): the case gets its office id now, as the collect would give it.
+        state = SyncCase(office_case_id=entry.case_id)
+        local.state.save_case(entry.case_id, state)
+    copy_to = tuple(
+        (r["device_id"], unb64(r["box_public"]))
+        for r in state.recipients
+        if r["device_id"] != enrolment.device_id
+    )
+    return Material(entry, None, pdf, state.office_case_id, copy_to)
+
+
+def build(material: Material, enrolment: Enrolment, gathered: Gathered) -> Built:
+    """The change for an outbox entry, signed and sealed, and its kept form sealed for the
+    vault: crypto only, no database (runs beside the database lane)."""
+    entry = material.entry
+    if material.kept is not None:
+        change = Change.from_wire(material.kept.change)
+        return Built(Outgoing(entry, change, material.kept.attachments), None)
     attachments: list[bytes] = []
     payload = dict(entry.payload)
-    if entry.entity == Entity.PLAN:
-        pdf = local.repo.get_document(payload["document_id"])
-        plain_sha = hashlib.sha256(pdf).hexdigest()
-        sealed = SealedPayload.seal(enrolment.office_box_public, pdf, attachment_info(plain_sha))
-        attachments.append(canonical(sealed.to_wire()))
-        payload["pdf"] = {"sha256": plain_sha, "size": len(pdf)}
-    office_case = None
-    copy_to: tuple[tuple[str, bytes], ...] = ()
-    if entry.case_id:
-        state = local.state.case(entry.case_id)
-        if state is None:
-            # A local case's plan prepared before the case itself was collected (they run
-            # side by side): the case gets its office id now, as the collect would give it.
-            state = SyncCase(office_case_id=entry.case_id)
-            local.state.save_case(entry.case_id, state)
-        office_case = state.office_case_id
-        copy_to = tuple(
-            (r["device_id"], unb64(r["box_public"]))
-            for r in state.recipients
-            if r["device_id"] != enrolment.device_id
+    if material.pdf is not None:
+        plain_sha = hashlib.sha256(material.pdf).hexdigest()
+        attachments.append(
+            SealedPayload.seal_to_wire(
+                enrolment.office_box_public, material.pdf, attachment_info(plain_sha)
+            )
         )
+        payload["pdf"] = {"sha256": plain_sha, "size": len(material.pdf)}
     change = Change.create(
         id=entry.id,
         device_id=enrolment.device_id,
         seq=entry.seq,
         entity=entry.entity,
         entity_id=entry.entity_id,
-        case_ref=office_case,
+        case_ref=material.office_case,
         base_version=entry.base_version,
-        last_seen_server_version=cursor,
+        last_seen_server_version=gathered.cursor,
         plaintext=canonical(payload),
         office_box_public=enrolment.office_box_public,
         sign_private=enrolment.keys.sign_private,
         attachments=tuple(hashlib.sha256(a).hexdigest() for a in attachments),
-        copy_to=copy_to,
+        copy_to=material.copy_to,
     )
-    local.state.put_wire(entry.id, KeptChange(change.to_wire(), tuple(attachments)))
-    return Outgoing(entry, change, tuple(attachments))
+    kept = KeptChange(change.to_wire(), tuple(attachments))
+    return Built(Outgoing(entry, change, tuple(attachments)), gathered.seal_wire(entry.id, kept))
 
 
-def prepare_batch(
-    local: Local, ids: list[str], enrolment: Enrolment, report: SyncReport
-) -> Prepared:
-    """Prepare these outbox entries, kept in one transaction (before any of them is sent),
-    ending early when other work waits; one that cannot be prepared is quarantined, the
-    rest go. An entry no longer waiting (settled meanwhile) is skipped."""
-    cursor = local.cursor()
-    prepared = Prepared()
-    entries = {e.id: e for e in local.outbox.entries(ids) if e.state == OutboxState.PENDING}
+def build_all(
+    gathered: Gathered, enrolment: Enrolment
+) -> tuple[list[Built], list[tuple[OutboxEntry, Exception]]]:
+    built: list[Built] = []
+    failed: list[tuple[OutboxEntry, Exception]] = []
+    for material in gathered.materials:
+        try:
+            built.append(build(material, enrolment, gathered))
+        except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
+            failed.append((material.entry, exc))
+    return built, failed
+
+
+def keep(
+    local: Local,
+    built: list[Built],
+    failed: list[tuple[OutboxEntry, Exception]],
+    report: SyncReport,
+) -> None:
+    """Keep the new changes as built (one transaction, before any of them is sent)."""
     with local.db.atomic():
-        for change_id in ids:
-            entry = entries.get(change_id)
-            if entry is None:
-                prepared.done += 1
-                continue
-            if prepared.done and local.others_waiting():
-                break
-            prepared.done += 1
-            try:
-                with local.db.atomic():
-                    prepared.ready.append(prepare(local, entry, enrolment, cursor))
-            except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
-                local.outbox.mark(entry.id, OutboxState.QUARANTINED, f"cannot be prepared: {exc}")
-                report.quarantined += 1
-    return prepared
+        for item in built:
+            if item.sealed_wire is not None:
+                local.state.put_sealed_wire(item.outgoing.entry.id, item.sealed_wire)
+        for entry, exc in failed:
+            _quarantine(local, entry, exc, report)
+
+
+def _quarantine(local: Local, entry: OutboxEntry, exc: Exception, report: SyncReport) -> None:
+    local.outbox.mark(entry.id, OutboxState.QUARANTINED, f"cannot be prepared: {exc}")
+    report.quarantined += 1
 
 
 # --- send (network) -----------------------------------------------------------------------

@@ -78,8 +78,10 @@ class Transport:
         self.token = token
         self.inner = inner
         self._client: httpx.AsyncClient | None = None
-        # Whether the office takes a small file in one request (learnt at the first try).
+        # Whether the office takes a small file in one request, and several in one request
+        # (learnt at the first try: an older office answers 405).
         self.whole_files = True
+        self.bundles = True
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[Transport]:

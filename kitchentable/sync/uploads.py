@@ -14,11 +14,19 @@ import asyncio
 import hashlib
 
 from kitchentable.sync.errors import ServerAnswerUnreadable
-from kitchentable.sync.protocol import MAX_WHOLE_FILE_BYTES, FileStored, UploadState
+from kitchentable.sync.protocol import (
+    MAX_FILES_PER_BUNDLE,
+    MAX_WHOLE_FILE_BYTES,
+    FilesStored,
+    FileStored,
+    UploadState,
+    bundle,
+)
 from kitchentable.sync.transport import Transport, read_json
 from kitchentable.sync.wire import ProtocolError
 
-UPLOADS_AT_ONCE = 4  # files in flight at a time
+UPLOADS_AT_ONCE = 4  # requests with files in flight at a time
+BUNDLE_BYTES = 2 * 1024 * 1024  # small files per request (the office takes up to 16 MiB)
 
 
 async def upload(net: Transport, blob: bytes) -> None:
@@ -78,19 +86,62 @@ async def upload_in_chunks(net: Transport, blob: bytes, sha: str) -> None:
 
 
 async def upload_all(net: Transport, blobs: list[bytes]) -> None:
-    """Several files at once over a few connections: the office stores one while the next
-    travels. The first failure stops the others."""
+    """Several files at once: small ones bundled (BUNDLE_BYTES a request, one commit at the
+    office), the bundles and any large file UPLOADS_AT_ONCE at a time. The first failure
+    stops the others."""
     if not blobs:
         return
     limit = asyncio.Semaphore(UPLOADS_AT_ONCE)
+    small = [b for b in blobs if len(b) <= MAX_WHOLE_FILE_BYTES]
+    bundles: list[list[bytes]] = []
+    for blob in small:
+        last = bundles[-1] if bundles else None
+        if (
+            last is None
+            or len(last) >= MAX_FILES_PER_BUNDLE
+            or sum(map(len, last)) + len(blob) > BUNDLE_BYTES
+        ):
+            bundles.append(last := [])
+        last.append(blob)
 
-    async def one(blob: bytes) -> None:
+    async def one(job: list[bytes] | bytes) -> None:
         async with limit:
-            await upload(net, blob)
+            if isinstance(job, bytes):
+                await upload(net, job)
+            else:
+                await upload_bundle(net, job)
 
+    jobs: list[list[bytes] | bytes] = [
+        *bundles,
+        *(b for b in blobs if len(b) > MAX_WHOLE_FILE_BYTES),
+    ]
     try:
         async with asyncio.TaskGroup() as group:
-            for blob in blobs:
-                group.create_task(one(blob))
+            for job in jobs:
+                group.create_task(one(job))
     except ExceptionGroup as failed:
         raise failed.exceptions[0] from None
+
+
+async def upload_bundle(net: Transport, files: list[bytes]) -> None:
+    """Small files in one request; to an office without bundles (405), one by one."""
+    if net.bundles:
+        answer = await net.request(
+            "POST",
+            "/api/v1/blobs",
+            content=bundle(files),
+            headers={"Content-Type": "application/octet-stream"},
+            passed=(404, 405),
+        )
+        if answer.status_code not in (404, 405):
+            try:
+                stored = FilesStored.from_wire(read_json(answer)).files
+            except ProtocolError as exc:
+                raise ServerAnswerUnreadable(reason=exc.message) from exc
+            wanted = [hashlib.sha256(f).hexdigest() for f in files]
+            if [s.sha256 for s in stored] != wanted:
+                raise ServerAnswerUnreadable(reason="the office stored other files")
+            return
+        net.bundles = False  # an office without bundles: one file a request from now on
+    for data in files:
+        await upload(net, data)

@@ -1,5 +1,5 @@
-"""Files to the office: a sealed plan PDF goes in one request; an office from before that
-gets it in chunks; the one-request upload refuses what does not add up."""
+"""Files to the office: sealed plan PDFs go several in one request; an office without that
+gets each whole, one without either gets chunks; what does not add up is refused."""
 
 from __future__ import annotations
 
@@ -13,26 +13,29 @@ import pytest
 from synckit import OfficeServer
 
 from kitchentable.services import Profile, sync
-from kitchentable.sync.protocol import MAX_WHOLE_FILE_BYTES
+from kitchentable.sync.protocol import MAX_FILES_PER_BUNDLE, MAX_WHOLE_FILE_BYTES, bundle
 from tests.core.helpers import case_document
+
+NOT_ALLOWED = b'{"error": "method_not_allowed", "message": "Method Not Allowed."}'
 
 
 class Recording(httpx.AsyncBaseTransport):
-    """Counts requests by method and path shape; `old_office` answers a whole-file upload
-    the way an office from before 0.2 does (Starlette's 405 for an unknown method)."""
+    """Counts requests by method and path shape; `without` names uploads an older office
+    does not offer ("bundles": POST /api/v1/blobs, "whole": PUT /api/v1/blobs/{sha}), which
+    it answers as Starlette does a method it has no route for: 405."""
 
-    def __init__(self, old_office: bool = False) -> None:
+    def __init__(self, without: frozenset[str] = frozenset()) -> None:
         self.inner = httpx.AsyncHTTPTransport()
-        self.old_office = old_office
+        self.without = without
         self.seen: Counter[str] = Counter()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         parts = request.url.path.split("/")
         shape = "/".join(p if len(p) < 32 else "{id}" for p in parts)
         self.seen[f"{request.method} {shape}"] += 1
-        if self.old_office and request.method == "PUT" and "/blobs/" in request.url.path:
-            body = b'{"error": "method_not_allowed", "message": "Method Not Allowed."}'
-            return httpx.Response(405, content=body)
+        missing = {"POST /api/v1/blobs": "bundles", "PUT /api/v1/blobs/{id}": "whole"}
+        if missing.get(f"{request.method} {shape}") in self.without:
+            return httpx.Response(405, content=NOT_ALLOWED)
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -51,29 +54,39 @@ def signed_plans(laptop: Profile, count: int) -> None:
         sign_both(laptop, ref)
 
 
-def test_a_sealed_plan_goes_in_one_request(office: OfficeServer, laptop_factory: Any) -> None:
+def test_sealed_plans_go_together_in_one_request(office: OfficeServer, laptop_factory: Any) -> None:
     laptop = laptop_factory()
     signed_plans(laptop, 2)
     line = Recording()
     report = sync.synchronise(laptop, inner=line)
     assert report.accepted == 4 and not report.problems, report
-    assert line.seen["PUT /api/v1/blobs/{id}"] == 2
-    assert not [k for k in line.seen if "/uploads" in k], line.seen
+    assert line.seen["POST /api/v1/blobs"] == 1
+    assert not [k for k in line.seen if "/uploads" in k or k.startswith("PUT")], line.seen
     assert len([c for c in office.store.changes() if c["entity"] == "plan"]) == 2
     # Decided by the office: the laptop no longer keeps a second copy of each sealed PDF.
     assert laptop.db.execute("SELECT count(*) FROM outbox_wire").fetchone()[0] == 0
 
 
-def test_an_office_from_before_whole_files_gets_chunks(
+def test_an_office_without_bundles_gets_each_file_whole(
     office: OfficeServer, laptop_factory: Any
 ) -> None:
     laptop = laptop_factory()
     signed_plans(laptop, 3)
-    line = Recording(old_office=True)
+    line = Recording(without=frozenset({"bundles"}))
     report = sync.synchronise(laptop, inner=line)
     assert report.accepted == 6 and not report.problems, report
-    # Asked once (or once per file already in flight), then chunks for every file.
-    assert 1 <= line.seen["PUT /api/v1/blobs/{id}"] <= 3
+    assert line.seen["POST /api/v1/blobs"] == 1  # asked once, then one file a request
+    assert line.seen["PUT /api/v1/blobs/{id}"] == 3
+    assert not [k for k in line.seen if "/uploads" in k], line.seen
+
+
+def test_an_office_without_either_gets_chunks(office: OfficeServer, laptop_factory: Any) -> None:
+    laptop = laptop_factory()
+    signed_plans(laptop, 3)
+    line = Recording(without=frozenset({"bundles", "whole"}))
+    report = sync.synchronise(laptop, inner=line)
+    assert report.accepted == 6 and not report.problems, report
+    assert line.seen["POST /api/v1/blobs"] == 1 and line.seen["PUT /api/v1/blobs/{id}"] == 1
     assert line.seen["POST /api/v1/uploads"] == 3
     assert line.seen["PUT /api/v1/uploads/{id}/chunks/0"] == 3
 
@@ -123,3 +136,25 @@ def test_an_uploaded_file_is_only_its_senders(
     assert other is not None
     headers = {"Authorization": f"Bearer {other.token}"}
     assert httpx.get(f"{office.url}/api/v1/blobs/{sha}", headers=headers).status_code == 404
+
+
+def test_a_bundle_is_stored_whole_or_refused_whole(
+    office: OfficeServer, device: httpx.Client
+) -> None:
+    files = [os.urandom(n) for n in (1000, 20_000, 7)]
+    shas = [hashlib.sha256(f).hexdigest() for f in files]
+    stored = device.post("/api/v1/blobs", content=bundle(files))
+    assert stored.status_code == 200, stored.text
+    assert stored.json() == {
+        "v": 1,
+        "stored": [{"sha256": h, "size": len(f)} for h, f in zip(shas, files, strict=True)],
+    }
+    assert all(office.store.blob(h) is not None for h in shas)
+    cut = bundle([os.urandom(500)])[:-1]  # the last byte never arrived
+    assert device.post("/api/v1/blobs", content=cut).status_code == 400
+    assert device.post("/api/v1/blobs", content=b"").status_code == 400
+    empty_file = (0).to_bytes(8, "big")
+    assert device.post("/api/v1/blobs", content=empty_file).status_code == 400
+    many = bundle([b"x"] * (MAX_FILES_PER_BUNDLE + 1))
+    assert device.post("/api/v1/blobs", content=many).status_code == 413
+    assert httpx.post(f"{office.url}/api/v1/blobs", content=bundle(files)).status_code == 401
