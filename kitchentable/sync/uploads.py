@@ -1,11 +1,11 @@
 """Files to the office: a sealed plan PDF, and whatever a change names as its attachment.
 
-Owns getting the bytes of a file to the office under their SHA-256: a small one (up to
-MAX_WHOLE_FILE_BYTES) in one request, a large one — or any, to an office that does not take a
-file whole (it answers 405; learnt once per sync) — in resumable chunks, each with its hash,
-the ones the office already holds skipped; and several files at once (UPLOADS_AT_ONCE) over
-the sync's connections. Never decides what to send, never touches the database, never
-imports Qt.
+Owns getting the bytes of files to the office under their SHA-256: small ones bundled, many
+in one request that the office stores in one transaction; to an office without bundles (it
+answers 405; learnt once per sync) each in one request of its own; a large one — or any, to
+an office without that either — in resumable chunks, each with its hash, the ones the office
+already holds skipped; UPLOADS_AT_ONCE requests in flight over the sync's connections.
+Never decides what to send, never touches the database, never imports Qt.
 """
 
 from __future__ import annotations

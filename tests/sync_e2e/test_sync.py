@@ -15,6 +15,7 @@ from synckit import OfficeServer, get_state, put_state
 from kitchentable.domain.case import CaseStatus
 from kitchentable.services import Profile, sync
 from kitchentable.sync.errors import (
+    ConnectionCut,
     DeviceRevoked,
     EnrolmentRefused,
     NotEnrolled,
@@ -245,6 +246,35 @@ def test_a_garbage_answer_is_a_clear_error_and_the_outbox_stays(
     assert laptop.outbox.count("pending") == 1
     # With a sane server the same change goes through exactly once.
     assert sync.synchronise(laptop).accepted == 1
+    assert len(office.store.changes()) == 1
+
+
+class CutAfterAnswer(httpx.AsyncBaseTransport):
+    """The office acts on the push, then the line breaks before its answer arrives."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        if request.url.path == "/api/v1/push":
+            raise httpx.RemoteProtocolError("peer closed connection", request=request)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_cut_connection_is_named_as_one_and_the_change_goes_once(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    laptop = laptop_factory()
+    laptop.import_cases(case_document("M-2026-0451"))
+    with pytest.raises(ConnectionCut) as caught:
+        sync.synchronise(laptop, inner=CutAfterAnswer())
+    assert "broke off" in str(caught.value) and "cannot read" not in str(caught.value)
+    assert sync.synchronise(laptop).duplicates == 1  # the office had it; counted once
     assert len(office.store.changes()) == 1
 
 
