@@ -25,18 +25,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sync_e2e"))
 
-from synckit import SlowAnswers
+from synckit import SlowAnswers, office_keys
 
 from kitchentable.config import Settings
 from kitchentable.domain.case import Address, BsnSource, Person
 from kitchentable.formengine.loader import FormRegistry
-from kitchentable.office import keys, pki
 from kitchentable.office.app import ServerIdentity, create_app
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.services import Profile, sync
 from kitchentable.ui.session import Session
 from kitchentable.ui.tasks import NetOp, task_manager
-from tests.bench.synchelp import OFFICE_PASSPHRASE, pct
+from tests.bench.synchelp import pct
 from tests.conftest import PASSPHRASE
 from tests.netkit import serve
 
@@ -92,9 +91,7 @@ def test_bench_autosave_latency_during_a_sync_against_a_slow_office(
 ) -> None:
     data = tmp_path / "office"
     data.mkdir()
-    public = keys.create(data, OFFICE_PASSPHRASE)
-    private = keys.unlock(data, OFFICE_PASSPHRASE)
-    ca = pki.create_ca(data, private.ca_password, "Gemeente Benchdam")
+    public, _private, ca = office_keys(data)
     store = Store(SQLiteBackend(data / DB_NAME))
     slow = SlowAnswers(create_app(store, public, identity=ServerIdentity(ca=ca)))
     server, thread, url = serve(slow)

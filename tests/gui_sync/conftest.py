@@ -21,14 +21,11 @@ sys.path.insert(0, str(HERE.parent / "gui"))
 sys.path.insert(0, str(HERE.parent / "sync_e2e"))
 
 from gui_helpers import english_after_test, gui_forms, open_window  # noqa: E402, F401
-from synckit import OfficeServer, SlowAnswers  # noqa: E402 - after the path above
+from synckit import OfficeServer, SlowAnswers, office_keys  # noqa: E402 - after the path
 
-from kitchentable.office import keys, pki  # noqa: E402
 from kitchentable.office.app import ServerIdentity, create_app  # noqa: E402
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store  # noqa: E402
 from tests.netkit import serve  # noqa: E402
-
-OFFICE_PASSPHRASE = "office horse battery staple"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -64,9 +61,7 @@ class Office:
 def office(tmp_path: Path) -> Iterator[Office]:
     data = tmp_path / "office"
     data.mkdir()
-    public = keys.create(data, OFFICE_PASSPHRASE)
-    private = keys.unlock(data, OFFICE_PASSPHRASE)
-    ca = pki.create_ca(data, private.ca_password, "Gemeente Testdam")
+    public, private, ca = office_keys(data)
     store = Store(SQLiteBackend(data / DB_NAME))
     slow = SlowAnswers(create_app(store, public, identity=ServerIdentity(ca=ca)))
     server, thread, url = serve(slow)

@@ -17,11 +17,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "office"))
 
 from pg import fresh_schema, server_url
-from synckit import OfficeServer
+from synckit import OfficeServer, office_keys
 
 from kitchentable.config import Settings
 from kitchentable.formengine.loader import FormRegistry
-from kitchentable.office import keys, pki
 from kitchentable.office.app import ServerIdentity, create_app
 from kitchentable.office.backends import PostgresBackend
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
@@ -29,16 +28,12 @@ from kitchentable.services import Profile, sync
 from tests.conftest import PASSPHRASE
 from tests.netkit import serve
 
-OFFICE_PASSPHRASE = "office horse battery staple"
-
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OfficeServer]:
     data = tmp_path / "office"
     data.mkdir()
-    public = keys.create(data, OFFICE_PASSPHRASE)
-    private = keys.unlock(data, OFFICE_PASSPHRASE)
-    ca = pki.create_ca(data, private.ca_password, "Gemeente Testdam")
+    public, private, ca = office_keys(data)
     with ExitStack() as stack:
         if request.param == "sqlite":
             store = Store(SQLiteBackend(data / DB_NAME))

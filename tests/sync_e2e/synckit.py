@@ -14,7 +14,7 @@ from typing import Any
 
 import uvicorn
 
-from kitchentable.office import keys, publish
+from kitchentable.office import keys, pki, publish
 from kitchentable.office.store import DB_NAME, Store
 from kitchentable.services import Profile
 from kitchentable.storage.sync_state import SyncStore
@@ -96,6 +96,16 @@ def _collect(held: list[dict[str, Any]]) -> Any:
         held.append(message)
 
     return send
+
+
+OFFICE_PASSPHRASE = "office horse battery staple"
+
+
+def office_keys(data: Path) -> tuple[keys.OfficePublicKeys, keys.OfficePrivateKeys, pki.OfficeCA]:
+    """An office's keys and CA in `data` (an existing folder), as `init` makes them."""
+    public = keys.create(data, OFFICE_PASSPHRASE)
+    private = keys.unlock(data, OFFICE_PASSPHRASE)
+    return public, private, pki.create_ca(data, private.ca_password, "Gemeente Testdam")
 
 
 def put_state(profile: Profile, key: str, value: Any) -> None:

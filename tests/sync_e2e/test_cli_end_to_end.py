@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from synckit import OFFICE_PASSPHRASE
 
 from kitchentable.cli import main as laptop
 from kitchentable.office.cli import main as office
@@ -18,7 +19,6 @@ from kitchentable.office.store import DB_NAME
 from tests.core.helpers import MARKERS, case_document
 from tests.netkit import free_port, wait_for_port
 
-OFFICE_PASSPHRASE = "office horse battery staple"
 LAPTOP_PASSPHRASE = "correct horse battery"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from synckit import OfficeServer, put_state
+from synckit import OFFICE_PASSPHRASE, OfficeServer, put_state
 
 from kitchentable.office.store import Store
 from kitchentable.services import Profile, sync
@@ -198,7 +198,7 @@ def test_the_server_killed_at_random_moments_loses_no_accepted_change(
         pytest.skip("the process-kill test runs the server's own SQLite store")
     data = office.data
     port = free_port()
-    env = {**os.environ, "KITCHENTABLE_OFFICE_PASSPHRASE": "office horse battery staple"}
+    env = {**os.environ, "KITCHENTABLE_OFFICE_PASSPHRASE": OFFICE_PASSPHRASE}
     command = [
         sys.executable, "-m", "kitchentable.office", "serve", "--data", str(data),
         "--host", "127.0.0.1", "--port", str(port), "--insecure-http",
