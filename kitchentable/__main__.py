@@ -6,6 +6,8 @@ profile (created on first use). This is the one module outside `ui/` that starts
 so the core (cli, demo) never imports it and a command never loads Qt. Where the demo
 lives: `--profile DIR`, else KITCHENTABLE_PROFILE, else the demo folder in the platform
 data folder (one per user, kept between runs; `ui.profile_lock` keeps a second app off it).
+Also hands the CLI the app's own self-test checks (ui.selfcheck), loaded only when
+`--self-test` asks for them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 from kitchentable import cli, demo
 from kitchentable.i18n import _
@@ -40,8 +43,21 @@ def launch(args: argparse.Namespace) -> int:
     return int(run_gui(path, demo=args.demo, prepare=prepare))
 
 
+def _app_checks() -> list[tuple[str, Callable[[bytes], str]]]:
+    try:
+        from kitchentable.ui.selfcheck import CHECKS  # Qt loads only for the self-test
+    except ImportError as exc:
+        reason = f"the desktop app's Qt libraries cannot be loaded ({exc})"
+
+        def missing(_pdf: bytes) -> str:
+            raise RuntimeError(reason)
+
+        return [("qt", missing)]
+    return CHECKS
+
+
 def main() -> None:
-    sys.exit(cli.main(app=launch))
+    sys.exit(cli.main(app=launch, app_checks=_app_checks))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,16 @@
 
 Owns argument parsing, where the passphrase comes from (KITCHENTABLE_PASSPHRASE, else a
 prompt) and turning errors into one clear sentence on stderr with a non-zero exit. Every
-command calls services; none touches storage directly. Never prints a traceback: an
-unexpected error is written to the log (without personal data) and summarised.
+command calls services (the sync commands only `services.sync`, whose blocking forms give
+a sync's database steps a thread of their own); never imports Qt: the app's own self-test
+checks are handed in by the entry point (`__main__`). Never prints a traceback: an unexpected error is written to the log (without personal data) and
+summarised.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import getpass
 import json
@@ -27,9 +30,9 @@ from kitchentable.errors import FormErrors, KitchentableError
 from kitchentable.i18n import _, set_language
 from kitchentable.logs import setup_logging
 from kitchentable.paths import profile_dir
-from kitchentable.storage import crypto
 
 if TYPE_CHECKING:
+    from kitchentable.selftest import AppCheck
     from kitchentable.services import Profile
 
 log = logging.getLogger(__name__)
@@ -58,12 +61,13 @@ def _open(args: argparse.Namespace) -> Profile:
 
     profile = Profile.unlock(profile_dir(args.profile), _passphrase(_("Passphrase: ")))
     if args.command not in ("sync", "enrol"):
-        from kitchentable.sync.client import CheckInRequired, SyncClient
+        from kitchentable.services import sync
 
-        client = SyncClient(profile)
-        if client.check_in_overdue():
+        try:
+            sync.require_check_in(profile)
+        except BaseException:
             profile.close()
-            raise CheckInRequired(days=client.policy().offline_days)
+            raise
     return profile
 
 
@@ -81,7 +85,8 @@ def _print_json(data: Any, out: str | None = None) -> None:
 def cmd_init(args: argparse.Namespace) -> int:
     recovery = None
     if args.recovery_key:
-        recovery = crypto.unb64(Path(args.recovery_key).read_text(encoding="ascii").strip())
+        text = Path(args.recovery_key).read_text(encoding="ascii").strip()
+        recovery = base64.b64decode(text, validate=True)
     settings = Settings(consultant=args.consultant or "", team=args.team or "")
     path = profile_dir(args.profile)
     passphrase = _passphrase(_("New passphrase: "), confirm=True)
@@ -253,11 +258,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_enrol(args: argparse.Namespace) -> int:
     import socket
 
-    from kitchentable.sync.client import SyncClient
+    from kitchentable.services import sync
 
     with _open(args) as profile:
-        enrolment = SyncClient(profile).enrol(
-            args.server, args.code, args.label or socket.gethostname(), args.fingerprint
+        enrolment = sync.enrol(
+            profile, args.server, args.code, args.label or socket.gethostname(), args.fingerprint
         )
     print(
         _("This laptop is connected to the office at {server} for {consultant}.").format(
@@ -268,12 +273,11 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from kitchentable.sync.client import SyncClient
+    from kitchentable.services import sync
 
     with _open(args) as profile:
-        client = SyncClient(profile)
         if args.status:
-            status = client.status()
+            status = sync.sync_status(profile)
             if not status.enrolled:
                 print(_("Not connected to the office."))
                 return 0
@@ -290,7 +294,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 )
             )
             return 0
-        report = client.sync()
+        report = sync.synchronise(profile)
     print(
         _(
             "Synchronised: {sent} sent ({accepted} accepted, {conflicts} conflict(s), "
@@ -311,15 +315,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
-    from kitchentable.sync.client import SyncClient
+    from kitchentable.services import sync
 
     with _open(args) as profile:
-        client = SyncClient(profile)
         if args.keep:
-            client.resolve(args.keep[0], args.keep[1])
+            if args.keep[1] not in ("mine", "theirs"):
+                raise SystemExit(_("Say which version to keep: mine or theirs."))
+            sync.resolve(profile, args.keep[0], args.keep[1])
             print(_("Conflict resolved; the chosen version goes to the office at the next sync."))
             return 0
-        conflicts = client.conflicts()
+        conflicts = sync.conflict_list(profile)
         if args.json:
             _print_json(conflicts)
             return 0
@@ -339,10 +344,10 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 
 def cmd_catalogue(args: argparse.Namespace) -> int:
     from kitchentable.catalogue import KINDS, find
-    from kitchentable.sync.client import SyncClient
+    from kitchentable.services import sync
 
     with _open(args) as profile:
-        catalogue = SyncClient(profile).catalogue()
+        catalogue = sync.catalogue(profile)
     if catalogue is None:
         print(_("There is no sociale kaart on this laptop yet; synchronise to fetch it."))
         return 0
@@ -527,9 +532,14 @@ def _sync_commands(
 
 
 def main(  # noqa: PLR0911 - one exit per outcome
-    argv: Sequence[str] | None = None, app: Callable[[argparse.Namespace], int] | None = None
+    argv: Sequence[str] | None = None,
+    *,
+    app: Callable[[argparse.Namespace], int] | None = None,
+    app_checks: Callable[[], Sequence[AppCheck]] = tuple,
 ) -> int:
-    """Run a command; without one, `app(args)` starts the desktop app (help when there is none)."""
+    """Run a command; without one, `app(args)` starts the desktop app (help when there is
+    none). `app_checks`: the app's own self-test checks (Qt), handed in by the entry point
+    and asked for only when --self-test runs, so the CLI never loads Qt."""
     set_language()
     logfile = setup_logging()
     parser = build_parser()
@@ -538,7 +548,7 @@ def main(  # noqa: PLR0911 - one exit per outcome
         if args.self_test:
             from kitchentable.selftest import run_self_test
 
-            return run_self_test()
+            return run_self_test(app_checks=app_checks())
         if getattr(args, "func", None):
             from kitchentable.presets import installation_presets
 

@@ -88,6 +88,14 @@ class CorruptDatabase(KitchentableError):
     )
 
 
+class ProfileTooNew(KitchentableError):
+    code = "profile_too_new"
+    template = N_(
+        "The data file {path} was written by a newer version of Kitchentable. Nothing is "
+        "damaged and nothing was changed. Install the newer version to open it."
+    )
+
+
 class VaultLocked(KitchentableError):
     code = "vault_locked"
     template = N_("The app is locked. Unlock it with your passphrase to continue.")

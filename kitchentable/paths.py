@@ -14,6 +14,8 @@ import platformdirs
 
 APP_NAME = "Kitchentable"
 APP_AUTHOR = "Kitchentable"
+# The profile's database file (with its -wal and -shm companions) inside the profile folder.
+PROFILE_DB = "kitchentable.db"
 
 
 def default_profile_dir() -> Path:
@@ -29,6 +31,11 @@ def profile_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return default_profile_dir()
+
+
+def profile_db_present(profile: Path) -> bool:
+    """Whether a profile folder holds a database (a stat, safe on any thread)."""
+    return (profile / PROFILE_DB).is_file()
 
 
 def demo_profile_dir() -> Path:

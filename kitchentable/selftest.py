@@ -6,19 +6,19 @@ loads every form, imports one fictional case, renders and seals its plan PDF, an
 that PDF with Qt offscreen. One line per check ("ok   vault", "FAIL forms: ..."), exit 0
 only when all pass. Never touches the consultant's own profile, never uses personal data,
 never prints a traceback (the log gets the frames, the screen gets type and message).
-Qt is imported inside the Qt check only, so the core stays Qt-free (tests/test_layering.py).
+Never imports Qt: the app's own checks (ui.selfcheck: QtPdf, Qt's translations) are handed
+in by the entry point as `app_checks`, each given the plan PDF.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -36,8 +36,13 @@ CASE_ID = "SELFTEST-1"
 CHEAP_KDF = {"iterations": 1, "memory_kib": 8192, "lanes": 1}
 
 
-class CheckFailed(Exception):
-    """A check ran but found something wrong; the message says what."""
+class CheckFailed(RuntimeError):
+    """A check ran but found something wrong; the message says what. An app check raises
+    RuntimeError (this class's base) with its sentence."""
+
+
+# A check of the app on top of the core (ui.selfcheck): given the plan PDF, a detail line.
+AppCheck = tuple[str, Callable[[bytes], str]]
 
 
 class Skipped(Exception):
@@ -193,37 +198,6 @@ def check_seal(state: _State) -> str:
     return "sealed and verified"
 
 
-def check_qt(state: _State) -> str:
-    pdf = state.need_pdf()
-    # No window is shown: the self-test must run on a build server and over remote shells.
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6 import QtPrintSupport
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLibraryInfo, QTranslator
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtPdf import QPdfDocument
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication(["kitchentable"])
-    printer = QtPrintSupport.QPrinter()
-    printer.setOutputFormat(QtPrintSupport.QPrinter.OutputFormat.PdfFormat)
-    buffer = QBuffer()
-    buffer.setData(QByteArray(pdf))
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    document = QPdfDocument()
-    document.load(buffer)
-    deadline = time.monotonic() + 10
-    while document.status() == QPdfDocument.Status.Loading and time.monotonic() < deadline:
-        app.processEvents()
-    pages = document.pageCount()
-    if document.status() != QPdfDocument.Status.Ready or pages < 1:
-        raise CheckFailed(f"QtPdf could not open the plan ({document.status().name})")
-    document.close()
-    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    if not QTranslator().load("qtbase_nl", folder):
-        raise CheckFailed(f"Qt's Dutch translation (qtbase_nl) is missing from {folder}")
-    return f"{QGuiApplication.platformName()}, plan has {pages} page(s), qtbase_nl"
-
-
 CHECKS: list[tuple[str, Callable[[_State], str]]] = [
     ("presets", check_presets),
     ("resources", check_resources),
@@ -234,7 +208,6 @@ CHECKS: list[tuple[str, Callable[[_State], str]]] = [
     ("scripts", check_scripts),
     ("version", check_version),
     ("seal", check_seal),
-    ("qt", check_qt),
 ]
 
 
@@ -252,14 +225,18 @@ def _run(name: str, check: Callable[[_State], str], state: _State, out: TextIO) 
             type(exc).__name__,
             "".join(traceback.format_tb(exc.__traceback__)),
         )
-        message = str(exc) if isinstance(exc, CheckFailed) else f"{type(exc).__name__}: {exc}"
+        message = str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
         print(f"FAIL {name}: {message}", file=out)
         return False
     print(f"ok   {name}" + (f" ({detail})" if detail else ""), file=out)
     return True
 
 
-def run_self_test(out: TextIO | None = None) -> int:
+def _app_check(check: Callable[[bytes], str]) -> Callable[[_State], str]:
+    return lambda state: check(state.need_pdf())
+
+
+def run_self_test(out: TextIO | None = None, app_checks: Sequence[AppCheck] = ()) -> int:
     """Run every check in a temporary profile; 0 when all passed, 1 otherwise."""
     out = out or sys.stdout
     started = time.monotonic()
@@ -270,7 +247,8 @@ def run_self_test(out: TextIO | None = None) -> int:
     ) as folder:
         state = _State(Path(folder))
         try:
-            results = [_run(name, check, state, out) for name, check in CHECKS]
+            checks = [*CHECKS, *((name, _app_check(check)) for name, check in app_checks)]
+            results = [_run(name, check, state, out) for name, check in checks]
         finally:
             if state.profile is not None:
                 state.profile.close()

@@ -1,5 +1,6 @@
 """Files through the API: downloading a form or catalogue (or one's own attachment),
-uploading an attachment in checked, resumable chunks, and asking the office for a
+uploading an attachment whole (one file, or a bundle of small ones, in one request) or in
+checked, resumable chunks, and asking the office for a
 time-stamp (RFC 3161, `tsa`) over a hash.
 
 Owns the upload endpoints' checks that need no database (the path's upload id and chunk
@@ -19,7 +20,14 @@ from kitchentable.office.api_base import Clock, Requests
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.store import Store
 from kitchentable.office.tsa import MAX_REQUEST, TimeStampAuthority
-from kitchentable.sync.protocol import CHUNK_BYTES, SHA256_HEX
+from kitchentable.sync.protocol import (
+    CHUNK_BYTES,
+    MAX_WHOLE_FILE_BYTES,
+    SHA256_HEX,
+    FilesStored,
+    FileStored,
+    unbundle,
+)
 from kitchentable.sync.wire import ProtocolError, get_int, get_uuid
 
 
@@ -52,6 +60,42 @@ class FilesApi:
         if found is None or (found[0] == "attachment" and found[1] != device.id):
             raise OfficeError("not_found", "There is no such file.", 404)
         return Response(found[2], media_type="application/octet-stream")
+
+    async def put_blob(self, request: Request) -> Response:
+        """A small file in one request (an addition to protocol version 1): its bytes under
+        their SHA-256."""
+        device = await self.authenticate(request)
+        sha = request.path_params["sha256"]
+        if not SHA256_HEX.fullmatch(sha):
+            raise OfficeError("malformed", "The sha256 must be 64 lower-case hex digits.", 400)
+        async with self.requests.body(request, MAX_WHOLE_FILE_BYTES) as data:
+            if not data:
+                raise OfficeError("malformed", "The file is empty.", 400)
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise OfficeError(
+                    "hash_mismatch", "The file does not match its SHA-256; send it again.", 422
+                )
+            await run_in_threadpool(
+                self.store.put_blob, data, "attachment", self.clock(), device.id
+            )
+            size = len(data)
+        return JSONResponse(FileStored(sha, size).to_wire())
+
+    async def post_blobs(self, request: Request) -> Response:
+        """Several small files in one request (an addition to protocol version 1): stored in
+        one transaction, answered with their hashes in order."""
+        device = await self.authenticate(request)
+        async with self.requests.body(request) as body:
+            try:
+                files = unbundle(body)
+            except ProtocolError as exc:
+                status = 413 if exc.code == "too_large" else 400
+                raise OfficeError(exc.code, exc.message, status) from exc
+            await run_in_threadpool(
+                self.store.put_blobs, files, "attachment", self.clock(), device.id
+            )
+            stored = tuple(FileStored(hashlib.sha256(f).hexdigest(), len(f)) for f in files)
+        return JSONResponse(FilesStored(stored).to_wire())
 
     async def start_upload(self, request: Request) -> Response:
         device = await self.authenticate(request)

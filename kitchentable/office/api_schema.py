@@ -21,8 +21,10 @@ from kitchentable.sync.protocol import (
     MAX_ATTACHMENTS,
     MAX_CHANGES_PER_PUSH,
     MAX_COPIES,
+    MAX_FILES_PER_BUNDLE,
     MAX_PULL_ITEMS,
     MAX_UPLOAD_BYTES,
+    MAX_WHOLE_FILE_BYTES,
     SEAL_ALGORITHM,
     STATUSES,
 )
@@ -186,6 +188,29 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "ChunkAnswer": _object({"v": V1, "received": COUNT, "complete": {"type": "boolean"}}),
+    "FilesStored": _object(
+        {
+            "v": V1,
+            "stored": {
+                "type": "array",
+                "maxItems": MAX_FILES_PER_BUNDLE,
+                "items": _object(
+                    {
+                        "sha256": SHA256,
+                        "size": {"type": "integer", "minimum": 1, "maximum": MAX_WHOLE_FILE_BYTES},
+                    }
+                ),
+            },
+        }
+    ),
+    "FileStored": _object(
+        {
+            "v": V1,
+            "sha256": SHA256,
+            "size": {"type": "integer", "minimum": 1, "maximum": MAX_WHOLE_FILE_BYTES},
+            "complete": {"const": True},
+        }
+    ),
     "DeviceStatus": _object(
         {"v": V1, "device_id": UUID, "consultant": {"type": "string", "minLength": 1}}
     ),
@@ -288,6 +313,50 @@ PATHS: dict[str, Any] = {
                 401,
                 403,
                 404,
+            ),
+        },
+        "put": {
+            "operationId": "put_blob",
+            "summary": (
+                f"A file of at most {MAX_WHOLE_FILE_BYTES // 2**20} MiB in one request, "
+                "under its SHA-256 (an addition: an older office answers 405; larger files: "
+                "/api/v1/uploads)."
+            ),
+            "security": AUTH,
+            "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": SHA256}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
+            "responses": _answers(
+                _json("FileStored", "The office holds the file."), 400, 401, 403, 413, 422
+            ),
+        },
+    },
+    "/api/v1/blobs": {
+        "post": {
+            "operationId": "post_blobs",
+            "summary": (
+                f"Up to {MAX_FILES_PER_BUNDLE} small files (each at most "
+                f"{MAX_WHOLE_FILE_BYTES // 2**20} MiB) in one request, stored in one "
+                "transaction: each file as an 8-byte big-endian length and its bytes "
+                "(an addition: an older office answers 405)."
+            ),
+            "security": AUTH,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
+            "responses": _answers(
+                _json("FilesStored", "The office holds the files, in the order sent."),
+                400,
+                401,
+                403,
+                413,
             ),
         }
     },

@@ -31,7 +31,6 @@ from kitchentable.office.errors import OfficeError
 from kitchentable.office.keys import OfficePublicKeys
 from kitchentable.office.limits import BodyBudget, Limits, RequestGate
 from kitchentable.office.store import Device, Store
-from kitchentable.office.store.changes import server_error
 from kitchentable.office.tsa import TimeStampAuthority
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import (
@@ -111,7 +110,9 @@ class OfficeApi:
             except Exception:
                 # The database failed as a whole: every change is answered, none is lost.
                 log.exception("storing a push of %d change(s) failed", len(verified))
-                recorded = [server_error(index, change.id) for index, change in verified]
+                recorded = [
+                    ChangeResult.server_error(index, change.id) for index, change in verified
+                ]
             for result in recorded:
                 results[result.index] = result
         return [results[index] for index in range(len(items))]
@@ -186,6 +187,8 @@ def create_app(
             Route("/api/v1/openapi.json", openapi_endpoint, methods=["GET"]),
             Route("/api/v1/pull", api.pull, methods=["GET"]),
             Route("/api/v1/blobs/{sha256}", files.blob, methods=["GET"]),
+            Route("/api/v1/blobs/{sha256}", files.put_blob, methods=["PUT"]),
+            Route("/api/v1/blobs", files.post_blobs, methods=["POST"]),
             Route("/api/v1/uploads", files.start_upload, methods=["POST"]),
             Route("/api/v1/uploads/{upload_id}/chunks/{index}", files.put_chunk, methods=["PUT"]),
             Route("/api/v1/uploads/{upload_id}/complete", files.complete_upload, methods=["POST"]),

@@ -25,8 +25,7 @@ from kitchentable.office.admin.accounts import cmd_admin_add as add_admin
 from kitchentable.office.cli_common import OfficeCliError, fingerprint, open_store, unlock
 from kitchentable.office.errors import OfficeDatabaseError
 from kitchentable.office.store import CODE_LIFETIME, CONFIG_NAME, DB_NAME, Store
-from kitchentable.storage.crypto import b64
-from kitchentable.storage.keys import check_passphrase_strength
+from kitchentable.storage.crypto import b64, check_passphrase_strength
 
 ADMIN_PASSWORD_ENV = "KITCHENTABLE_ADMIN_PASSWORD"  # noqa: S105 - a variable name
 Command = Callable[[str, str], argparse.ArgumentParser]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kitchentable.office.errors import WrongOfficePassphrase
 from kitchentable.storage import crypto
-from kitchentable.storage.keys import kdf_for_environment
+from kitchentable.storage.crypto import kdf_for_environment
 from kitchentable.sync.protocol import ed25519_keypair
 
 __all__ = [

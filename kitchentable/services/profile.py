@@ -25,11 +25,17 @@ from kitchentable.errors import InvalidAnswer, PlanNotReady
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.formengine.model import Form
 from kitchentable.formengine.session import ConversationState, coerce
+from kitchentable.paths import profile_db_present
 from kitchentable.render.plan_builder import term_extension
 from kitchentable.storage.audit import AccessLog
-from kitchentable.storage.crypto import KdfParams
-from kitchentable.storage.database import DB_NAME, SCHEMA_VERSION, create_database, open_database
-from kitchentable.storage.keys import KeyStore, VaultKeys, check_passphrase_strength
+from kitchentable.storage.crypto import KdfParams, check_passphrase_strength
+from kitchentable.storage.database import (
+    SCHEMA_VERSION,
+    create_database,
+    open_database,
+    remove_database,
+)
+from kitchentable.storage.keys import KeyStore, VaultKeys
 from kitchentable.storage.outbox import Outbox
 from kitchentable.storage.rekey import rekey
 from kitchentable.storage.repositories import Repository
@@ -57,7 +63,7 @@ def default_forms() -> FormRegistry:
 
 
 def profile_exists(path: Path) -> bool:
-    return (path / DB_NAME).is_file()
+    return profile_db_present(path)
 
 
 def seconds_until_unlock(path: Path) -> float:
@@ -183,8 +189,7 @@ class Profile:
             save_settings(db, settings)
         except BaseException:
             db.close()
-            for leftover in path.glob("kitchentable.db*"):
-                leftover.unlink()
+            remove_database(path)
             raise
         profile = cls(path, db, keys, forms or default_forms(), origin)
         profile.access.record("profile.create", "profile")

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from kitchentable.errors import WeakPassphrase
+
 KEY_BYTES = 32  # AES-256 and HMAC-SHA256 keys
 NONCE_BYTES = 12  # the GCM standard nonce; random nonces are safe far beyond 2^32 seals per key
 SEAL_FORMAT = b"\x01"  # first byte of every sealed value, so the format can evolve
@@ -64,6 +66,26 @@ class KdfParams:
             lanes=int(str(data["lanes"])),
             algorithm=str(data.get("algorithm", "argon2id")),
         )
+
+
+MIN_PASSPHRASE = 10  # characters, after NFC and trimming; Argon2id's cost does the rest
+
+
+def check_passphrase_strength(passphrase: str) -> None:
+    """The one passphrase rule, for laptop vaults and the office key file alike."""
+    if len(unicodedata.normalize("NFC", passphrase).strip()) < MIN_PASSPHRASE:
+        raise WeakPassphrase(minimum=MIN_PASSPHRASE)
+
+
+def kdf_for_environment() -> KdfParams:
+    """Production cost unless KITCHENTABLE_KDF_COST=low (automated tests only).
+
+    The parameters are stored with every vault and shown in the diagnostics, so a vault
+    created with the low cost is visible as such.
+    """
+    if os.environ.get("KITCHENTABLE_KDF_COST") == "low":
+        return KdfParams.new(iterations=1, memory_kib=8 * 1024, lanes=1)
+    return KdfParams.new()
 
 
 def b64(data: bytes) -> str:

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import sqlite_utils
 
-from kitchentable.errors import CorruptDatabase, ProfileExists, ProfileMissing
+from kitchentable.errors import CorruptDatabase, ProfileExists, ProfileMissing, ProfileTooNew
+from kitchentable.paths import PROFILE_DB
 
-DB_NAME = "kitchentable.db"
+DB_NAME = PROFILE_DB
 # The triggers that keep the access log append-only; their absence is reported at unlock.
 ACCESS_LOG_TRIGGERS = ("access_log_no_update", "access_log_no_delete")
 
@@ -285,13 +286,21 @@ def open_database(profile: Path) -> sqlite_utils.Database:
     db = _connect(path)
     try:
         if int(db.execute("PRAGMA user_version").fetchone()[0]) > SCHEMA_VERSION:
+            # Written by a newer Kitchentable: nothing is damaged, this version cannot read it.
             db.close()
-            raise CorruptDatabase(path=str(path))
+            raise ProfileTooNew(path=str(path))
         migrate(db)
     except sqlite3.DatabaseError as exc:
         db.close()
         raise CorruptDatabase(path=str(path)) from exc
     return db
+
+
+def remove_database(profile: Path) -> None:
+    """Delete the profile's database file and its -wal/-shm companions (the connection must
+    be closed): a failed create, or a wiped vault."""
+    for leftover in list(profile.glob(f"{DB_NAME}*")):
+        leftover.unlink(missing_ok=True)
 
 
 def integrity_ok(db: sqlite_utils.Database) -> bool:

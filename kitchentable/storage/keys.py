@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -35,13 +34,16 @@ from kitchentable.errors import (
     RecoveryNotConfigured,
     TamperedRecord,
     UnlockDelayed,
-    WeakPassphrase,
     WrongPassphrase,
 )
 from kitchentable.storage import crypto
-from kitchentable.storage.crypto import KdfParams, SealError
+from kitchentable.storage.crypto import (
+    KdfParams,
+    SealError,
+    check_passphrase_strength,
+    kdf_for_environment,
+)
 
-MIN_PASSPHRASE = 10
 FREE_ATTEMPTS = 3
 MAX_DELAY = 300.0
 WRAP_AD = b"kitchentable/vault/passphrase-wrap/v1"
@@ -55,22 +57,6 @@ def delay_after(failures: int) -> float:
     if failures < FREE_ATTEMPTS:
         return 0.0
     return min(MAX_DELAY, 5.0 * 2.0 ** (failures - FREE_ATTEMPTS))
-
-
-def check_passphrase_strength(passphrase: str) -> None:
-    if len(unicodedata.normalize("NFC", passphrase).strip()) < MIN_PASSPHRASE:
-        raise WeakPassphrase(minimum=MIN_PASSPHRASE)
-
-
-def kdf_for_environment() -> KdfParams:
-    """Production cost unless KITCHENTABLE_KDF_COST=low (automated tests only).
-
-    The parameters are stored with every vault and shown in the diagnostics, so a vault
-    created with the low cost is visible as such.
-    """
-    if os.environ.get("KITCHENTABLE_KDF_COST") == "low":
-        return KdfParams.new(iterations=1, memory_kib=8 * 1024, lanes=1)
-    return KdfParams.new()
 
 
 @dataclass(frozen=True)
@@ -165,6 +151,11 @@ class KeyStore:
 
     def exists(self) -> bool:
         return self._get("passphrase_wrap") is not None
+
+    def destroy(self) -> None:
+        """Delete every wrap of the data key: from now on nobody can open the sealed data
+        (a revoked laptop's wipe does this first)."""
+        self.db.execute("DELETE FROM vault")
 
     def create(
         self, passphrase: str, kdf: KdfParams | None = None, recovery_public: bytes | None = None

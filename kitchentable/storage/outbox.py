@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 
 from kitchentable.storage.database import now_iso
 from kitchentable.storage.keys import VaultKeys
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"  # waiting to be sent (again)
+    SENT = "sent"  # the office accepted it (or has it from an earlier try)
+    CONFLICT = "conflict"  # stored by the office beside another device's version
+    QUARANTINED = "quarantined"  # cannot go as it is; kept with its reason
 
 
 @dataclass(frozen=True)
@@ -28,10 +36,10 @@ class OutboxEntry:
     case_id: str | None
     base_version: int
     created_at: str
-    state: str
+    state: OutboxState
     attempts: int
     reason: str | None
-    payload: Any
+    payload: dict[str, Any]
 
 
 class Outbox:
@@ -43,7 +51,7 @@ class Outbox:
         self,
         entity: str,
         entity_id: str,
-        payload: Any,
+        payload: dict[str, Any],
         *,
         case_id: str | None = None,
         base_version: int = 0,
@@ -53,7 +61,7 @@ class Outbox:
             seq = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM outbox").fetchone()[0]
             self.db.execute(
                 "INSERT INTO outbox(id, seq, entity, entity_id, case_id, base_version, created_at, state, "
-                "attempts, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, NULL, ?)",
+                "attempts, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)",
                 [
                     change_id,
                     seq,
@@ -62,6 +70,7 @@ class Outbox:
                     case_id,
                     base_version,
                     now_iso(),
+                    OutboxState.PENDING.value,
                     self.keys.seal("outbox", change_id, 1, payload),
                 ],
             )
@@ -70,15 +79,47 @@ class Outbox:
     def pending(self) -> list[OutboxEntry]:
         return self._entries("WHERE state = 'pending' ORDER BY seq")
 
+    def pending_case_ids(self, entity: str) -> set[str]:
+        """Cases with a change of this kind still on its way."""
+        rows = self.db.execute(
+            "SELECT case_id FROM outbox WHERE entity = ? AND state = ?",
+            [entity, OutboxState.PENDING.value],
+        )
+        return {row[0] for row in rows}
+
+    def has_pending(self, case_id: str, entity: str | None = None) -> bool:
+        """Whether a change for this case (of this kind, when given) is still on its way."""
+        sql = "SELECT 1 FROM outbox WHERE case_id = ? AND state = ?"
+        params: list[str] = [case_id, OutboxState.PENDING.value]
+        if entity is not None:
+            sql += " AND entity = ?"
+            params.append(entity)
+        return self.db.execute(sql, params).fetchone() is not None
+
+    def pending_ids(self) -> list[str]:
+        """The ids of what waits, in order, without opening a payload (cheap)."""
+        rows = self.db.execute(
+            "SELECT id FROM outbox WHERE state = ? ORDER BY seq", [OutboxState.PENDING.value]
+        )
+        return [row[0] for row in rows]
+
+    def entries(self, ids: list[str]) -> list[OutboxEntry]:
+        """These entries (in outbox order), payloads opened."""
+        marks = ", ".join("?" * len(ids))
+        return self._entries(f"WHERE id IN ({marks}) ORDER BY seq", ids)
+
     def all(self) -> list[OutboxEntry]:
         return self._entries("ORDER BY seq")
 
-    def _entries(self, clause: str) -> list[OutboxEntry]:
-        # clause is one of two constants in this class, never input.
+    def _entries(self, clause: str, params: list[str] | None = None) -> list[OutboxEntry]:
+        # clause is one of this class's constants (with ? placeholders), never input.
         columns = (
             "id, seq, entity, entity_id, case_id, base_version, created_at, state, attempts, reason"
         )
-        cursor = self.db.execute(f"SELECT {columns}, data FROM outbox {clause}")  # noqa: S608
+        cursor = self.db.execute(
+            f"SELECT {columns}, data FROM outbox {clause}",  # noqa: S608
+            params or [],
+        )
         return [
             OutboxEntry(
                 id=row[0],
@@ -88,7 +129,7 @@ class Outbox:
                 case_id=row[4],
                 base_version=row[5],
                 created_at=row[6],
-                state=row[7],
+                state=OutboxState(row[7]),
                 attempts=row[8],
                 reason=row[9],
                 payload=self.keys.open("outbox", row[0], 1, row[10]),
@@ -96,13 +137,15 @@ class Outbox:
             for row in cursor
         ]
 
-    def mark(self, change_id: str, state: str, reason: str | None = None) -> None:
+    def mark(self, change_id: str, state: OutboxState, reason: str | None = None) -> None:
         self.db.execute(
             "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + 1 WHERE id = ?",
-            [state, reason, change_id],
+            [OutboxState(state).value, reason, change_id],
         )
 
-    def count(self, state: str = "pending") -> int:
+    def count(self, state: OutboxState = OutboxState.PENDING) -> int:
         return int(
-            self.db.execute("SELECT count(*) FROM outbox WHERE state = ?", [state]).fetchone()[0]
+            self.db.execute(
+                "SELECT count(*) FROM outbox WHERE state = ?", [OutboxState(state).value]
+            ).fetchone()[0]
         )

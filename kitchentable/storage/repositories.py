@@ -291,6 +291,24 @@ class Repository:
             [now_iso(), case_id],
         )
 
+    def content_stamp(self, case_id: str) -> str:
+        """A cheap fingerprint of everything a case holds: the plaintext columns and the
+        version of every sealed row (each write bumps its row's version). Equal stamps mean
+        unchanged content, without opening anything (sync compares it to skip rebuilding a
+        snapshot)."""
+        row = self.db.execute(
+            "SELECT c.version, c.status, c.external_id, c.melding_date, c.deadline, "
+            "c.form_id, c.form_version, "
+            "(SELECT group_concat(p.id || ':' || p.version) FROM persons p "
+            "WHERE p.case_id = c.id), "
+            "(SELECT group_concat(v.id || ':' || v.version) FROM conversations v "
+            "WHERE v.case_id = c.id), "
+            "(SELECT group_concat(l.id || ':' || l.version) FROM plans l WHERE l.case_id = c.id) "
+            "FROM cases c WHERE c.id = ?",
+            [case_id],
+        ).fetchone()
+        return "" if row is None else "|".join(str(part) for part in row)
+
     def set_sync_state(self, case_id: str, state: str) -> None:
         """local | pending | synced | conflict (the sync client's bookkeeping)."""
         self.db.execute("UPDATE cases SET sync_state = ? WHERE id = ?", [state, case_id])

@@ -1,7 +1,8 @@
 """How the laptop reaches the office: HTTPS pinned to one certificate, or plain HTTP to itself.
 
-Owns the TLS side of the sync client: an `httpx.Client` that accepts the office only when
-the SHA-256 of its leaf certificate (DER) equals the fingerprint recorded at enrolment,
+Owns the TLS side of the sync client: an httpx client (`pinned_client`, and
+`pinned_async_client` for the sync's network lane) that accepts the office only when the
+SHA-256 of its leaf certificate (DER) equals the fingerprint recorded at enrolment,
 reading that fingerprint on first contact, and refusing plain HTTP to anything but this
 computer. The office's CA is private, so public trust and host names prove nothing here;
 the pin is the whole check, and it runs inside the TLS handshake of every new connection,
@@ -133,13 +134,11 @@ def pinned_context(fingerprint: str) -> ssl.SSLContext:
     return context
 
 
-def pinned_client(base_url: str, fingerprint: str | None, timeout: float) -> httpx.Client:
-    """An httpx client for the office at `base_url`.
-
-    https: every connection must present the certificate with `fingerprint`, else the
-    request raises `PinMismatch` before anything is sent. http: only to this computer
-    (tests, a local office); anything else raises `InsecureServer`.
-    """
+def _client_options(
+    base_url: str, fingerprint: str | None, timeout: float | httpx.Timeout
+) -> dict[str, Any]:
+    """What both clients get: the base URL, the timeout, the pinned TLS context (https) or
+    nothing (http to this computer); raises InsecureServer for anything else."""
     parts = urlsplit(base_url)
     host = parts.hostname or ""
     # trust_env=False: proxy variables would route requests around this transport, and
@@ -152,15 +151,35 @@ def pinned_client(base_url: str, fingerprint: str | None, timeout: float) -> htt
                 "so the connection would not be safe. Connect this laptop to the office again "
                 "with a new enrolment code."
             )
-        return httpx.Client(verify=pinned_context(fingerprint), **options)
+        return {**options, "verify": pinned_context(fingerprint)}
     if parts.scheme == "http" and host:
         if not is_loopback(host):
             raise InsecureServer(
                 f"Plain http is only allowed to this computer itself, not to {host}; "
                 "use the office's https:// address."
             )
-        return httpx.Client(**options)
+        return options
     raise InsecureServer(f"'{base_url}' is not a server address like https://host:port.")
+
+
+def pinned_client(
+    base_url: str, fingerprint: str | None, timeout: float | httpx.Timeout
+) -> httpx.Client:
+    """An httpx client for the office at `base_url`.
+
+    https: every connection must present the certificate with `fingerprint`, else the
+    request raises `PinMismatch` before anything is sent. http: only to this computer
+    (tests, a local office); anything else raises `InsecureServer`.
+    """
+    return httpx.Client(**_client_options(base_url, fingerprint, timeout))
+
+
+def pinned_async_client(
+    base_url: str, fingerprint: str | None, timeout: float | httpx.Timeout, **extra: Any
+) -> httpx.AsyncClient:
+    """The same, for the sync's network lane (asyncio): TLS runs over a memory BIO there,
+    and `_PinnedObject` checks the pin at the end of that handshake."""
+    return httpx.AsyncClient(**_client_options(base_url, fingerprint, timeout), **extra)
 
 
 def fetch_fingerprint(host: str, port: int, timeout: float) -> str:

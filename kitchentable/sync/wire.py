@@ -3,7 +3,8 @@
 Owns the one canonical encoding that signatures cover (sorted keys, no spaces, ASCII, no
 floats) and the strict readers every protocol message goes through, so garbage of any shape
 ends in a `ProtocolError` with a stable code and a sentence, never a KeyError or a
-traceback. Knows nothing of keys, HTTP or storage, and never imports Qt.
+traceback. Knows nothing of keys, HTTP or storage (base64 comes from storage.crypto), and
+never imports Qt.
 """
 
 from __future__ import annotations
@@ -15,6 +16,27 @@ import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, NoReturn
+
+# The one base64 helper lives in storage.crypto; re-exported for the protocol's writers.
+from kitchentable.storage.crypto import b64
+
+__all__ = [
+    "IDENT",
+    "MAX_INT",
+    "NAME",
+    "ProtocolError",
+    "as_object",
+    "b64",
+    "canonical",
+    "exact_keys",
+    "fail",
+    "get_bytes",
+    "get_int",
+    "get_optional_str",
+    "get_str",
+    "get_uuid",
+    "parse_json",
+]
 
 # Integers beyond 2^53 lose precision in JavaScript-based tools (and some JSON libraries):
 # versions and sequence numbers stay below it so every client reads the same number.
@@ -196,7 +218,3 @@ def get_bytes(
     if size is not None and len(raw) != size:
         fail(f"The field '{key}' of the {what} must hold {size} bytes.")
     return raw
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")

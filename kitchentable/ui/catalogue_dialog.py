@@ -104,9 +104,9 @@ class CatalogueDialog(QDialog):
         layout.addWidget(buttons)
 
         def load(profile: Any) -> dict[str, Any] | None:  # on the worker
-            from kitchentable.sync.client import SyncClient
+            from kitchentable.services import sync
 
-            return SyncClient(profile).catalogue()
+            return sync.catalogue(profile)
 
         session.op(self, load).success(self._loaded).failure(self._failed).run_in_background()
 

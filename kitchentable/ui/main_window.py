@@ -41,7 +41,9 @@ from kitchentable.ui.plan.plan_page import PlanPage
 from kitchentable.ui.session import OpenedConversation, Probe, Session, profile_present
 from kitchentable.ui.setup_wizard import SetupWizard
 from kitchentable.ui.shortcuts_dialog import ShortcutsDialog
-from kitchentable.ui.sync_panel import SyncController, SyncPanel, open_conflicts, open_connect
+from kitchentable.ui.sync_controller import SyncController
+from kitchentable.ui.sync_dialogs import open_conflicts, open_connect
+from kitchentable.ui.sync_panel import SyncPanel
 from kitchentable.ui.tasks import task_manager
 from kitchentable.ui.translations import apply_language
 from kitchentable.ui.unlock import UnlockScreen
@@ -404,14 +406,16 @@ class MainWindow(QMainWindow):
         return where
 
     def _tear_down(self) -> dict[str, Any]:
-        """Remember the position, save what waits, and destroy every page with plaintext."""
+        """Remember the position, save what waits, and destroy every page with plaintext.
+
+        Nothing waits here: the saves go to the worker first, and whatever comes next (the
+        vault's close, an unlock, a reload) queues behind them on the same worker."""
         where = self.position()
         for dialog in self.findChildren(QDialog):
             dialog.reject()
             dialog.deleteLater()
         if self.conversation is not None:
             self.conversation.flush()
-        task_manager().drain()
         self.close_conversation()
         self.close_plan()
         self._discard(self.cases)
@@ -422,10 +426,10 @@ class MainWindow(QMainWindow):
         if self.cases is None:
             return
         self.idle.stop()
-        self.sync.stop()
+        self.sync.stop()  # cancels a running sync; it never holds the worker
         self.resume_at = self._tear_down()
+        # Never blocks the UI thread: the close queues behind the last saves.
         self.session.lock(None).run_in_background()
-        task_manager().drain()
         self._set_unlocked(False)
         note = (
             _("Locked after {n} minutes without use. Everything you typed has been kept.").format(

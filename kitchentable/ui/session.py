@@ -1,14 +1,17 @@
-"""The app's handle on one profile folder: the only UI code that calls services.
+"""The app's handle on one profile folder: its vault, and the lane to it.
 
 Owns the Profile object while the app is unlocked. The Profile is created, used and closed
-only inside functions that run on the worker (tasks.Op), so its database connection is used
-from one thread at a time; widgets receive plain results (summaries, settings, snapshots).
-Never touches a widget and never keeps a passphrase.
+only inside functions that run on the database worker — `op(parent, fn)` for the widgets,
+`lane()` for the network lane's coroutines (sync), which hand it one step at a time — so its
+database connection is used from one thread at a time; widgets receive plain results
+(summaries, settings, snapshots). After lock, every step fails with VaultLocked. Never
+touches a widget and never keeps a passphrase.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,7 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QObject
 
 from kitchentable.errors import VaultLocked
-from kitchentable.ui.tasks import Op
+from kitchentable.paths import profile_db_present
+from kitchentable.ui.tasks import Op, task_manager
 
 if TYPE_CHECKING:  # the core's heavy modules load on the worker, not while the window opens
     from kitchentable.config import Settings
@@ -25,14 +29,12 @@ if TYPE_CHECKING:  # the core's heavy modules load on the worker, not while the 
     from kitchentable.formengine.model import Form
     from kitchentable.formengine.session import ConversationState
     from kitchentable.services import Conversation, Profile
-
-# The profile's database file, as storage.database.DB_NAME names it (a GUI test checks they
-# agree). Looking for the file is a stat, not database work, so the UI thread may do it.
-PROFILE_FILE = "kitchentable.db"
+    from kitchentable.services.sync import ProfileLane
 
 
 def profile_present(path: Path) -> bool:
-    return (path / PROFILE_FILE).is_file()
+    """Looking for the file is a stat, not database work, so the UI thread may do it."""
+    return profile_db_present(path)
 
 
 T = TypeVar("T")
@@ -86,6 +88,15 @@ class Session:
     def op(self, parent: QObject | None, fn: Callable[[Profile], T]) -> Op:
         """An Op that runs `fn(profile)` on the worker; fails with VaultLocked when locked."""
         return Op(parent, lambda: fn(self._require()))
+
+    def lane(self) -> ProfileLane:
+        """Database steps for a coroutine on the network lane: each runs `step(profile)` on
+        the worker, between the widgets' Ops, and fails with VaultLocked when locked."""
+
+        def run(step: Callable[[Profile], T]) -> Future[T]:
+            return task_manager().on_worker(lambda: step(self._require()))
+
+        return run
 
     # -- the vault ----------------------------------------------------------------------------
     def probe(self, parent: QObject | None) -> Op:

@@ -34,7 +34,7 @@ from kitchentable.ui.session import Session
 if TYPE_CHECKING:
     from kitchentable.config import Settings
 
-MINIMUM = 10  # the core's minimum (storage.keys.MIN_PASSPHRASE); the core is the judge
+MINIMUM = 10  # the core's minimum (storage.crypto.MIN_PASSPHRASE); the core is the judge
 
 
 def strength(passphrase: str) -> tuple[int, str]:

@@ -1,15 +1,14 @@
 """The sync dialogs: "Connect to the office" and the conflicts dialog with both versions.
 
 Owns entering the server address, one-time code and (optionally) fingerprint, and showing
-two versions of a case side by side so the consultant chooses which to keep. All calls into
-sync.client run on the one worker through the SyncController (sync_panel); a dialog keeps
-no case content after it closes.
+two versions of a case side by side so the consultant chooses which to keep (the rows come
+ready from services.sync). Every call goes through the SyncController (sync_controller);
+never calls services itself, and a dialog keeps no case content after it closes.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSysInfo, Qt
@@ -35,8 +34,8 @@ from kitchentable.i18n import _
 from kitchentable.ui.errors import message_for
 
 if TYPE_CHECKING:
-    from kitchentable.services import Profile
-    from kitchentable.ui.sync_panel import SyncController
+    from kitchentable.services.sync import ConflictView, VersionRow
+    from kitchentable.ui.sync_controller import SyncController
 
 log = logging.getLogger(__name__)
 
@@ -191,98 +190,6 @@ class ConnectDialog(QDialog):
 
 
 # --- conflicts ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VersionRow:
-    label: str
-    mine: str
-    theirs: str
-
-    @property
-    def differs(self) -> bool:
-        return self.mine != self.theirs
-
-
-@dataclass(frozen=True)
-class ConflictView:
-    id: str
-    reference: str
-    name: str
-    theirs_from: str
-    created_at: str
-    has_theirs: bool
-    rows: list[VersionRow] = field(default_factory=list)
-
-
-def _shown(value: Any, question: Any = None) -> str:
-    if value is None or value in ("", []):
-        return "—"
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, list):
-        return ", ".join(_shown(v, question) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_shown(v)}" for k, v in value.items())
-    if question is not None and isinstance(value, str):
-        option = question.option(value)
-        if option is not None:
-            return str(option.label)
-    return str(value)
-
-
-def conflict_views(profile: Profile) -> list[ConflictView]:  # on the worker
-    from kitchentable.sync.client import SyncClient
-
-    views = []
-    for conflict in SyncClient(profile).conflicts():
-        mine = conflict.get("mine") or {}
-        theirs = conflict.get("theirs")
-        case = mine.get("case") or (theirs or {}).get("case") or {}
-        person = mine.get("person") or (theirs or {}).get("person") or {}
-        views.append(
-            ConflictView(
-                id=conflict["id"],
-                reference=case.get("external_id", ""),
-                name=person.get("name", ""),
-                theirs_from=conflict.get("theirs_from") or "",
-                created_at=conflict.get("created_at") or "",
-                has_theirs=theirs is not None,
-                rows=_rows(profile, mine, theirs or {}),
-            )
-        )
-    return views
-
-
-def _rows(profile: Profile, mine: dict[str, Any], theirs: dict[str, Any]) -> list[VersionRow]:
-    """One row per question either version answered, in the form's order."""
-    form = None
-    info = mine.get("form") or theirs.get("form") or {}
-    if info:
-        try:
-            form = profile.forms.get(info["id"], info.get("version"))
-        except Exception:  # an unknown form version: the stored labels will do
-            form = None
-    answers = {side: {} for side in ("mine", "theirs")}
-    labels: dict[str, str] = {}
-    for side, snapshot in (("mine", mine), ("theirs", theirs)):
-        for answer in snapshot.get("answers") or []:
-            answers[side][answer["question"]] = answer.get("answer")
-            labels.setdefault(answer["question"], answer.get("label") or answer["question"])
-    order = [q.id for q in form.questions()] if form is not None else []
-    ids = [q for q in order if q in labels] + [q for q in labels if q not in order]
-    rows = []
-    for question_id in ids:
-        question = form.question(question_id) if form is not None else None
-        label = str(question.label) if question is not None else labels[question_id]
-        rows.append(
-            VersionRow(
-                label,
-                _shown(answers["mine"].get(question_id), question),
-                _shown(answers["theirs"].get(question_id), question),
-            )
-        )
-    return rows
 
 
 class VersionsModel(QAbstractTableModel):

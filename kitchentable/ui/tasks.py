@@ -1,22 +1,31 @@
-"""Background work: ONE worker thread runs every database call, one at a time (Anki's taskman).
+"""Background work on two lanes: ONE worker thread runs every database call, one at a time
+(Anki's taskman); a network lane runs the sync's network work as asyncio coroutines.
 
-Owns the worker thread, the queue in front of it and the way results come back: the worker
+Owns both threads, the queue in front of the worker and the way results come back: a lane
 emits a Qt signal with a closure, Qt queues it to the UI thread, and only there do the
 success or failure callbacks run. Usage, in Anki's shape:
 
     Op(parent, lambda: profile.save_answer(...)).success(on_saved).failure(on_error).run_in_background()
+    NetOp(parent, lambda: sync.synchronise_on(lane, ...)).success(on_done).run_in_background()
 
-Must never touch a widget from the worker, and never run a task on the UI thread. Callbacks
-of an Op whose parent widget was deleted meanwhile are dropped, not run on a dead widget.
+The network lane never holds the database: a coroutine there hands its database steps to
+the worker (`TaskManager.on_worker`, a Future it awaits); the widgets' Ops go before those
+steps, and a step ends early while an Op waits (`ops_waiting`), so an autosave queued
+during a sync waits for one item of a step at most, never for the network. Must never touch a widget from a
+lane, and never run a task on the UI thread. Callbacks of an Op whose parent widget was
+deleted meanwhile are dropped, not run on a dead widget.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from typing import Any
 
 import shiboken6
@@ -25,39 +34,43 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], None]
+Done = Callable[[bool, Any], None]
+OP, STEP = 0, 1  # the worker's priorities: the widgets' work first, then the lanes' steps
 
 
 class TaskManager(QObject):
-    """The single worker thread and its queue. `busy_changed(True)` while work is waiting."""
+    """The single database worker and its queue. `busy_changed(True)` while Ops wait."""
 
     _delivered = Signal(object)
     busy_changed = Signal(bool)
 
     def __init__(self) -> None:
         super().__init__()
-        self._queue: queue.Queue[tuple[Callable[[], Any], Callable[[bool, Any], None]] | None] = (
-            queue.Queue()
+        # (priority, order, work, done): the widgets' Ops (0) go before the lanes' steps (1),
+        # so an autosave waits at most for the step in hand; done is None for steps whose
+        # result goes to a Future instead.
+        self._queue: queue.PriorityQueue[tuple[int, int, Callable[[], Any], Done | None]] = (
+            queue.PriorityQueue()
         )
-        self._outstanding = 0  # tasks queued or running; read and written on the UI thread only
+        self._order = itertools.count()
+        self._ops_waiting = 0  # guarded by _lock: Ops queued, not yet started
+        self._outstanding = 0  # Ops queued or running; read and written on the UI thread only
         self._idle = threading.Event()
         self._idle.set()
-        self._unfinished = 0  # guarded by _lock: tasks the worker has not finished yet
+        self._unfinished = 0  # guarded by _lock: items the worker has not finished yet
         self._lock = threading.Lock()
         self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._thread = threading.Thread(target=self._loop, name="kitchentable-worker", daemon=True)
         self._thread.start()
 
     # -- UI thread ----------------------------------------------------------------------------
-    def submit(self, fn: Callable[[], Any], done: Callable[[bool, Any], None]) -> None:
-        with self._lock:
-            self._unfinished += 1
-            self._idle.clear()
+    def submit(self, fn: Callable[[], Any], done: Done) -> None:
         self._outstanding += 1
         if self._outstanding == 1:
             self.busy_changed.emit(True)
-        self._queue.put((fn, done))
+        self._put(OP, fn, done)
 
-    def _deliver(self, payload: tuple[Callable[[bool, Any], None], bool, Any]) -> None:
+    def _deliver(self, payload: tuple[Done, bool, Any]) -> None:
         done, ok, result = payload
         self._outstanding -= 1
         try:
@@ -72,34 +85,102 @@ class TaskManager(QObject):
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait (blocking the UI thread) until the worker is idle, then run the callbacks.
 
-        Only for closing and locking, where the consultant expects a short pause and nothing
-        may be left half done. Returns False when the worker did not finish in time.
+        Only for quitting, where nothing may be left half done before the process ends.
+        Returns False when the worker did not finish in time.
         """
         finished = self._idle.wait(timeout)
         QCoreApplication.sendPostedEvents(self)
         return finished
 
+    # -- any thread ---------------------------------------------------------------------------
+    def on_worker[T](self, fn: Callable[[], T]) -> Future[T]:
+        """Run `fn` on the worker after what is queued; its result in a Future (the network
+        lane awaits it). A Future cancelled before its turn is skipped."""
+        future: Future[T] = Future()
+
+        def step() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        self._put(STEP, step, None)
+        return future
+
+    def ops_waiting(self) -> bool:
+        """Whether a widget's Op waits for the worker (a long step then ends early)."""
+        with self._lock:
+            return self._ops_waiting > 0
+
+    def _put(self, priority: int, fn: Callable[[], Any], done: Done | None) -> None:
+        with self._lock:
+            self._unfinished += 1
+            self._ops_waiting += priority == OP
+            self._idle.clear()
+        self._queue.put((priority, next(self._order), fn, done))
+
     # -- worker thread --------------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            fn, done = item
+            priority, _order, fn, done = self._queue.get()
+            if priority == OP:
+                with self._lock:
+                    self._ops_waiting -= 1
             started = time.perf_counter()
-            try:
-                payload = (done, True, fn())
-            except BaseException as exc:
-                payload = (done, False, exc)
+            if done is None:
+                fn()  # reports through its own Future
+            else:
+                try:
+                    payload = (done, True, fn())
+                except BaseException as exc:
+                    payload = (done, False, exc)
+                self._delivered.emit(payload)
             log.debug("task took %.1f ms", (time.perf_counter() - started) * 1000)
-            self._delivered.emit(payload)
             with self._lock:
                 self._unfinished -= 1
                 if self._unfinished == 0:
                     self._idle.set()
 
 
+class NetworkLane(QObject):
+    """One thread running an asyncio event loop for network work. A coroutine's outcome
+    reaches the UI thread through a queued signal, as the worker's do."""
+
+    _delivered = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loop = asyncio.new_event_loop()
+        self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="kitchentable-network", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, make: Callable[[], Coroutine[Any, Any, Any]], done: Done) -> None:
+        async def run() -> Any:
+            return await make()
+
+        future = asyncio.run_coroutine_threadsafe(run(), self._loop)
+
+        def finished(f: Future[Any]) -> None:  # on the network thread
+            try:
+                payload = (done, True, f.result())
+            except BaseException as exc:
+                payload = (done, False, exc)
+            self._delivered.emit(payload)
+
+        future.add_done_callback(finished)
+
+    def _deliver(self, payload: tuple[Done, bool, Any]) -> None:
+        done, ok, result = payload
+        done(ok, result)
+
+
 _manager: TaskManager | None = None
+_network: NetworkLane | None = None
 
 
 def task_manager() -> TaskManager:
@@ -109,8 +190,15 @@ def task_manager() -> TaskManager:
     return _manager
 
 
+def network_lane() -> NetworkLane:
+    global _network
+    if _network is None:
+        _network = NetworkLane()
+    return _network
+
+
 class Op:
-    """One piece of background work with its callbacks, run on the worker."""
+    """One piece of background work with its callbacks, run on the database worker."""
 
     def __init__(self, parent: QObject | None, fn: Callable[[], Any]) -> None:
         self._parent = parent
@@ -142,3 +230,10 @@ class Op:
             from kitchentable.ui.errors import show_error
 
             show_error(self._parent, result)
+
+
+class NetOp(Op):
+    """An Op whose work is a coroutine on the network lane (`fn` makes it)."""
+
+    def run_in_background(self) -> None:
+        network_lane().submit(self._fn, self._done)

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -35,24 +34,6 @@ def pct(values: list[float], q: int) -> float:
     if not values:
         return float("nan")
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the server did not start: {log.read_text()}") from None
-            time.sleep(0.05)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -119,6 +100,9 @@ class Process:
 
 @contextmanager
 def _process(args: list[str], log: Path, port: int | None = None) -> Iterator[Process]:
+    # Here, not at the top: this file also runs as a script (the baseline server).
+    from tests.netkit import free_port, wait_for_port
+
     port = port or free_port()
     # The server never gets the office passphrase (it refuses to start when offered it).
     env = {k: v for k, v in os.environ.items() if not k.startswith(PASSPHRASE_ENV)}
@@ -234,25 +218,28 @@ def kind_of(path: str) -> str:
     return path
 
 
-class CountingTransport(httpx.BaseTransport):
+class CountingTransport(httpx.AsyncBaseTransport):
     """Counts requests, bytes on the wire (bodies + header lines) and time per request kind."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = httpx.AsyncHTTPTransport()
         self.sent = 0
         self.received = 0
         self.calls: Counter[str] = Counter()
         self.bytes: Counter[str] = Counter()
         self.seconds: defaultdict[str, list[float]] = defaultdict(list)
+        self.spans: list[tuple[float, float]] = []  # (start, end) of every request
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
         head = sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + len(request.url.raw_path)
         kind = kind_of(request.url.path)
         started = time.perf_counter()
-        response = self.inner.handle_request(request)
-        response.read()
-        self.seconds[kind].append(time.perf_counter() - started)
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        ended = time.perf_counter()
+        self.seconds[kind].append(ended - started)
+        self.spans.append((started, ended))
         self.calls[kind] += 1
         self.sent += len(body) + head + 16
         self.bytes[kind] += len(body) + head + 16
@@ -261,8 +248,19 @@ class CountingTransport(httpx.BaseTransport):
         )
         return response
 
-    def close(self) -> None:
-        self.inner.close()
+    def busy(self) -> float:
+        """Seconds during which at least one request was in flight (the union of spans)."""
+        total, reach = 0.0, float("-inf")
+        for start, end in sorted(self.spans):
+            if end > reach:
+                total += end - max(start, reach)
+                reach = end
+        return total
+
+    async def aclose(self) -> None:
+        # Each sync runs its own event loop: its connections go with it.
+        await self.inner.aclose()
+        self.inner = httpx.AsyncHTTPTransport()
 
 
 # --- the plain server the push is compared with ---------------------------------------

@@ -5,10 +5,11 @@ prints the URL); without it that run is skipped. The office is always the real s
 (`kitchentable-office serve --insecure-http`) in its own process on loopback.
 
 - the first sync of a laptop with 1,000 signed cases (1,000 case snapshots, 1,000 plans with
-  their sealed PDF as a chunked attachment), against two plain baselines measured in the
-  same run: one httpx POST per case carrying the same bytes to a trivial Starlette server
-  that stores each body in SQLite (WAL, synchronous=FULL), and the same storing nothing;
-  with a breakdown and the laptop side's cProfile top functions (a second run on copies);
+  their sealed PDF as an attachment), against two plain baselines measured in the same run:
+  one httpx POST per case carrying the same bytes to a trivial Starlette server that stores
+  each body in SQLite (WAL, synchronous=FULL), and the same storing nothing; with the time
+  on each lane (database steps, requests in flight) and the laptop side's cProfile top
+  functions (a second run on copies; KT_BENCH_PYSPY=path/to/py-spy samples the server);
 - 50 enrolled devices (protocol level, one thread each) pushing a few changes and pulling,
   round after round for 20 s, on PostgreSQL and on SQLite: latency per request type,
   throughput and errors.
@@ -38,9 +39,9 @@ import pytest
 
 from kitchentable.config import Settings
 from kitchentable.domain.case import CaseStatus
-from kitchentable.services import Profile
+from kitchentable.services import Profile, sync
 from kitchentable.services.plans import SEALED_PLAN, PlanService
-from kitchentable.sync.client import SyncClient
+from kitchentable.sync import pull, push
 from kitchentable.sync.protocol import Change, DeviceKeys, EnrolRequest, EnrolResponse
 from tests.bench.synchelp import (
     CountingTransport,
@@ -129,7 +130,13 @@ def _build_laptop(profile: Profile, monkeypatch: pytest.MonkeyPatch) -> dict[str
     return {"answered": answered, "one": one, "real": real, "signing": signing}
 
 
-def _timed(obj: Any, name: str, totals: dict[str, float], counts: Counter[str]) -> None:
+def _timed(
+    obj: Any,
+    name: str,
+    totals: dict[str, float],
+    counts: Counter[str],
+    patch: pytest.MonkeyPatch,
+) -> None:
     original = getattr(obj, name)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -140,7 +147,7 @@ def _timed(obj: Any, name: str, totals: dict[str, float], counts: Counter[str]) 
             totals[name] += time.perf_counter() - started
             counts[name] += 1
 
-    setattr(obj, name, wrapper)
+    patch.setattr(obj, name, wrapper)
 
 
 def _copy_profile(profile: Profile, target: Path) -> None:
@@ -177,22 +184,22 @@ def test_bench_first_sync_of_1000_signed_cases(
         stack.callback(profile.close)
         server = stack.enter_context(office_process(data))
         port = server.url.rsplit(":", 1)[1]
-        SyncClient(profile).enrol(server.url, code, "laptop1")
+        sync.enrol(profile, server.url, code, "laptop1")
         built = _build_laptop(profile, monkeypatch)
         # Copies for the profiled second run (same device, same server state).
         copy_office(data, tmp_path / "office-copy")
         _copy_profile(profile, tmp_path / "laptop-copy")
 
         transport = CountingTransport()
-        client = SyncClient(profile, transport=transport)
         totals: dict[str, float] = defaultdict(float)
         counts: Counter[str] = Counter()
-        names = ("_queue_changed_cases", "_wire", "_upload", "_settle", "_push", "_pull")
-        for name in names:
-            _timed(client, name, totals, counts)
+        # The database lane's steps (each runs on the one database thread, one at a time).
+        for name in ("collect", "gather", "keep", "settle", "build_all"):
+            _timed(push, name, totals, counts, monkeypatch)
+        _timed(pull, "apply_page", totals, counts, monkeypatch)
         server_cpu, laptop_cpu = server.cpu(), time.process_time()
         started = time.perf_counter()
-        report = client.sync()
+        report = sync.synchronise(profile, inner=transport)
         total = time.perf_counter() - started
         server_cpu, laptop_cpu = server.cpu() - server_cpu, time.process_time() - laptop_cpu
         assert report.accepted == 2 * CASES and not report.problems, report
@@ -220,7 +227,8 @@ def test_bench_first_sync_of_1000_signed_cases(
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
-        again = SyncClient(profiled).sync()
+        monkeypatch.undo()  # the second run is profiled, not timed step by step
+        again = sync.synchronise(profiled)
         profiler.disable()
         profiled_total = time.perf_counter() - started
         assert again.accepted == 2 * CASES, again
@@ -252,21 +260,28 @@ def test_bench_first_sync_of_1000_signed_cases(
         f"baseline (b) the same, storing nothing:               {without_db:6.2f} s   "
         f"ratio sync/(b) {total / without_db:.1f}x"
     )
-    push_http = sum(transport.seconds["push"])
-    inner = totals["_wire"] + totals["_upload"] + totals["_settle"]
+    crypto = totals.pop("build_all")
+    db_steps = sum(totals.values())
+    in_flight = transport.busy()
     rows = [
-        ("queue case snapshots (1,000 cases read, digested)", totals["_queue_changed_cases"]),
-        ("build changes (read PDF, seal attachment, sign)", totals["_wire"]),
-        (f"uploads ({counts['_upload']} files, 3 requests each)", totals["_upload"]),
-        (f"push requests ({calls['push']} x POST /push)", push_http),
-        ("settle answers (outbox, sync state)", totals["_settle"]),
-        ("push, the rest (outbox read, answer parse)", totals["_push"] - inner - push_http),
-        ("pull", totals["_pull"]),
+        (f"collect ({counts['collect']} steps: snapshot, digest, outbox)", totals["collect"]),
+        (f"gather ({counts['gather']} steps: read entries and PDFs)", totals["gather"]),
+        (f"keep ({counts['keep']} steps: the built changes into the vault)", totals["keep"]),
+        (f"settle ({counts['settle']} steps: outbox, sync state)", totals["settle"]),
+        (f"pull ({counts['apply_page']} pages applied)", totals["apply_page"]),
     ]
-    rows.append(("rest (last sync stamp, purge, access log)", total - sum(t for _, t in rows)))
-    print("breakdown (laptop-side wall time):")
+    print("database lane (one thread; the steps' own time):")
     for label, seconds in rows:
-        print(f"  {label:<52} {seconds:6.2f} s  {seconds / total:5.1%}")
+        print(f"  {label:<56} {seconds:6.2f} s  {seconds / total:5.1%}")
+    print(
+        f"beside the lanes: sealing and signing {counts['build_all']} batches of changes "
+        f"{crypto:6.2f} s"
+    )
+    print(
+        f"network lane: requests in flight {in_flight:6.2f} s of the {total:.2f} s "
+        f"({in_flight / total:.0%}); database lane busy {db_steps:.2f} s; overlap "
+        f"{max(0.0, in_flight + db_steps - total):.2f} s (pipelining)"
+    )
     print(f"CPU: server process {server_cpu:.1f} s, laptop process {laptop_cpu:.1f} s")
     print("latency per request kind (ms):")
     for kind, values in sorted(transport.seconds.items()):
@@ -280,7 +295,7 @@ def test_bench_first_sync_of_1000_signed_cases(
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(15)
     stats.sort_stats("cumulative").print_stats(
-        r"kitchentable.*(client|database|outbox|repo|keys|crypto|casefile)", 15
+        r"kitchentable.*(sync/|database|outbox|repo|keys|crypto|casefile)", 15
     )
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
     if server_spots:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kitchentable.domain.case import CaseStatus
-from kitchentable.errors import CorruptDatabase, ImportRefused, ProfileMissing
+from kitchentable.errors import CorruptDatabase, ImportRefused, ProfileMissing, ProfileTooNew
 from kitchentable.services import Profile
 from kitchentable.storage.database import DB_NAME, SCHEMA_VERSION, integrity_ok
 from tests.conftest import PASSPHRASE
@@ -227,6 +227,21 @@ def test_a_damaged_database_gives_a_clear_error(tmp_path: Path, forms) -> None:
         Profile.unlock(folder, PASSPHRASE, forms=forms)
     assert "damaged" in str(caught.value)
     assert (folder / DB_NAME).read_bytes().startswith(b"this is not")  # untouched
+
+
+def test_a_profile_from_a_newer_version_says_so_and_is_left_alone(tmp_path: Path, forms) -> None:
+    folder = tmp_path / "p"
+    Profile.create(folder, PASSPHRASE, forms=forms).close()
+    conn = sqlite3.connect(folder / DB_NAME)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    before = (folder / DB_NAME).read_bytes()
+    with pytest.raises(ProfileTooNew) as caught:
+        Profile.unlock(folder, PASSPHRASE, forms=forms)
+    assert "newer version" in str(caught.value) and "damaged" not in str(caught.value).replace(
+        "Nothing is damaged", ""
+    )
+    assert (folder / DB_NAME).read_bytes() == before
 
 
 def test_a_missing_profile_says_how_to_create_one(tmp_path: Path, forms) -> None:

@@ -34,7 +34,8 @@ def test_auto_lock_fires_after_the_idle_time_and_unlocking_returns_to_the_same_f
 
     qtbot.waitUntil(lambda: window.unlock_screen is not None, timeout=WAIT_MS)
     assert window.conversation is None and window.cases is None
-    assert window.session._profile is None
+    # Locking does not wait on the UI thread: the vault closes on the worker, after the saves.
+    qtbot.waitUntil(lambda: window.session._profile is None, timeout=WAIT_MS)
     assert not [w for w in window.findChildren(ConversationPage)]
     assert not [e for e in window.findChildren(QLineEdit) if e.text() == "06 12345678"]
     assert window.unlock_screen.note.isVisible()

@@ -107,11 +107,12 @@ def test_the_demo_passphrase_shows_on_the_demo_profile_only(
     assert DEMO_PASSPHRASE not in texts
 
 
-def test_the_profile_file_name_matches_the_core(qapp) -> None:
-    from kitchentable.storage.database import DB_NAME
-    from kitchentable.ui.session import PROFILE_FILE
+def test_the_window_finds_a_profile_the_core_made(qapp, profile_path: Path, gui_forms) -> None:
+    from kitchentable.ui.session import profile_present
 
-    assert PROFILE_FILE == DB_NAME
+    assert not profile_present(profile_path)
+    make_profile(profile_path, gui_forms, people=())
+    assert profile_present(profile_path)
 
 
 def test_unlocking_shows_the_case_list_in_the_profiles_language(

@@ -9,27 +9,23 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "gui"))
 sys.path.insert(0, str(HERE.parent / "sync_e2e"))
 
 from gui_helpers import english_after_test, gui_forms, open_window  # noqa: E402, F401
-from synckit import OfficeServer  # noqa: E402 - after the path above
+from synckit import OfficeServer, SlowAnswers, office_keys  # noqa: E402 - after the path
 
-from kitchentable.office import keys, pki  # noqa: E402
 from kitchentable.office.app import ServerIdentity, create_app  # noqa: E402
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store  # noqa: E402
-
-OFFICE_PASSPHRASE = "office horse battery staple"
+from tests.netkit import serve  # noqa: E402
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,27 +34,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.gui)
 
 
-def serve(app: Any, port: int = 0) -> tuple[uvicorn.Server, threading.Thread, int]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    return server, thread, server.servers[0].sockets[0].getsockname()[1]
-
-
 @dataclass
 class Office:
-    """The office plus the switch that takes its server off the network and back."""
+    """The office plus the switch that takes its server off the network and back, and the
+    one that makes it slow."""
 
     kit: OfficeServer
     app: Any
     thread: threading.Thread
     port: int
+    slow: SlowAnswers
 
     @property
     def url(self) -> str:
@@ -76,14 +61,12 @@ class Office:
 def office(tmp_path: Path) -> Iterator[Office]:
     data = tmp_path / "office"
     data.mkdir()
-    public = keys.create(data, OFFICE_PASSPHRASE)
-    private = keys.unlock(data, OFFICE_PASSPHRASE)
-    ca = pki.create_ca(data, private.ca_password, "Gemeente Testdam")
+    public, private, ca = office_keys(data)
     store = Store(SQLiteBackend(data / DB_NAME))
-    app = create_app(store, public, identity=ServerIdentity(ca=ca))
-    server, thread, port = serve(app)
-    kit = OfficeServer(data, store, f"http://127.0.0.1:{port}", public, private, server)
-    office = Office(kit, app, thread, port)
+    slow = SlowAnswers(create_app(store, public, identity=ServerIdentity(ca=ca)))
+    server, thread, url = serve(slow)
+    kit = OfficeServer(data, store, url, public, private, server)
+    office = Office(kit, slow, thread, int(url.rsplit(":", 1)[1]), slow)
     yield office
     office.stop()
     store.close()

@@ -11,14 +11,16 @@ import shiboken6
 from gui_helpers import PASSPHRASE, PEOPLE, WAIT_MS, make_profile, unlock
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
+from synckit import put_state
 
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.office import publish
-from kitchentable.services import Profile
-from kitchentable.sync.client import SyncClient, SyncStatus
+from kitchentable.services import Profile, sync
+from kitchentable.services.sync import Standing, SyncStatus, VersionRow
 from kitchentable.ui.setup_wizard import SetupWizard
-from kitchentable.ui.sync_dialogs import ConflictsDialog, ConnectDialog, VersionRow, VersionsModel
-from kitchentable.ui.sync_panel import Standing, SyncPanel, SyncView, status_text
+from kitchentable.ui.sync_dialogs import ConflictsDialog, ConnectDialog, VersionsModel
+from kitchentable.ui.sync_panel import SyncPanel
+from kitchentable.ui.sync_status import SyncView, status_text
 from kitchentable.ui.tasks import task_manager
 
 LEFT = Qt.MouseButton.LeftButton
@@ -40,7 +42,7 @@ def laptop(path: Path, forms: FormRegistry, office: Any = None, people: Any = PE
     make_profile(path, forms, language="en", people=people)
     if office is not None:
         with Profile.unlock(path, PASSPHRASE, forms=forms) as profile:
-            SyncClient(profile).enrol(office.url, office.kit.code("anna"), path.name)
+            sync.enrol(profile, office.url, office.kit.code("anna"), path.name)
 
 
 def panel_of(window: Any) -> SyncPanel:
@@ -161,15 +163,15 @@ def test_a_conflict_shows_both_versions_and_taking_theirs_resolves_it(
     laptop(other, gui_forms, office, people=())
     office.kit.assign([assignment("M-2026-0301", "Gedeelde Casus")])
     with Profile.unlock(other, PASSPHRASE, forms=gui_forms) as colleague:
-        SyncClient(colleague).sync()
+        sync.synchronise(colleague)
     with Profile.unlock(profile_path, PASSPHRASE, forms=gui_forms) as mine:
-        SyncClient(mine).sync()
+        sync.synchronise(mine)
         mine.save_answer(mine.open_conversation("M-2026-0301"), QUESTION, "Versie van deze laptop")
     with Profile.unlock(other, PASSPHRASE, forms=gui_forms) as colleague:
         colleague.save_answer(
             colleague.open_conversation("M-2026-0301"), QUESTION, "Versie van de collega"
         )
-        assert SyncClient(colleague).sync().accepted == 1
+        assert sync.synchronise(colleague).accepted == 1
 
     window = open_window(profile_path)
     unlock(qtbot, window)
@@ -223,10 +225,8 @@ def test_an_overdue_check_in_keeps_cases_closed_until_a_synchronisation(
     kit = office.kit
     publish.publish_policy(kit.store, kit.private, {"offline_days": 3}, datetime.now(UTC))
     with Profile.unlock(profile_path, PASSPHRASE, forms=gui_forms) as profile:
-        client = SyncClient(profile)
-        client.sync()
-        with profile.db.atomic():
-            client._put("last_checkin", (datetime.now(UTC) - timedelta(days=4)).isoformat())
+        sync.synchronise(profile)
+        put_state(profile, "last_checkin", (datetime.now(UTC) - timedelta(days=4)).isoformat())
     office.stop()  # the laptop is out of reach of the office, so the check-in cannot happen
     window = open_window(profile_path)
     unlock(qtbot, window)

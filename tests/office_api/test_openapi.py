@@ -141,6 +141,8 @@ OPERATIONS = [
     ("POST", "/api/v1/push"),
     ("GET", "/api/v1/pull"),
     ("GET", "/api/v1/blobs/{sha256}"),
+    ("PUT", "/api/v1/blobs/{sha256}"),
+    ("POST", "/api/v1/blobs"),
     ("POST", "/api/v1/uploads"),
     ("PUT", "/api/v1/uploads/{upload_id}/chunks/{index}"),
     ("POST", "/api/v1/uploads/{upload_id}/complete"),

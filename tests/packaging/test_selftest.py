@@ -13,14 +13,16 @@ import pytest
 
 from kitchentable import __version__
 from kitchentable.selftest import CHECKS, run_self_test
+from kitchentable.ui import selfcheck
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECK_NAMES = [name for name, _ in CHECKS]
+CHECK_NAMES = [name for name, _ in [*CHECKS, *selfcheck.CHECKS]]
 
 
 def _self_test() -> tuple[int, list[str]]:
+    """As `kitchentable --self-test` runs it: the core's checks, then the app's (Qt)."""
     out = io.StringIO()
-    code = run_self_test(out)
+    code = run_self_test(out, app_checks=selfcheck.CHECKS)
     return code, out.getvalue().splitlines()
 
 
@@ -41,6 +43,20 @@ def test_every_check_passes_on_the_source_checkout() -> None:
 
 def test_the_checks_cover_vault_forms_pdf_seal_and_qt() -> None:
     assert {"vault", "forms", "import", "pdf", "version", "seal", "qt"} <= set(CHECK_NAMES)
+
+
+def test_the_core_self_test_loads_no_qt() -> None:
+    """The Qt check lives in the app (ui.selfcheck); the core's checks run without Qt."""
+    script = (
+        "import io, sys\n"
+        "from kitchentable.selftest import run_self_test\n"
+        "code = run_self_test(io.StringIO())\n"
+        "print(code, sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.stdout.strip() == "0 []", result.stdout + result.stderr
 
 
 def test_it_never_touches_the_consultants_profile(

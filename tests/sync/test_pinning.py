@@ -3,6 +3,7 @@ nothing but itself over plain HTTP. Real sockets on 127.0.0.1, real TLS handshak
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import ssl
@@ -21,6 +22,7 @@ from kitchentable.sync.pinning import (
     PinMismatch,
     fetch_fingerprint,
     normalise_fingerprint,
+    pinned_async_client,
     pinned_client,
 )
 
@@ -168,6 +170,38 @@ def test_the_pin_is_checked_on_every_new_connection(
         with pytest.raises(PinMismatch):
             _post(client)
     assert server.wait_for_connections(1)[1] == b""
+
+
+# The sync's network lane uses the asyncio client: TLS over a memory BIO (_PinnedObject).
+
+
+async def _post_async(url: str, fingerprint: str) -> httpx.Response:
+    async with pinned_async_client(url, fingerprint, 5.0) as client:
+        return await client.post(
+            "/api/v1/push",
+            headers={"Authorization": f"Bearer {SECRET}"},
+            json={"changes": ["a sealed payload"]},
+        )
+
+
+def test_the_async_client_accepts_the_enrolled_certificate(
+    server: RecordingTlsServer, certs: dict[str, Path]
+) -> None:
+    url = f"https://127.0.0.1:{server.port}"
+    response = asyncio.run(_post_async(url, _fingerprint(certs["cert"])))
+    assert response.status_code == 200 and response.text == "ok"
+    [received] = server.wait_for_connections(1)
+    assert received.startswith(b"POST /api/v1/push HTTP/1.1\r\n")
+
+
+def test_the_async_client_refuses_another_certificate_before_anything_is_sent(
+    server: RecordingTlsServer, certs: dict[str, Path]
+) -> None:
+    url = f"https://127.0.0.1:{server.port}"
+    with pytest.raises(PinMismatch) as caught:
+        asyncio.run(_post_async(url, _fingerprint(certs["other_cert"])))
+    assert caught.value.presented == _fingerprint(certs["cert"])
+    assert server.wait_for_connections(1) == [b""]
 
 
 def test_the_fingerprint_may_be_written_as_the_office_prints_it(

@@ -17,28 +17,23 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "office"))
 
 from pg import fresh_schema, server_url
-from synckit import OfficeServer, serve
+from synckit import OfficeServer, office_keys
 
 from kitchentable.config import Settings
 from kitchentable.formengine.loader import FormRegistry
-from kitchentable.office import keys, pki
 from kitchentable.office.app import ServerIdentity, create_app
 from kitchentable.office.backends import PostgresBackend
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
-from kitchentable.services import Profile
-from kitchentable.sync.client import SyncClient
+from kitchentable.services import Profile, sync
 from tests.conftest import PASSPHRASE
-
-OFFICE_PASSPHRASE = "office horse battery staple"
+from tests.netkit import serve
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OfficeServer]:
     data = tmp_path / "office"
     data.mkdir()
-    public = keys.create(data, OFFICE_PASSPHRASE)
-    private = keys.unlock(data, OFFICE_PASSPHRASE)
-    ca = pki.create_ca(data, private.ca_password, "Gemeente Testdam")
+    public, private, ca = office_keys(data)
     with ExitStack() as stack:
         if request.param == "sqlite":
             store = Store(SQLiteBackend(data / DB_NAME))
@@ -71,7 +66,7 @@ def laptop_factory(tmp_path: Path, office: OfficeServer, forms: FormRegistry) ->
         )
         office.laptops.append(profile)
         if enrol:
-            SyncClient(profile).enrol(office.url, office.code(consultant), f"laptop{made}")
+            sync.enrol(profile, office.url, office.code(consultant), f"laptop{made}")
         return profile
 
     yield make

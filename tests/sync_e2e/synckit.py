@@ -1,11 +1,12 @@
-"""The office side of the end-to-end tests: a server on loopback and what the office does."""
+"""The office side of the end-to-end tests: what the office does, a slow line in front of it,
+and a laptop's sync state set as a test's starting point (servers: tests/netkit.py)."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import threading
-import time
+import asyncio
+import contextlib
+import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +14,10 @@ from typing import Any
 
 import uvicorn
 
-from kitchentable.office import keys, publish
+from kitchentable.office import keys, pki, publish
 from kitchentable.office.store import DB_NAME, Store
 from kitchentable.services import Profile
+from kitchentable.storage.sync_state import SyncStore
 
 
 @dataclass
@@ -49,35 +51,68 @@ class OfficeServer:
         return b"\n".join(parts)
 
 
-def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return server, thread, f"http://127.0.0.1:{port}"
+class SlowAnswers:
+    """ASGI middleware: every answer waits `delay` seconds after the office acted on the
+    request (a slow, half-dead line at the inhabitant's home); counts each change id it
+    sees in a push, so a test can tell how often a change travelled."""
 
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.delay = 0.0
+        self.pushed: Counter[str] = Counter()
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    """Until something listens on 127.0.0.1:port; fails if the process died first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
             return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read() if process.stdout else b""
-                raise AssertionError(f"the server did not start: {output!r}") from None
-            time.sleep(0.05)
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if scope["path"] == "/api/v1/push":
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                self.pushed.update(c["id"] for c in json.loads(body)["changes"])
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        held: list[dict[str, Any]] = []
+        await self.app(scope, replay, _collect(held))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        for message in held:
+            await send(message)
+
+
+def _collect(held: list[dict[str, Any]]) -> Any:
+    async def send(message: dict[str, Any]) -> None:
+        held.append(message)
+
+    return send
+
+
+OFFICE_PASSPHRASE = "office horse battery staple"
+
+
+def office_keys(data: Path) -> tuple[keys.OfficePublicKeys, keys.OfficePrivateKeys, pki.OfficeCA]:
+    """An office's keys and CA in `data` (an existing folder), as `init` makes them."""
+    public = keys.create(data, OFFICE_PASSPHRASE)
+    private = keys.unlock(data, OFFICE_PASSPHRASE)
+    return public, private, pki.create_ca(data, private.ca_password, "Gemeente Testdam")
+
+
+def put_state(profile: Profile, key: str, value: Any) -> None:
+    """Set one sync_state value as if an earlier sync had left it (a test's starting point)."""
+    with profile.db.atomic():
+        SyncStore(profile.db, profile.keys).put(key, value)
+
+
+def get_state(profile: Profile, key: str) -> Any:
+    return SyncStore(profile.db, profile.keys).get(key)

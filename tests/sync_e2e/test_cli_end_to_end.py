@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from synckit import free_port, wait_for_port
+from synckit import OFFICE_PASSPHRASE
 
 from kitchentable.cli import main as laptop
 from kitchentable.office.cli import main as office
 from kitchentable.office.store import DB_NAME
 from tests.core.helpers import MARKERS, case_document
+from tests.netkit import free_port, wait_for_port
 
-OFFICE_PASSPHRASE = "office horse battery staple"
 LAPTOP_PASSPHRASE = "correct horse battery"
 
 
@@ -72,6 +72,8 @@ def test_markers_reach_the_office_export_and_no_server_file(
         assert "1 accepted" in out
         assert laptop([*profile, "sync", "--status"]) == 0
         assert "0 waiting" in capsys.readouterr().out
+        with pytest.raises(SystemExit, match="mine or theirs"):
+            laptop([*profile, "conflicts", "--keep", "some-id", "both"])
     finally:
         server.terminate()
         log = server.communicate(timeout=10)[0].decode()

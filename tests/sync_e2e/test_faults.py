@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -15,31 +16,32 @@ from typing import Any
 
 import httpx
 import pytest
-from synckit import OfficeServer, free_port, wait_for_port
+from synckit import OfficeServer, put_state
 
 from kitchentable.office.store import Store
-from kitchentable.services import Profile
-from kitchentable.sync.client import SyncClient, SyncError
+from kitchentable.services import Profile, sync
+from kitchentable.services.sync import SyncCancelled, SyncError
 from tests.core.helpers import case_document
+from tests.netkit import free_port, wait_for_port
 
 
-class Cutter(httpx.BaseTransport):
+class Cutter(httpx.AsyncBaseTransport):
     """Between laptop and server: cuts before a request leaves, drops the answer after the
     server acted on it, or truncates the answer mid-body."""
 
     def __init__(self, seed: int, rate: float = 0.12) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = httpx.AsyncHTTPTransport()
         self.random = random.Random(seed)
         self.rate = rate
         self.cuts = {"before": 0, "after": 0, "truncated": 0}
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         roll = self.random.random()
         if roll < self.rate:
             self.cuts["before"] += 1
             raise httpx.ConnectError("cut before sending", request=request)
-        response = self.inner.handle_request(request)
-        response.read()
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
         if roll < 2 * self.rate:
             self.cuts["after"] += 1
             raise httpx.ReadError("cut after the server answered", request=request)
@@ -53,6 +55,11 @@ class Cutter(httpx.BaseTransport):
         return httpx.Response(
             response.status_code, headers=response.headers, content=response.content
         )
+
+    async def aclose(self) -> None:
+        # Each sync runs its own event loop: its connections go with it.
+        await self.inner.aclose()
+        self.inner = httpx.AsyncHTTPTransport()
 
 
 def assignment(ref: str) -> dict[str, Any]:
@@ -68,7 +75,7 @@ def assignment(ref: str) -> dict[str, Any]:
 def settle(laptop: Profile) -> None:
     """Sync over a clean line until nothing is left to send."""
     for _ in range(4):
-        report = SyncClient(laptop).sync()
+        report = sync.synchronise(laptop)
         assert not report.problems, report.problems
         if laptop.outbox.count("pending") == 0 and report.pushed == 0:
             return
@@ -100,7 +107,7 @@ def test_sixty_rounds_of_cut_connections_lose_and_double_nothing(
             conversation = laptop.open_conversation("M-OFFICE-001")
             laptop.save_answer(conversation, "hulpvraag_eigen_woorden", f"ronde {round_}")
         try:
-            SyncClient(laptop, transport=cutter).sync()
+            sync.synchronise(laptop, inner=cutter)
         except SyncError:
             failures += 1
     assert failures >= 10, cutter.cuts  # the faults really happened
@@ -112,12 +119,73 @@ def test_sixty_rounds_of_cut_connections_lose_and_double_nothing(
     assert sum(r.startswith("M-OFFICE-") for r in refs) == assigned
     # Nothing local differs from what the office holds; the office knows every case that
     # was made or changed here (assigned cases left untouched are not sent back).
-    assert SyncClient(laptop).status().waiting == 0
+    assert sync.sync_status(laptop).waiting == 0
     with office.store.backend.transaction() as cur:
         records = cur.execute("SELECT count(*) FROM records WHERE entity = 'case'").fetchone()[0]
     assert records == 20 + 1  # the local cases and the one office case that was answered
     conflicts = [c for c in office.store.changes() if c["status"] == "conflict"]
     assert conflicts == []
+
+
+class Jitter(httpx.AsyncBaseTransport):
+    """A line with random delays before and after each request (so Cancel can land
+    anywhere: before a request leaves, while the office works, while the answer travels)."""
+
+    def __init__(self, seed: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.random = random.Random(seed)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(self.random.uniform(0.005, 0.05))
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        await asyncio.sleep(self.random.uniform(0.005, 0.05))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+        self.inner = httpx.AsyncHTTPTransport()
+
+
+def test_thirty_syncs_stopped_at_random_moments_leave_every_change_once(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    from tests.core.test_plan import answer_all, sign_both
+
+    laptop = laptop_factory()
+    laptop.update_settings(consultant="Anja de Consulent")
+    rng = random.Random(20261124)
+    line = Jitter(seed=7)
+    stopped = finished = 0
+    for round_ in range(30):
+        for i in range(3):
+            laptop.import_cases(case_document(f"M-STOP-{round_:02d}-{i}"))
+        if round_ % 3 == 0:
+            office.assign([assignment(f"M-OFFICE-{round_:02d}")])
+        if round_ % 10 == 4:  # a signed plan: its sealed PDF is uploaded, then pushed
+            ref = f"M-PLAN-{round_:02d}"
+            laptop.import_cases(case_document(ref, form="test-plan"))
+            answer_all(laptop, ref)
+            sign_both(laptop, ref)
+        cancel = threading.Event()
+        timer = threading.Timer(rng.uniform(0.0, 0.3), cancel.set)
+        timer.start()
+        started = time.monotonic()
+        try:
+            sync.synchronise(laptop, inner=line, cancel=cancel)
+            finished += 1
+        except SyncCancelled:
+            stopped += 1
+            assert time.monotonic() - started < timer.interval + 1.0  # ends within a second
+        finally:
+            timer.cancel()
+    print(f"\n{stopped} syncs stopped, {finished} finished")
+    assert stopped >= 10 and finished >= 3, (stopped, finished)
+    settle(laptop)
+    check_exactly_once(office, laptop)
+    refs = [c.external_id for c in laptop.case_summaries()]
+    assert len(refs) == len(set(refs)) == 90 + 3 + 10  # local, signed plans, assigned
+    assert sync.sync_status(laptop).waiting == 0
 
 
 @pytest.mark.slow
@@ -138,12 +206,10 @@ def test_the_server_killed_at_random_moments_loses_no_accepted_change(
     ]  # fmt: skip
     laptop = laptop_factory()
     office.server.should_exit = True  # from here on the subprocess serves the same folder
-    client = SyncClient(laptop)
-    enrolment = client.enrolment()
+    enrolment = sync.enrolment_of(laptop)
     assert enrolment is not None
     enrolment.server = f"http://127.0.0.1:{port}"
-    with laptop.db.atomic():
-        client._put("enrolment", enrolment.to_dict())
+    put_state(laptop, "enrolment", enrolment.to_dict())
     rng = random.Random(7)
     kills = interrupted = 0
     for round_ in range(12):
@@ -166,7 +232,7 @@ def test_the_server_killed_at_random_moments_loses_no_accepted_change(
             killer = threading.Timer(rng.uniform(0.0, 0.25), server.send_signal, [signal.SIGKILL])
             killer.start()
             try:
-                SyncClient(laptop).sync()
+                sync.synchronise(laptop)
             except SyncError:
                 interrupted += 1
             killer.join()

@@ -10,17 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-from synckit import OfficeServer
+from synckit import OfficeServer, get_state, put_state
 
 from kitchentable.domain.case import CaseStatus
-from kitchentable.services import Profile
-from kitchentable.sync.client import (
+from kitchentable.services import Profile, sync
+from kitchentable.sync.errors import (
+    ConnectionCut,
     DeviceRevoked,
     EnrolmentRefused,
     NotEnrolled,
     Offline,
     ServerAnswerUnreadable,
-    SyncClient,
 )
 from kitchentable.sync.protocol import FeedItem
 from tests.core.helpers import MARKERS, case_document
@@ -49,17 +49,17 @@ def test_enrol_push_a_case_and_the_office_export_opens_it(
     laptop = laptop_factory()
     laptop.import_cases(case_document("M-2026-0101"))
     assert laptop.case("M-2026-0101").sync_state == "local"
-    report = SyncClient(laptop).sync()
+    report = sync.synchronise(laptop)
     assert report.accepted == 1 and report.conflicts == 0 and not report.problems
     assert laptop.case("M-2026-0101").sync_state == "synced"
     # Nothing changed since: the next round sends nothing.
-    assert SyncClient(laptop).sync().pushed == 0
+    assert sync.synchronise(laptop).pushed == 0
     # A change makes it waiting again, and the next round sends exactly that.
     conversation = laptop.open_conversation("M-2026-0101")
     question = next(iter(conversation.state.answers))
     laptop.save_answer(conversation, question, conversation.state.answers[question])
     assert laptop.case("M-2026-0101").sync_state == "pending"
-    assert SyncClient(laptop).sync().pushed == 0  # saved again unchanged: nothing to send
+    assert sync.synchronise(laptop).pushed == 0  # saved again unchanged: nothing to send
     assert laptop.case("M-2026-0101").sync_state == "synced"
 
     counts = office.export(tmp_path / "export")
@@ -81,15 +81,15 @@ def test_an_assignment_arrives_sealed_and_only_on_its_consultants_laptops(
     anna, bert = laptop_factory("anna"), laptop_factory("bert")
     office.assign([assignment("M-2026-0201")])
     assert MARK.encode() not in office.files_bytes()
-    report = SyncClient(anna).sync()
+    report = sync.synchronise(anna)
     assert report.assignments == 1
     case = anna.case("M-2026-0201")
     assert case.person.name == MARK and case.status == CaseStatus.NEW
     # Pulling again (or after a resync) never creates it twice, and it is not pushed back
     # unchanged.
-    again = SyncClient(anna).sync()
+    again = sync.synchronise(anna)
     assert again.assignments == 0 and again.pushed == 0
-    assert SyncClient(bert).sync().assignments == 0
+    assert sync.synchronise(bert).assignments == 0
     assert [c.external_id for c in bert.case_summaries()] == []
 
 
@@ -126,14 +126,13 @@ def test_forms_catalogue_and_policy_reach_the_laptop(
     form_id, version, _ = publish.publish_form(
         office.store, office.data, office.private, changed, datetime.now(UTC)
     )
-    client = SyncClient(laptop)
-    report = client.sync()
+    report = sync.synchronise(laptop)
     assert report.forms == 1, report.problems
     assert laptop.forms.get(form_id, version).version == version
-    catalogue = client.catalogue()
+    catalogue = sync.catalogue(laptop)
     assert catalogue is not None
     assert [e["name"] for e in catalogue["entries"]] == ["Boodschappenbus", "Thuiszorg Noord"]
-    assert client.policy().retention_days == 30
+    assert sync.policy(laptop).retention_days == 30
     assert laptop.settings.auto_lock_minutes == 3
     # The form survives a restart of the app: it is in the profile.
     reopened = Profile.unlock(laptop.path, "correct horse battery")
@@ -153,7 +152,7 @@ def test_a_signed_plan_goes_with_its_sealed_pdf_and_the_case_becomes_synced(
     laptop.import_cases(case_document("M-2026-0412", form="test-plan"))
     answer_all(laptop, "M-2026-0412")
     sign_both(laptop, "M-2026-0412")
-    report = SyncClient(laptop).sync()
+    report = sync.synchronise(laptop)
     assert report.accepted == 2, report  # the case and its plan
     assert laptop.case("M-2026-0412").status == CaseStatus.SYNCED
     office.export(tmp_path / "out")
@@ -171,7 +170,7 @@ def test_a_signed_plan_goes_with_its_sealed_pdf_and_the_case_becomes_synced(
     checked = verify_pdf(sealed, (ca_pem,))
     assert checked.status == SealStatus.INTACT, checked
     assert verify_pdf(sealed).status == SealStatus.UNKNOWN_SIGNER
-    enrolment = SyncClient(laptop).enrolment()
+    enrolment = sync.enrolment_of(laptop)
     assert enrolment is not None
     assert office.store.certificate(enrolment.device_id)
 
@@ -181,49 +180,48 @@ def test_two_laptops_edit_one_case_both_versions_are_kept_and_shown(
 ) -> None:
     first, second = laptop_factory("anna"), laptop_factory("anna")
     office.assign([assignment("M-2026-0301")])
-    one, two = SyncClient(first), SyncClient(second)
-    one.sync()
-    two.sync()
+    sync.synchronise(first)
+    sync.synchronise(second)
     answer(first, "M-2026-0301", "hulpvraag_eigen_woorden", "Versie van laptop één")
     answer(second, "M-2026-0301", "hulpvraag_eigen_woorden", "Versie van laptop twee")
-    assert one.sync().accepted == 1
-    report = two.sync()
+    assert sync.synchronise(first).accepted == 1
+    report = sync.synchronise(second)
     assert report.conflicts >= 1
     assert second.case("M-2026-0301").sync_state == "conflict"
-    (conflict,) = two.conflicts()
+    (conflict,) = sync.conflict_list(second)
     mine = {a["question"]: a["answer"] for a in conflict["mine"]["answers"]}
     theirs = {a["question"]: a["answer"] for a in conflict["theirs"]["answers"]}
     assert mine["hulpvraag_eigen_woorden"] == "Versie van laptop twee"
     assert theirs["hulpvraag_eigen_woorden"] == "Versie van laptop één"
     assert conflict["theirs_from"] == "laptop1"
     # The first laptop learns of the parallel version too.
-    one.sync()
-    assert len(one.conflicts()) == 1
+    sync.synchronise(first)
+    assert len(sync.conflict_list(first)) == 1
     # Both versions are on the server, the second flagged.
     statuses = sorted(c["status"] for c in office.store.changes() if c["entity"] == "case")
     assert statuses.count("conflict") == 1
     # The second consultant keeps their own version: it becomes the next version.
-    two.resolve(conflict["id"], "mine")
-    assert two.sync().accepted == 1
-    assert two.conflicts() == []
+    sync.resolve(second, conflict["id"], "mine")
+    assert sync.synchronise(second).accepted == 1
+    assert sync.conflict_list(second) == []
     # The first takes theirs: its conversation now holds laptop two's answer.
-    (other,) = one.conflicts()
-    one.sync()
-    one.resolve(other["id"], "theirs")
+    (other,) = sync.conflict_list(first)
+    sync.synchronise(first)
+    sync.resolve(first, other["id"], "theirs")
     conversation = first.open_conversation("M-2026-0301")
     assert conversation.state.answers["hulpvraag_eigen_woorden"] == "Versie van laptop twee"
 
 
-class Garbage(httpx.BaseTransport):
+class Garbage(httpx.AsyncBaseTransport):
     """Answers every request with what a broken proxy or server might send."""
 
-    def __init__(self, inner: httpx.BaseTransport, body: bytes, status: int = 200) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, body: bytes, status: int = 200) -> None:
         self.inner, self.body, self.status = inner, body, status
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/v1/push":
             return httpx.Response(self.status, content=self.body)
-        return self.inner.handle_request(request)
+        return await self.inner.handle_async_request(request)
 
 
 @pytest.mark.parametrize(
@@ -241,29 +239,55 @@ def test_a_garbage_answer_is_a_clear_error_and_the_outbox_stays(
 ) -> None:
     laptop = laptop_factory()
     laptop.import_cases(case_document("M-2026-0401"))
-    garbage = Garbage(httpx.HTTPTransport(), body, status)
+    garbage = Garbage(httpx.AsyncHTTPTransport(), body, status)
     with pytest.raises(ServerAnswerUnreadable) as caught:
-        SyncClient(laptop, transport=garbage).sync()
+        sync.synchronise(laptop, inner=garbage)
     assert "Nothing was lost" in str(caught.value)
     assert laptop.outbox.count("pending") == 1
     # With a sane server the same change goes through exactly once.
-    assert SyncClient(laptop).sync().accepted == 1
+    assert sync.synchronise(laptop).accepted == 1
+    assert len(office.store.changes()) == 1
+
+
+class CutAfterAnswer(httpx.AsyncBaseTransport):
+    """The office acts on the push, then the line breaks before its answer arrives."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        if request.url.path == "/api/v1/push":
+            raise httpx.RemoteProtocolError("peer closed connection", request=request)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_cut_connection_is_named_as_one_and_the_change_goes_once(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    laptop = laptop_factory()
+    laptop.import_cases(case_document("M-2026-0451"))
+    with pytest.raises(ConnectionCut) as caught:
+        sync.synchronise(laptop, inner=CutAfterAnswer())
+    assert "broke off" in str(caught.value) and "cannot read" not in str(caught.value)
+    assert sync.synchronise(laptop).duplicates == 1  # the office had it; counted once
     assert len(office.store.changes()) == 1
 
 
 def test_offline_is_said_plainly_and_nothing_is_lost(laptop_factory: Any) -> None:
     laptop = laptop_factory()
     laptop.import_cases(case_document("M-2026-0501"))
-    client = SyncClient(laptop)
-    enrolment = client.enrolment()
+    enrolment = sync.enrolment_of(laptop)
     assert enrolment is not None
-    unreachable = httpx.HTTPTransport()
-    laptop.db.execute("DELETE FROM sync_state WHERE key = 'enrolment'")
+    unreachable = httpx.AsyncHTTPTransport()
     enrolment.server = "http://127.0.0.1:9"  # discard port: nothing listens
-    with laptop.db.atomic():
-        client._put("enrolment", enrolment.to_dict())
+    put_state(laptop, "enrolment", enrolment.to_dict())
     with pytest.raises(Offline) as caught:
-        SyncClient(laptop, transport=unreachable).sync()
+        sync.synchronise(laptop, inner=unreachable)
     assert "keep working" in str(caught.value)
     assert laptop.outbox.count("pending") == 1
 
@@ -273,11 +297,11 @@ def test_not_enrolled_and_a_bad_code_say_what_to_do(
 ) -> None:
     laptop = laptop_factory(enrol=False)
     with pytest.raises(NotEnrolled):
-        SyncClient(laptop).sync()
+        sync.synchronise(laptop)
     with pytest.raises(EnrolmentRefused) as caught:
-        SyncClient(laptop).enrol(office.url, "AAAA-BBBB-CCCC-DDDD", "laptop")
+        sync.enrol(laptop, office.url, "AAAA-BBBB-CCCC-DDDD", "laptop")
     assert "not known" in str(caught.value)
-    assert SyncClient(laptop).enrolment() is None
+    assert sync.enrolment_of(laptop) is None
 
 
 def test_a_revoked_laptop_wipes_its_vault_on_contact(
@@ -285,12 +309,12 @@ def test_a_revoked_laptop_wipes_its_vault_on_contact(
 ) -> None:
     laptop = laptop_factory()
     laptop.import_cases(case_document("M-2026-0601"))
-    enrolment = SyncClient(laptop).enrolment()
+    enrolment = sync.enrolment_of(laptop)
     assert enrolment is not None
     office.store.revoke(enrolment.device_id, datetime.now(UTC))
     path = laptop.path
     with pytest.raises(DeviceRevoked) as caught:
-        SyncClient(laptop).sync()
+        sync.synchronise(laptop)
     assert "removed" in str(caught.value)
     assert not list(path.glob("kitchentable.db*"))
     office.laptops.remove(laptop)
@@ -301,20 +325,18 @@ def test_an_expired_cursor_resyncs_without_overwriting_local_work(
 ) -> None:
     laptop = laptop_factory()
     office.assign([assignment("M-2026-0701")])
-    client = SyncClient(laptop)
-    client.sync()
+    sync.synchronise(laptop)
     answer(laptop, "M-2026-0701", "hulpvraag_eigen_woorden", "nog niet verzonden werk")
     with office.store.backend.transaction() as cur:
         cur.execute("UPDATE counters SET value = value + 1000 WHERE name = 'server_version'")
         cur.execute("UPDATE counters SET value = 1000 WHERE name = 'feed_horizon'")
-    with laptop.db.atomic():
-        client._put("cursor", 3)
-    report = client.sync()
+    put_state(laptop, "cursor", 3)
+    report = sync.synchronise(laptop)
     assert report.resynced and report.assignments == 0
     conversation = laptop.open_conversation("M-2026-0701")
     assert conversation.state.answers["hulpvraag_eigen_woorden"] == "nog niet verzonden werk"
     assert report.accepted == 1
-    assert client.cursor >= 1000
+    assert get_state(laptop, "cursor") >= 1000
 
 
 def test_retention_purges_synced_cases_and_offline_days_require_a_check_in(
@@ -330,16 +352,15 @@ def test_retention_purges_synced_cases_and_offline_days_require_a_check_in(
     publish.publish_policy(
         office.store, office.private, {"retention_days": 7, "offline_days": 10}, datetime.now(UTC)
     )
-    SyncClient(laptop).sync()
+    sync.synchronise(laptop)
     assert laptop.case("M-2026-0412").status == CaseStatus.SYNCED
     later = datetime.now(UTC) + timedelta(days=8)
-    client = SyncClient(laptop, clock=lambda: later)
-    assert client.check_in_overdue() is False
-    report = client.sync()
+    assert sync.check_in_overdue(laptop, clock=lambda: later) is False
+    report = sync.synchronise(laptop, clock=lambda: later)
     assert report.purged == 1
     assert laptop.case_summaries() == []
-    much_later = SyncClient(laptop, clock=lambda: later + timedelta(days=11))
-    assert much_later.check_in_overdue() is True
+    much_later = later + timedelta(days=11)
+    assert sync.check_in_overdue(laptop, clock=lambda: much_later) is True
 
 
 def test_an_item_not_signed_by_the_office_is_not_applied(
@@ -357,9 +378,9 @@ def test_an_item_not_signed_by_the_office_is_not_applied(
         content={"auto_lock_minutes": 240},
     )
     office.store.publish([item], datetime.now(UTC))
-    report = SyncClient(laptop).sync()
+    report = sync.synchronise(laptop)
     assert report.problems and "signature" in report.problems[0]
-    assert SyncClient(laptop).policy().auto_lock_minutes is None
+    assert sync.policy(laptop).auto_lock_minutes is None
 
 
 def test_server_database_never_sees_markers_in_assignments_or_pushes(
@@ -367,10 +388,9 @@ def test_server_database_never_sees_markers_in_assignments_or_pushes(
 ) -> None:
     laptop = laptop_factory()
     office.assign([assignment("M-2026-0801")])
-    client = SyncClient(laptop)
-    client.sync()
+    sync.synchronise(laptop)
     answer(laptop, "M-2026-0801", "hulpvraag_eigen_woorden", MARKERS["answer"])
-    client.sync()
+    sync.synchronise(laptop)
     stored = office.files_bytes()
     for marker in (MARK, MARKERS["answer"]):
         assert marker.encode() not in stored
@@ -391,9 +411,9 @@ def test_a_case_whose_form_is_missing_waits_and_the_others_go(
         "UPDATE conversations SET form_version = '0.0' WHERE case_id = ?",
         [laptop.case("M-2026-0901").id],
     )
-    report = SyncClient(laptop).sync()
+    report = sync.synchronise(laptop)
     assert report.accepted == 1
-    assert SyncClient(laptop).status().waiting == 1
+    assert sync.sync_status(laptop).waiting == 1
 
 
 def test_a_colleagues_version_of_the_case_on_screen_becomes_a_conflict_not_a_change(
@@ -401,16 +421,16 @@ def test_a_colleagues_version_of_the_case_on_screen_becomes_a_conflict_not_a_cha
 ) -> None:
     first, second = laptop_factory("anna"), laptop_factory("anna")
     office.assign([assignment("M-2026-0311")])
-    SyncClient(first).sync()
-    SyncClient(second).sync()
+    sync.synchronise(first)
+    sync.synchronise(second)
     answer(first, "M-2026-0311", "hulpvraag_eigen_woorden", "van de collega")
-    SyncClient(first).sync()
+    sync.synchronise(first)
     on_screen = frozenset({second.case("M-2026-0311").id})
-    report = SyncClient(second, keep_as_is=on_screen).sync()
+    report = sync.synchronise(second, keep_as_is=on_screen)
     assert report.conflicts == 1
     assert "hulpvraag_eigen_woorden" not in second.open_conversation("M-2026-0311").state.answers
     # Closed again: the next colleague's version applies cleanly (after choosing theirs).
-    (conflict,) = SyncClient(second).conflicts()
-    SyncClient(second).resolve(conflict["id"], "theirs")
+    (conflict,) = sync.conflict_list(second)
+    sync.resolve(second, conflict["id"], "theirs")
     answers = second.open_conversation("M-2026-0311").state.answers
     assert answers["hulpvraag_eigen_woorden"] == "van de collega"

@@ -39,7 +39,7 @@ class PasswordCost:
 # RFC 9106 §4, second recommended option (64 MiB, t=3, p=4): ~0.2 s on the office server,
 # paid once per login, not per request.
 PRODUCTION_COST = PasswordCost(memory_kib=64 * 1024, iterations=3, lanes=4)
-# The project's test cost (see kitchentable.storage.keys.kdf_for_environment).
+# The project's test cost (see kitchentable.storage.crypto.kdf_for_environment).
 LOW_COST = PasswordCost(memory_kib=8 * 1024, iterations=1, lanes=1)
 # What a stored hash may ask for; anything beyond is a damaged or tampered row.
 MAX_MEMORY_KIB = 1024 * 1024

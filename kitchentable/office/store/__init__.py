@@ -185,6 +185,11 @@ class Store:
     def put_blob(self, data: bytes, kind: str, now: datetime, device_id: str | None = None) -> str:
         return files.put_blob(self.backend, data, kind, now, device_id)
 
+    def put_blobs(
+        self, data: Sequence[bytes], kind: str, now: datetime, device_id: str | None = None
+    ) -> list[str]:
+        return files.put_blobs(self.backend, data, kind, now, device_id)
+
     def blob(self, sha: str) -> tuple[str, str | None, bytes] | None:
         return files.blob(self.backend, sha)
 

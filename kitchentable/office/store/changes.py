@@ -57,19 +57,9 @@ def record_changes(
                 results.append(_record(cur, index, change, now))
             except Exception:
                 cur.execute("ROLLBACK TO SAVEPOINT one_change")
-                results.append(server_error(index, change.id))
+                results.append(ChangeResult.server_error(index, change.id))
             cur.execute("RELEASE SAVEPOINT one_change")
     return results
-
-
-def server_error(index: int, change_id: str | None) -> ChangeResult:
-    return ChangeResult(
-        index,
-        change_id,
-        "rejected",
-        reason="server_error",
-        message="The server could not store this change now; send it again later.",
-    )
 
 
 def changes(backend: Backend) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,15 +53,29 @@ def hash_mismatch() -> UploadRefused:
 def put_blob(
     backend: Backend, data: bytes, kind: str, now: datetime, device_id: str | None = None
 ) -> str:
-    sha = hashlib.sha256(data).hexdigest()
+    return put_blobs(backend, [data], kind, now, device_id)[0]
+
+
+def put_blobs(
+    backend: Backend,
+    files: Sequence[bytes],
+    kind: str,
+    now: datetime,
+    device_id: str | None = None,
+) -> list[str]:
+    """Several files in ONE transaction (one commit for a device's bundle of PDFs)."""
+    shas = []
     with backend.transaction() as cur:
-        if cur.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha]).fetchone() is None:
-            cur.execute(
-                "INSERT INTO blobs (sha256, kind, device_id, size, data, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [sha, kind, device_id, len(data), b64(data), iso(now)],
-            )
-    return sha
+        for data in files:
+            sha = hashlib.sha256(data).hexdigest()
+            if cur.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha]).fetchone() is None:
+                cur.execute(
+                    "INSERT INTO blobs (sha256, kind, device_id, size, data, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [sha, kind, device_id, len(data), b64(data), iso(now)],
+                )
+            shas.append(sha)
+    return shas
 
 
 def blob(backend: Backend, sha: str) -> tuple[str, str | None, bytes] | None:

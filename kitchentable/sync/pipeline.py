@@ -1,0 +1,161 @@
+"""The push as a pipeline across the two lanes, so the sync goes at the speed of the wire.
+
+Owns how the push's stages overlap: changed cases are collected into the outbox and outbox
+entries are prepared (database lane, a few per step, the two interleaved) while the files of
+an earlier batch upload (network lane, UPLOADS_AT_ONCE at a time) and the batch before that
+is pushed and settled. Stages hand batches on through small queues, so the first file
+travels a moment after the sync starts, not after every case has been read. The first
+failure stops every stage; a Cancel stops them all at their next await. The steps
+themselves are push.py's; this module only runs them side by side. Never imports Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol
+
+from kitchentable.sync import push, uploads
+from kitchentable.sync.model import Enrolment, Local, Phase, Progress, SyncReport
+from kitchentable.sync.protocol import ChangeResult
+from kitchentable.sync.transport import Transport
+
+COLLECT_STEP = 20  # cases snapshotted per database step
+PREPARE_STEP = 10  # outbox entries made ready per database step
+AHEAD = 2  # batches a stage may run ahead of the next one
+
+Batch = tuple[int, list[push.Outgoing]]  # how many entries it stood for, those ready
+
+
+class Lanes(Protocol):
+    """What the pipeline needs of the run: database steps (one plainly, one that must
+    happen even when the sync is cancelled meanwhile), the cancel check and progress."""
+
+    def db[T](self, step: Callable[[Local], T]) -> Awaitable[T]: ...
+
+    def db_shielded[T](self, step: Callable[[Local], T]) -> Awaitable[T]: ...
+
+    def check(self) -> None: ...
+
+    def progress(self, progress: Progress) -> None: ...
+
+
+@dataclass
+class PushPipeline:
+    lanes: Lanes
+    net: Transport
+    enrolment: Enrolment
+    report: SyncReport
+    stamps: dict[str, str] = field(default_factory=dict)  # change id → content stamp
+    total: int = 0
+    done: int = 0
+
+    async def run(self) -> None:
+        pending = await self.lanes.db(lambda local: local.outbox.pending_ids())
+        candidates = await self.lanes.db(push.candidates)
+        # At most this much to send: what waits, and every case that may have changed.
+        self.total = len(pending) + len(candidates)
+        self.lanes.progress(Progress(Phase.PUSH, 0, self.total))
+        prepared: asyncio.Queue[Batch | None] = asyncio.Queue(AHEAD)
+        uploaded: asyncio.Queue[Batch | None] = asyncio.Queue(AHEAD)
+        collecting = asyncio.Event()
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._collect(candidates, collecting))
+                group.create_task(self._prepare(pending, collecting, prepared))
+                group.create_task(self._upload(prepared, uploaded))
+                group.create_task(self._push(uploaded))
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+
+    async def _collect(self, case_ids: list[str], finished: asyncio.Event) -> None:
+        """Changed cases into the outbox, a few per database step."""
+        try:
+            unchanged, rest = 0, list(case_ids)
+            while rest:
+                collected = await self.lanes.db(partial(push.collect, case_ids=rest[:COLLECT_STEP]))
+                self.stamps.update(collected.stamps)
+                unchanged += collected.looked - len(collected.stamps)
+                rest = rest[max(1, collected.looked) :]
+            self.total -= unchanged
+        finally:
+            finished.set()
+
+    async def _prepare(
+        self, pending: list[str], collecting: asyncio.Event, out: asyncio.Queue[Batch | None]
+    ) -> None:
+        """What waited first (it may go while cases are still being read), then what the
+        collect added."""
+        await self._prepare_all(pending, out)
+        await collecting.wait()
+        seen = set(pending)
+        added = await self.lanes.db(lambda local: local.outbox.pending_ids())
+        await self._prepare_all([change_id for change_id in added if change_id not in seen], out)
+        await out.put(None)
+
+    async def _prepare_all(self, ids: list[str], out: asyncio.Queue[Batch | None]) -> None:
+        """Batch by batch, a few entries per database step."""
+        for start in range(0, len(ids), push.PUSH_BATCH):
+            chunk = ids[start : start + push.PUSH_BATCH]
+            batch: list[push.Outgoing] = []
+            building: asyncio.Task[list[push.Outgoing]] | None = None
+            rest = chunk
+            while rest:
+                gathered = await self.lanes.db(
+                    partial(
+                        push.gather,
+                        ids=rest[:PREPARE_STEP],
+                        enrolment=self.enrolment,
+                        report=self.report,
+                    )
+                )
+                rest = rest[max(1, gathered.done) :]
+                # Sealing and signing run beside the database lane; meanwhile the next
+                # entries are read.
+                if building is not None:
+                    batch += await building
+                building = asyncio.create_task(self._build(gathered))
+            if building is not None:
+                batch += await building
+            await out.put((len(chunk), batch))
+
+    async def _build(self, gathered: push.Gathered) -> list[push.Outgoing]:
+        built, failed = await asyncio.to_thread(push.build_all, gathered, self.enrolment)
+        await self.lanes.db(partial(push.keep, built=built, failed=failed, report=self.report))
+        return [item.outgoing for item in built]
+
+    async def _upload(
+        self, inbox: asyncio.Queue[Batch | None], out: asyncio.Queue[Batch | None]
+    ) -> None:
+        while (item := await inbox.get()) is not None:
+            self.lanes.check()
+            await uploads.upload_all(self.net, [f for o in item[1] for f in o.attachments])
+            await out.put(item)
+        await out.put(None)
+
+    async def _push(self, inbox: asyncio.Queue[Batch | None]) -> None:
+        while (item := await inbox.get()) is not None:
+            count, batch = item
+            if batch:
+                self.lanes.check()
+                results = await push.push_batch(self.net, self.enrolment.device_id, batch)
+                await self._settle(batch, results)
+            self.done += count
+            self.lanes.progress(Progress(Phase.PUSH, self.done, max(self.total, self.done)))
+
+    async def _settle(self, batch: list[push.Outgoing], results: list[ChangeResult]) -> None:
+        """Every answer recorded, in steps (shielded: even when Cancel comes meanwhile, for
+        the office has these)."""
+        while batch:
+            settled = await self.lanes.db_shielded(
+                partial(
+                    push.settle,
+                    batch=batch,
+                    results=results,
+                    report=self.report,
+                    stamps=self.stamps,
+                )
+            )
+            batch, results = batch[max(1, settled) :], results[max(1, settled) :]

@@ -1,0 +1,167 @@
+"""One synchronisation, start to finish, on two lanes: the parts in their order.
+
+Owns the order of a sync (the push pipeline → pull page by page → stamps, retention, access
+log), which lane each step runs on, cancelling, and what a revoked device does (wipe, then
+say so). It runs as a coroutine on the network lane; every database
+step is handed to the `DbLane` (the one database worker) in short pieces, so an autosave
+never waits behind the network. Cancel is a `threading.Event`: checked between steps, and a
+watcher cancels the transfer in flight within CANCEL_POLL; a cancelled sync is "not yet"
+(the outbox and the office's idempotency make the next one send each change once). The
+parts do the work; this module only sequences them. Never imports Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+
+import httpx
+
+from kitchentable.sync import pull, retention
+from kitchentable.sync.errors import (
+    DeviceRevoked,
+    NotEnrolled,
+    ResyncRequired,
+    ServerAnswerUnreadable,
+    SyncCancelled,
+)
+from kitchentable.sync.model import (
+    DbLane,
+    Enrolment,
+    Local,
+    Phase,
+    Progress,
+    ProgressFn,
+    StateKey,
+    SyncReport,
+)
+from kitchentable.sync.pipeline import PushPipeline
+from kitchentable.sync.transport import Transport
+
+Clock = Callable[[], datetime]
+
+CANCEL_POLL = 0.02  # s: how often the watcher looks at the cancel flag
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _nothing(_progress: Progress) -> None:
+    return None
+
+
+@dataclass
+class SyncRun:
+    lane: DbLane
+    inner: httpx.AsyncBaseTransport | None = None
+    progress: ProgressFn = _nothing
+    clock: Clock = utc_now
+    cancel: threading.Event = field(default_factory=threading.Event)
+    # Cases open on screen: another device's version of one becomes a conflict to look at,
+    # never a silent change under the consultant's hands.
+    keep_as_is: frozenset[str] = frozenset()
+    # Run in the wipe's own database step (the app forgets the closed profile there).
+    after_wipe: Callable[[], None] = lambda: None
+
+    async def db[T](self, step: Callable[[Local], T]) -> T:
+        self.check()
+        return await asyncio.wrap_future(self.lane(step))
+
+    async def db_shielded[T](self, step: Callable[[Local], T]) -> T:
+        """A step that must happen once asked for, even if Cancel comes while it waits."""
+        return await asyncio.shield(asyncio.wrap_future(self.lane(step)))
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise SyncCancelled()
+
+    async def run(self) -> SyncReport:
+        task = asyncio.current_task()
+        assert task is not None
+        watcher = asyncio.create_task(self._watch(task))
+        try:
+            return await self._run()
+        except asyncio.CancelledError:
+            if not self.cancel.is_set():
+                raise
+            task.uncancel()
+            raise SyncCancelled() from None
+        finally:
+            watcher.cancel()
+
+    async def _watch(self, task: asyncio.Task[SyncReport]) -> None:
+        while not self.cancel.is_set():
+            await asyncio.sleep(CANCEL_POLL)
+        task.cancel()
+
+    async def _run(self) -> SyncReport:
+        enrolment = await self.db(lambda local: local.enrolment())
+        if enrolment is None:
+            raise NotEnrolled()
+        report = SyncReport()
+        net = Transport(enrolment.server, enrolment.fingerprint, enrolment.token, inner=self.inner)
+        try:
+            async with net.open():
+                await PushPipeline(self, net, enrolment, report).run()
+                await self._pull(net, enrolment, report)
+        except DeviceRevoked:
+            await self.db_shielded(self._wipe)
+            raise
+        await self.db(lambda local: self._finish(local, report))
+        return report
+
+    def _wipe(self, local: Local) -> None:
+        retention.wipe(local)
+        self.after_wipe()
+
+    def _finish(self, local: Local, report: SyncReport) -> None:
+        with local.db.atomic():
+            stamp = self.clock().isoformat()
+            local.state.put(StateKey.LAST_SYNC, stamp)
+            local.state.put(StateKey.LAST_CHECKIN, stamp)
+            report.purged = retention.purge(local, self.clock())
+            local.access.record(
+                "sync.run", "profile", detail={"pushed": report.pushed, "pulled": report.pulled}
+            )
+
+    # -- pull ---------------------------------------------------------------------------
+    async def _pull(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
+        resync = False
+        pages = 0
+        while True:
+            cursor = await self.db(lambda local: local.cursor())
+            try:
+                answer = await pull.fetch_page(net, cursor, resync)
+            except ResyncRequired as exc:
+                if resync:
+                    raise ServerAnswerUnreadable(
+                        reason="the server keeps asking for a resync"
+                    ) from exc
+                # Start over from the beginning; applying is idempotent and never
+                # overwrites local work (assignments for known cases are skipped).
+                resync = report.resynced = True
+                continue
+            page = pull.Page(answer, resync)
+            known = await self.db(pull.known_files)
+            shas = pull.wanted_files(answer, known)
+            if shas:
+                await pull.fetch_files(net, page, shas, pull.file_kinds(answer))
+            await self.db(
+                partial(
+                    pull.apply_page,
+                    enrolment=enrolment,
+                    page=page,
+                    report=report,
+                    keep_as_is=self.keep_as_is,
+                )
+            )
+            pages += 1
+            self.progress(Progress(Phase.PULL, pages, pages + (1 if answer.more else 0)))
+            resync = False
+            if not answer.more:
+                return

@@ -1,0 +1,147 @@
+"""Files to the office: a sealed plan PDF, and whatever a change names as its attachment.
+
+Owns getting the bytes of files to the office under their SHA-256: small ones bundled, many
+in one request that the office stores in one transaction; to an office without bundles (it
+answers 405; learnt once per sync) each in one request of its own; a large one — or any, to
+an office without that either — in resumable chunks, each with its hash, the ones the office
+already holds skipped; UPLOADS_AT_ONCE requests in flight over the sync's connections.
+Never decides what to send, never touches the database, never imports Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+from kitchentable.sync.errors import ServerAnswerUnreadable
+from kitchentable.sync.protocol import (
+    MAX_FILES_PER_BUNDLE,
+    MAX_WHOLE_FILE_BYTES,
+    FilesStored,
+    FileStored,
+    UploadState,
+    bundle,
+)
+from kitchentable.sync.transport import Transport, read_json
+from kitchentable.sync.wire import ProtocolError
+
+UPLOADS_AT_ONCE = 4  # requests with files in flight at a time
+BUNDLE_BYTES = 2 * 1024 * 1024  # small files per request (the office takes up to 16 MiB)
+
+
+async def upload(net: Transport, blob: bytes) -> None:
+    """One file to the office: a small one in one request; a large one (or to an office
+    that does not take it whole) in resumable chunks."""
+    sha = hashlib.sha256(blob).hexdigest()
+    if net.whole_files and len(blob) <= MAX_WHOLE_FILE_BYTES:
+        answer = await net.request(
+            "PUT",
+            f"/api/v1/blobs/{sha}",
+            content=blob,
+            headers={"Content-Type": "application/octet-stream"},
+            passed=(404, 405),
+        )
+        if answer.status_code not in (404, 405):
+            try:
+                stored = FileStored.from_wire(read_json(answer))
+            except ProtocolError as exc:
+                raise ServerAnswerUnreadable(reason=exc.message) from exc
+            if stored.sha256 != sha:
+                raise ServerAnswerUnreadable(reason="the office stored another file")
+            return
+        net.whole_files = False  # an office without the one-request upload: chunks from now on
+    await upload_in_chunks(net, blob, sha)
+
+
+async def upload_in_chunks(net: Transport, blob: bytes, sha: str) -> None:
+    """Resumable: chunks the server already holds are skipped."""
+    body = await net.json(
+        "POST", "/api/v1/uploads", json={"v": 1, "sha256": sha, "size": len(blob)}
+    )
+    try:
+        state = UploadState.from_wire(body)
+    except ProtocolError as exc:
+        raise ServerAnswerUnreadable(reason=exc.message) from exc
+    if state.complete:
+        return
+    count = -(-len(blob) // state.chunk_size)
+    complete = False
+    for index in range(count):
+        if index in state.received:
+            continue  # resumed: the server has this chunk from an earlier attempt
+        chunk = blob[index * state.chunk_size : (index + 1) * state.chunk_size]
+        answer = await net.json(
+            "PUT",
+            f"/api/v1/uploads/{state.upload_id}/chunks/{index}",
+            content=chunk,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "X-Content-SHA256": hashlib.sha256(chunk).hexdigest(),
+            },
+        )
+        # The last chunk completes the file; an older server needs the extra call.
+        complete = answer.get("complete") is True
+    if not complete:
+        await net.request("POST", f"/api/v1/uploads/{state.upload_id}/complete")
+
+
+async def upload_all(net: Transport, blobs: list[bytes]) -> None:
+    """Several files at once: small ones bundled (BUNDLE_BYTES a request, one commit at the
+    office), the bundles and any large file UPLOADS_AT_ONCE at a time. The first failure
+    stops the others."""
+    if not blobs:
+        return
+    limit = asyncio.Semaphore(UPLOADS_AT_ONCE)
+    small = [b for b in blobs if len(b) <= MAX_WHOLE_FILE_BYTES]
+    bundles: list[list[bytes]] = []
+    for blob in small:
+        last = bundles[-1] if bundles else None
+        if (
+            last is None
+            or len(last) >= MAX_FILES_PER_BUNDLE
+            or sum(map(len, last)) + len(blob) > BUNDLE_BYTES
+        ):
+            bundles.append(last := [])
+        last.append(blob)
+
+    async def one(job: list[bytes] | bytes) -> None:
+        async with limit:
+            if isinstance(job, bytes):
+                await upload(net, job)
+            else:
+                await upload_bundle(net, job)
+
+    jobs: list[list[bytes] | bytes] = [
+        *bundles,
+        *(b for b in blobs if len(b) > MAX_WHOLE_FILE_BYTES),
+    ]
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(one(job))
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+
+
+async def upload_bundle(net: Transport, files: list[bytes]) -> None:
+    """Small files in one request; to an office without bundles (405), one by one."""
+    if net.bundles:
+        answer = await net.request(
+            "POST",
+            "/api/v1/blobs",
+            content=bundle(files),
+            headers={"Content-Type": "application/octet-stream"},
+            passed=(404, 405),
+        )
+        if answer.status_code not in (404, 405):
+            try:
+                stored = FilesStored.from_wire(read_json(answer)).files
+            except ProtocolError as exc:
+                raise ServerAnswerUnreadable(reason=exc.message) from exc
+            wanted = [hashlib.sha256(f).hexdigest() for f in files]
+            if [s.sha256 for s in stored] != wanted:
+                raise ServerAnswerUnreadable(reason="the office stored other files")
+            return
+        net.bundles = False  # an office without bundles: one file a request from now on
+    for data in files:
+        await upload(net, data)
