@@ -1,5 +1,5 @@
 """The administrator's commands for the work itself: `assign`, `reassign`, `catalogue`,
-`form`, `policy`, `export`, `quarantine` and `purge`.
+`products`, `form`, `policy`, `export`, `deliver`, `quarantine` and `purge`.
 
 Owns reading the administrator's files and options, and printing what was done. Every
 command here needs the office passphrase: publishing signs with the office's Ed25519 key,
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kitchentable.office import export, keys, publish
+from kitchentable.office import export, keys, products, publish
 from kitchentable.office.cli_common import OfficeCliError, open_store, unlock
 from kitchentable.office.zgw import command as zgw_command
 
@@ -72,6 +72,21 @@ def cmd_catalogue(args: argparse.Namespace) -> None:
     finally:
         store.close()
     print(f"Catalogue with {len(entries)} entries published ({sha[:12]}).")
+
+
+def cmd_products(args: argparse.Namespace) -> None:
+    store = open_store(args.data)
+    try:
+        found = products.read_products(args.file)
+        sha = products.publish_products(store, unlock(args.data), found, datetime.now(UTC))
+    except publish.PublishRefused as exc:
+        raise _refused(exc, "published") from exc
+    finally:
+        store.close()
+    print(
+        f"Product list with {len(found)} product(s) published with the catalogue ({sha[:12]}); "
+        "laptops offer them at their next synchronisation."
+    )
 
 
 def cmd_form(args: argparse.Namespace) -> None:
@@ -188,6 +203,11 @@ def add_commands(command: Command) -> None:
     catalogue = command("catalogue", "publish the catalogue of local facilities and providers")
     catalogue.add_argument("file", type=Path)
     catalogue.set_defaults(func=cmd_catalogue)
+    product_list = command(
+        "products", "publish the municipality's product list (JSON or CSV) with the catalogue"
+    )
+    product_list.add_argument("file", type=Path)
+    product_list.set_defaults(func=cmd_products)
     form = command("form", "publish a conversation form to every laptop")
     form.add_argument("file", type=Path)
     form.set_defaults(func=cmd_form)

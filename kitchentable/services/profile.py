@@ -24,6 +24,7 @@ from kitchentable.domain.case import Case, CaseStatus, Person, deadline_for, tra
 from kitchentable.errors import InvalidAnswer, PlanNotReady
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.formengine.model import Form
+from kitchentable.formengine.optionsources import products_from_catalogue
 from kitchentable.formengine.session import ConversationState, coerce
 from kitchentable.render.plan_builder import term_extension
 from kitchentable.storage.audit import AccessLog
@@ -141,6 +142,7 @@ class Profile:
             for form in extra.all():
                 self.forms.add(form)
             self.forms.problems.extend(extra.problems)
+        self.refresh_products()
         stored = load_settings(db)
         self.settings = _with_presets(stored)
         if self.settings != stored:
@@ -158,6 +160,14 @@ class Profile:
         from kitchentable.services.plans import PlanService
 
         return PlanService(self)
+
+    def refresh_products(self) -> None:
+        """Offer the office's product list (it comes with the synced catalogue) in the forms'
+        product questions. Read from the sync client's sealed `sync_state` row directly, so
+        the services need not import the sync client."""
+        row = self.db.execute("SELECT data FROM sync_state WHERE key = 'catalogue'").fetchone()
+        catalogue = None if row is None else self.keys.open("sync_state", "catalogue", 1, row[0])
+        self.forms.use_products(products_from_catalogue(catalogue))
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -392,6 +402,7 @@ class Profile:
 
     # -- the conversation --------------------------------------------------------------------
     def open_conversation(self, reference: str) -> Conversation:
+        self.refresh_products()  # a synchronisation may have brought a new product list
         case = self.case(reference)
         row = self.repo.conversation_for(case.id)
         if row is None:

@@ -150,6 +150,9 @@ class Store:
     def assignments(self) -> list[dict[str, Any]]:
         return feed_rows.assignments(self.backend)
 
+    def latest_item(self, kind: str) -> FeedItem | None:
+        return feed_rows.latest(self.backend, kind)
+
     def office_copy(self, case_id: str) -> str | None:
         return feed_rows.office_copy(self.backend, case_id)
 
