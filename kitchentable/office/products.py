@@ -117,12 +117,19 @@ def _csv_rows(text: str, path: Path) -> list[tuple[int, Any]]:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
+    known = ", ".join(COLUMNS + OPTIONAL)
+    problems = [
+        f"{path}:1: unknown column {c!r} (known: {known})"
+        for c in header
+        if c not in COLUMNS + OPTIONAL
+    ]
     if missing:
-        raise PublishRefused(
-            [
-                f"{path}:1: the header needs the columns {', '.join(COLUMNS)}; missing: {', '.join(missing)}"
-            ]
+        needed = ", ".join(COLUMNS)
+        problems.insert(
+            0, f"{path}:1: the header needs the columns {needed}; missing: {', '.join(missing)}"
         )
+    if problems:
+        raise PublishRefused(problems)
     rows = []
     for row in reader:
         cleaned = {(k or "").strip(): v for k, v in row.items() if k is not None}
