@@ -1,5 +1,5 @@
 """The administrator's commands for the work itself: `assign`, `reassign`, `catalogue`,
-`products`, `form`, `policy`, `export`, `deliver`, `quarantine` and `purge`.
+`products`, `form`, `policy`, `export`, `deliver`, `report`, `quarantine` and `purge`.
 
 Owns reading the administrator's files and options, and printing what was done. Every
 command here needs the office passphrase: publishing signs with the office's Ed25519 key,
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kitchentable.office import export, keys, products, publish
 from kitchentable.office.cli_common import OfficeCliError, open_store, unlock
+from kitchentable.office.report import command as report_command
 from kitchentable.office.zgw import command as zgw_command
 
 Command = Callable[[str, str], argparse.ArgumentParser]
@@ -158,6 +159,21 @@ def cmd_deliver(args: argparse.Namespace) -> None:
         store.close()
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    """The monitoring report (or the survey's sampling frame); under the office passphrase."""
+    try:
+        chosen = report_command.options(args)
+    except report_command.ReportRefused as exc:
+        raise OfficeCliError(str(exc)) from exc
+    store = open_store(args.data)
+    try:
+        lines = report_command.run(store, lambda: unlock(args.data), chosen)
+    finally:
+        store.close()
+    for line in lines:
+        print(line)
+
+
 def cmd_purge(args: argparse.Namespace) -> None:
     """The retention policy now (the server also applies it every hour)."""
     store = open_store(args.data)
@@ -222,6 +238,9 @@ def add_commands(command: Command) -> None:
     deliver = command("deliver", "deliver received signed plans into the case system (ZGW)")
     zgw_command.add_arguments(deliver)
     deliver.set_defaults(func=cmd_deliver)
+    report = command("report", "the monitoring report, the survey frame or a GMSD-shaped list")
+    report_command.add_arguments(report)
+    report.set_defaults(func=cmd_report)
     quarantine = command("quarantine", "list the changes an export held back, or remove one")
     quarantine.add_argument("--remove", metavar="CHANGE_ID")
     quarantine.set_defaults(func=cmd_quarantine)

@@ -4,8 +4,8 @@ Owns opening the office's database (PostgreSQL when `office.json` names one, els
 embedded SQLite file), migrating it at open, and the one object the API, the admin page
 and the commands hold. The SQL lives in the parts, each a room of its own: `schema`
 (tables, migrations), `devices` (codes, devices, activity), `changes` (a change's fate),
-`feed` (what devices pull), `uploads` (files), `admin` (accounts, sessions) and `overview`
-(what the admin page reads). Holds only metadata and sealed envelopes: it never sees
+`feed` (what devices pull), `uploads` (files), `admin` (accounts, sessions), `overview`
+(what the admin page reads) and `latest` (the latest version per case, for bulk readers). Holds only metadata and sealed envelopes: it never sees
 plaintext client data and never holds an office private key. Token and code values are
 stored as SHA-256 hashes only. Never reads the clock: callers pass `now`.
 
@@ -30,8 +30,8 @@ from kitchentable.office.errors import (
 from kitchentable.office.store import changes as change_rows
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import feed as feed_rows
+from kitchentable.office.store import latest, quarantine, rights
 from kitchentable.office.store import purge as purging
-from kitchentable.office.store import quarantine, rights
 from kitchentable.office.store import uploads as files
 from kitchentable.office.store.common import Device, iso, new_token, sha256_hex
 from kitchentable.office.store.devices import CODE_LIFETIME
@@ -128,6 +128,12 @@ class Store:
 
     def attachments_of(self, change_id: str) -> list[str]:
         return change_rows.attachments_of(self.backend, change_id)
+
+    def latest_accepted(self, entities: Sequence[str]) -> list[int]:
+        return latest.latest_accepted(self.backend, entities)
+
+    def changes_at(self, versions: Sequence[int]) -> list[dict[str, Any]]:
+        return latest.changes_at(self.backend, versions)
 
     # -- what devices pull (store.feed) --------------------------------------------------
     def publish(self, items: Sequence[FeedItem], now: datetime) -> list[int]:
