@@ -183,6 +183,8 @@ class ProductField(ComboField):
     ) -> None:
         super().__init__(question, parent, context)
         self.combo.setObjectName("productPicker")
+        # The list changes with the kind chosen: the box follows the longest name offered.
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._category: Any = None
         self._stored: Any = None
         self._fill()
