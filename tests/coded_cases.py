@@ -189,9 +189,8 @@ def _goal(index: int, step: str, scenario: Scenario) -> dict[str, Any]:
         "doel_acties": "Zoals afgesproken.",
         "oplossing": step,
     }
-    names = {"eigen_mogelijkheden": "eigen_mogelijkheden", "zvw_wlz": "zvw_wlz"}
     for earlier in JEUGD_STEPS[: JEUGD_STEPS.index(step)]:
-        goal[f"waarom_niet_{names.get(earlier, earlier)}"] = f"Volstaat niet ({earlier})."
+        goal[f"waarom_niet_{earlier}"] = f"Volstaat niet ({earlier})."
     if step == "individuele_voorziening":
         coded = _maatwerk_for(scenario, index, scenario.steps, step)
         start = scenario.melding_date + timedelta(days=30)

@@ -9,15 +9,11 @@ the advice was coded keeps its own words (extent, duration). Never reads storage
 
 from __future__ import annotations
 
-from babel.numbers import format_currency, format_decimal
-
 from kitchentable.domain.plan import Result
 from kitchentable.formengine.model import Form
 from kitchentable.render.annex import result_value
-from kitchentable.render.values import format_date
+from kitchentable.render.values import format_date, format_number
 from kitchentable.render.wording import Say
-
-LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 
 
 def what(result: Result, form: Form, language: str) -> str:
@@ -30,16 +26,22 @@ def what(result: Result, form: Form, language: str) -> str:
 
 def amount(result: Result, say: Say) -> str:
     """How much and how often; a budget as an amount; else the words the plan had."""
-    locale = LOCALES.get(say.language, "nl_NL")
     if result.budget is not None:
-        money = format_currency(result.budget, "EUR", locale=locale)
-        return say("A budget of {amount}").format(amount=money)
+        return say("A budget of {amount}").format(amount=euros(result.budget, say.language))
     if result.volume is None or not result.unit:
         return result.extent
-    number = format_decimal(result.volume, locale=locale)
+    number = format_number(result.volume, say.language)
     unit = unit_words(say, result.unit, result.volume == 1)
     often = frequency_words(say, result.frequency)
     return " ".join(x for x in (number, unit, often) if x)
+
+
+def euros(amount: float, language: str) -> str:
+    """€ 1.250,00 in Dutch, €1,250.00 in English (cents always, as on a decision)."""
+    text = f"{amount:,.2f}"
+    if language == "en":
+        return f"€{text}"
+    return "€\u00a0" + text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 def period(result: Result, say: Say) -> str:

@@ -6,6 +6,7 @@ beside the plan (category, product code, leveringsvorm, start and end, omvang or
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from contextlib import ExitStack
 from datetime import timedelta
@@ -60,6 +61,17 @@ def test_a_picked_product_is_exported_as_codes(
             products=PRODUCTS,
         )
         assert main(["export", "--data", str(office.data), "--out", str(tmp_path / "out")]) == 0
+    # The sealed plan says it in words: the product's name, how much, how often, how long.
+    words = _text(office.pdfs["M-2026-0901"], tmp_path)
+    for said in (
+        "Wij adviseren hulp van de gemeente: hulp bij het huishouden.",
+        "De hulp Huishoudelijke ondersteuning plus · Zwaar huishoudelijk werk",
+        "Hoeveel 3 uur per week",
+        "Hoeveel Een budget van € 1.250,00",
+        "Hoe lang Van ",
+    ):
+        assert said in words, said
+    assert "01A02" not in words.split("Bijlage: Verantwoording")[0]  # codes only in the annex
     coded = {}
     for path in (tmp_path / "out").rglob("plan-v*.json"):
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -90,3 +102,10 @@ def test_a_picked_product_is_exported_as_codes(
         "45A10",
     )
     assert youth["productcategorie_codelijst"] == "JZ020 (iJw 3.2)"
+
+
+def _text(pdf: bytes, folder: Path) -> str:
+    path = folder / "plan.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(text.stdout.replace("\u00a0", " ").split())
