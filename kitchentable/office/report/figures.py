@@ -218,16 +218,17 @@ def _key_figures(
     wmo = [c.plan for c in signed if c.law == "wmo" and c.plan is not None]
     jeugd = [c.plan for c in signed if c.law == "jeugd" and c.plan is not None]
 
-    def add(label: str, part: int | Cell, base: int | Cell) -> None:
+    def add(label: str, part: int | Cell, base: int | Cell) -> Cell:
         part_cell = part if isinstance(part, Cell) else count(part)
         base_cell = base if isinstance(base, Cell) else count(base)
         if not base_cell.value:
-            return
+            return part_cell
         rest = count(int((base_cell.value or 0) - (part_cell.value or 0)))
         build.lines.append([part_cell, rest, base_cell])
         row = [part_cell, base_cell, Cell(None, "percent")]
         table.rows.append((label, row))
         build.later.append((row, 2, share(part_cell, base_cell)))
+        return part_cell
 
     within, extended, _later, timed = term_total
     add("Onderzoek binnen zes weken afgerond", within, timed)
@@ -289,12 +290,14 @@ def _key_figures(
         sum(not any(r.needs_decision for r in p.results) for p in plans),
         base,
     )
-    add("Verslag geldt als aanvraag", sum(p.application for p in wmo), len(wmo))
-    add(
+    applied = add("Verslag geldt als aanvraag", sum(p.application for p in wmo), len(wmo))
+    against = add(
         "Aanvraag zonder advies voor maatwerk",
         sum(p.application and not any(r.needs_decision for r in p.results) for p in wmo),
         len(wmo),
     )
+    # the applications with maatwerk advised are the difference: small, it must stay hidden
+    build.lines.append([against, count(int((applied.value or 0) - (against.value or 0))), applied])
     add("Toestemming voor het cliëntervaringsonderzoek", _true(plans, "consents.survey"), base)
     return table  # fmt: skip
 
