@@ -36,9 +36,10 @@ ALLOWED: dict[str, set[str]] = {
     "logs": {"paths"},
     "i18n_tools": {"i18n", "paths"},
     "catalogue": {"i18n"},
+    "codelists": {"paths"},  # the iStandaarden code lists shipped as data (resources/codelists)
     "presets": {"config", "errors", "i18n", "paths"},
     "domain": BASE,
-    "formengine": BASE | {"domain"},
+    "formengine": BASE | {"domain", "codelists"},
     "storage": BASE | {"domain"},
     "casefile": BASE | {"domain", "formengine", "storage"},  # the case file format
     "render": BASE | {"domain", "formengine"},
@@ -47,7 +48,15 @@ ALLOWED: dict[str, set[str]] = {
     | {"sync", "render", "storage", "formengine", "domain", "casefile", "presets", "catalogue"},
     # publish checks assignments and form files exactly as the laptop will load them
     "office": BASE
-    | {"sync.protocol", "sync.wire", "sync.pinning", "storage.crypto", "casefile", "formengine"},
+    | {
+        "sync.protocol",
+        "sync.wire",
+        "sync.pinning",
+        "storage.crypto",
+        "casefile",
+        "formengine",
+        "codelists",
+    },
     # demo: the demo profile's passphrase on the unlock screen, and the screenshot tool's profile
     "ui": BASE | {"services", "domain", "formengine", "presets", "catalogue", "demo"},
     "cli": BASE

@@ -98,6 +98,17 @@ class Result:
     delivery_reasons: str = ""
     pgb_plan: bool | None = None
     pgb_management: bool | None = None
+    # The same advice coded for the toewijzing (iWmo WMO301, iJw JW301): product category
+    # (code list WMO020 or JZ020), the municipality's product code, the omvang (volume, unit
+    # from WJ756, frequency from WMO757) or a budget in euros, and the intended end date
+    # (start_date is the intended start). The consultant picked words; these are the codes.
+    category: str = ""
+    product: str = ""
+    volume: float | None = None
+    unit: str = ""
+    frequency: str = ""
+    budget: float | None = None
+    end_date: str = ""
     # A gezinsplan's goal: for whom, who acts, by when, and when it is reached.
     for_whom: str = ""
     who: str = ""

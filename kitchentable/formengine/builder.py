@@ -3,7 +3,9 @@
 Owns ids (unique, not reserved), references (legal topics, question ids in expressions and
 rules), expressions (parsed once here; their names must exist), computed values that refer
 to each other in a circle, and the keys that only fit some questions (prefill, person,
-keep_last). Every problem becomes a `file:line: message` pointing at the key that is wrong.
+keep_last), and options taken from a code list (`options_from: codelist WMO020`: the list's
+current codes become the options) or left to the office's product list (`options_from:
+products`, filled in per laptop by formengine.optionsources). Every problem becomes a `file:line: message` pointing at the key that is wrong.
 Never evaluates an expression.
 """
 
@@ -13,6 +15,7 @@ import ast
 from typing import Any
 
 from kitchentable.errors import FormError
+from kitchentable.formengine import optionsources
 from kitchentable.formengine.expressions import (
     FUNCTIONS,
     RESERVED_NAMES,
@@ -23,7 +26,6 @@ from kitchentable.formengine.formsource import Lines, Path_
 from kitchentable.formengine.model import (
     Form,
     LegalTopic,
-    Option,
     Prefill,
     PrintTarget,
     Question,
@@ -280,6 +282,7 @@ class Builder:
         qtype = QuestionType(raw["type"])
         topics = self.check_topics(raw, path)
         self.check_options(raw, qtype, path)
+        optionsources.check_filter(raw, group, lambda key, msg: self.error((*path, key), msg))
         self.check_ranges(raw, path)
         if qtype == QuestionType.COMPUTED and raw.get("required"):
             self.error((*path, "required"), "a computed value cannot be required")
@@ -316,10 +319,11 @@ class Builder:
             message=_text(raw.get("message")),
             legal_topics=topics,
             plan=raw.get("plan"),
-            options=tuple(
-                Option(o["value"], _text(o["label"]), _text(o.get("help")))
-                for o in raw.get("options", ())
+            options=optionsources.listed(
+                raw, qtype, lambda key, msg: self.error((*path, key), msg)
             ),
+            options_from=raw.get("options_from"),
+            options_filter=raw.get("options_filter"),
             levels=tuple(_text(level) for level in raw.get("levels", ())),
             min=raw.get("min"),
             max=raw.get("max"),

@@ -149,7 +149,7 @@ def _follows_from_missing_type(error: jsonschema.ValidationError) -> bool:
     'expression' missing as well would only bury it.
     """
     return (
-        error.validator == "required"
+        error.validator in ("required", "anyOf")  # anyOf: options or options_from
         and "allOf" in error.schema_path
         and isinstance(error.instance, dict)
         and "type" not in error.instance

@@ -2,7 +2,8 @@
 
 Owns turning a form file into a Form or into `file:line: message` errors (the YAML and
 schema layers are formengine.formsource, the meaning formengine.builder), and the registry of
-every form version this laptop knows. Never evaluates an expression.
+every form version this laptop knows (with the office's product list filled in where a form
+asks for it). Never evaluates an expression.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from kitchentable.formengine.formsource import (
     schema_errors,
 )
 from kitchentable.formengine.model import Form, version_key
+from kitchentable.formengine.optionsources import Product, with_products
 from kitchentable.paths import forms_dir
 
 __all__ = ["FormRegistry", "load_form", "parse_form_text", "schema"]
@@ -59,7 +61,9 @@ class FormRegistry:
     """
 
     def __init__(self, forms: Iterable[Form] = ()) -> None:
-        self._forms: dict[tuple[str, str], Form] = {}
+        self._loaded: dict[tuple[str, str], Form] = {}  # as the files give them
+        self._forms: dict[tuple[str, str], Form] = {}  # with this laptop's products
+        self._products: tuple[Product, ...] = ()
         self.problems: list[FormError] = []
         for form in forms:
             self.add(form)
@@ -73,7 +77,7 @@ class FormRegistry:
             except FormErrors as exc:
                 registry.problems.extend(exc.errors)
                 continue
-            earlier = registry._forms.get(form.key)
+            earlier = registry._loaded.get(form.key)
             if earlier is not None:
                 # Two files claiming one version: which one a conversation gets would depend on
                 # file names. The first is kept and the second reported.
@@ -90,7 +94,19 @@ class FormRegistry:
         return registry
 
     def add(self, form: Form) -> None:
-        self._forms[form.key] = form
+        self._loaded[form.key] = form
+        self._forms[form.key] = with_products(form, self._products)
+
+    def use_products(self, products: tuple[Product, ...]) -> None:
+        """Offer these products (the office's product list) in every `options_from:
+        products` question from now on; forms without one stay as they are."""
+        if products != self._products:
+            self._products = products
+            self._forms = {k: with_products(f, products) for k, f in self._loaded.items()}
+
+    @property
+    def products(self) -> tuple[Product, ...]:
+        return self._products
 
     def get(self, form_id: str, version: str | None = None) -> Form:
         if version is not None:

@@ -68,6 +68,7 @@ class Option:
     value: str
     label: Text
     help: Text | None = None
+    group: str = ""  # a product's category: the options shown follow `options_filter`
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,12 @@ class Question:
     legal_topics: tuple[str, ...] = ()
     plan: str | None = None
     options: tuple[Option, ...] = ()
+    # Where the options come from when they are not listed: "codelist WMO020" (filled in by
+    # the loader) or "products" (the office's product list, filled in per laptop:
+    # formengine.optionsources); `options_filter` names the field of the same group item
+    # whose answer an option's `group` must equal.
+    options_from: str | None = None
+    options_filter: str | None = None
     levels: tuple[Text, ...] = ()
     min: float | None = None
     max: float | None = None

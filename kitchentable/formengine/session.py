@@ -162,6 +162,8 @@ class ConversationState:
                 return _("At least {n} entries.").format(n=n)
             case ("rule", rule_id):
                 return str(self.graph.rules[str(rule_id)].message)
+            case ("filtered", _):
+                return _("This product is not in the chosen category. Choose one of that category.")
         return str(question.message) if question.message else _("This answer is not valid.")
 
     def errors(self) -> dict[str, str]:

@@ -23,7 +23,7 @@ from kitchentable.formengine.skiplogic import Run
 
 Message = tuple[
     str, int | str
-]  # ("required", 0) | ("min_items", n) | ("invalid", 0) | ("rule", id)
+]  # ("required", 0) | ("min_items", n) | ("invalid", 0) | ("rule", id) | ("filtered", field)
 REQUIRED: Message = ("required", 0)
 INVALID: Message = ("invalid", 0)
 _MISSING = object()
@@ -234,6 +234,11 @@ class Status:
         # an expression that cannot be evaluated never blocks the consultant
         if question.valid_if is not None and not self.run(question.valid_if, scope, True):
             return INVALID
+        if question.options_filter is not None:  # a product of another category than chosen
+            option = question.option(str(value))
+            wanted = scope.get(question.options_filter)  # type: ignore[attr-defined]
+            if option is not None and option.group != wanted:
+                return ("filtered", question.options_filter)
         return None
 
     def _question_state(self, question_id: str) -> QuestionState:

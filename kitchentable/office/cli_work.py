@@ -1,5 +1,5 @@
 """The administrator's commands for the work itself: `assign`, `reassign`, `catalogue`,
-`form`, `policy`, `export`, `quarantine` and `purge`.
+`products`, `form`, `policy`, `export`, `deliver`, `report`, `quarantine` and `purge`.
 
 Owns reading the administrator's files and options, and printing what was done. Every
 command here needs the office passphrase: publishing signs with the office's Ed25519 key,
@@ -15,8 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kitchentable.office import export, keys, publish
+from kitchentable.office import export, keys, products, publish
 from kitchentable.office.cli_common import OfficeCliError, open_store, unlock
+from kitchentable.office.report import command as report_command
 from kitchentable.office.zgw import command as zgw_command
 
 Command = Callable[[str, str], argparse.ArgumentParser]
@@ -72,6 +73,21 @@ def cmd_catalogue(args: argparse.Namespace) -> None:
     finally:
         store.close()
     print(f"Catalogue with {len(entries)} entries published ({sha[:12]}).")
+
+
+def cmd_products(args: argparse.Namespace) -> None:
+    store = open_store(args.data)
+    try:
+        found = products.read_products(args.file)
+        sha = products.publish_products(store, unlock(args.data), found, datetime.now(UTC))
+    except publish.PublishRefused as exc:
+        raise _refused(exc, "published") from exc
+    finally:
+        store.close()
+    print(
+        f"Product list with {len(found)} product(s) published with the catalogue ({sha[:12]}); "
+        "laptops offer them at their next synchronisation."
+    )
 
 
 def cmd_form(args: argparse.Namespace) -> None:
@@ -143,6 +159,21 @@ def cmd_deliver(args: argparse.Namespace) -> None:
         store.close()
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    """The monitoring report (or the survey's sampling frame); under the office passphrase."""
+    try:
+        chosen = report_command.options(args)
+    except report_command.ReportRefused as exc:
+        raise OfficeCliError(str(exc)) from exc
+    store = open_store(args.data)
+    try:
+        lines = report_command.run(store, lambda: unlock(args.data), chosen)
+    finally:
+        store.close()
+    for line in lines:
+        print(line)
+
+
 def cmd_purge(args: argparse.Namespace) -> None:
     """The retention policy now (the server also applies it every hour)."""
     store = open_store(args.data)
@@ -188,6 +219,11 @@ def add_commands(command: Command) -> None:
     catalogue = command("catalogue", "publish the catalogue of local facilities and providers")
     catalogue.add_argument("file", type=Path)
     catalogue.set_defaults(func=cmd_catalogue)
+    product_list = command(
+        "products", "publish the municipality's product list (JSON or CSV) with the catalogue"
+    )
+    product_list.add_argument("file", type=Path)
+    product_list.set_defaults(func=cmd_products)
     form = command("form", "publish a conversation form to every laptop")
     form.add_argument("file", type=Path)
     form.set_defaults(func=cmd_form)
@@ -202,6 +238,9 @@ def add_commands(command: Command) -> None:
     deliver = command("deliver", "deliver received signed plans into the case system (ZGW)")
     zgw_command.add_arguments(deliver)
     deliver.set_defaults(func=cmd_deliver)
+    report = command("report", "the monitoring report, the survey frame or a GMSD-shaped list")
+    report_command.add_arguments(report)
+    report.set_defaults(func=cmd_report)
     quarantine = command("quarantine", "list the changes an export held back, or remove one")
     quarantine.add_argument("--remove", metavar="CHANGE_ID")
     quarantine.set_defaults(func=cmd_quarantine)

@@ -3,7 +3,8 @@ secret for the serving process, and never both in `serve`.
 
 Owns where each secret is read from and the rule between them. The **office passphrase**
 opens the office's X25519 and Ed25519 keys and the root CA key; commands an administrator
-runs (`init`, `export`, `assign`, `form`, `catalogue`, `policy`, `ca issue`) read it from
+runs (`init`, `export`, `deliver`, `report`, `assign`, `form`, `catalogue`, `products`,
+`policy`, `ca issue`) read it from
 KITCHENTABLE_OFFICE_PASSPHRASE, a file named by KITCHENTABLE_OFFICE_PASSPHRASE_FILE, or a
 prompt on the terminal. The **serve secret** opens only the online CA key; `serve` reads it
 from `--serve-secret FILE`, KITCHENTABLE_OFFICE_SERVE_SECRET_FILE, the systemd credential

@@ -1,8 +1,8 @@
 """`kitchentable-office export`: opening received work into a folder, as a careful reader.
 
 Owns opening every stored change with the office's X25519 key into the folder an
-administrator names (`--out`): a JSON document per case version, the sealed plan PDFs, and
-`overview.csv`. Everything in a change came from a device, so nothing in it is trusted:
+administrator names (`--out`): a JSON document per case version (a plan's with its advice
+as codes under `toewijzing`), the sealed plan PDFs, and `overview.csv`. Everything in a change came from a device, so nothing in it is trusted:
 every file name is a canonical UUID and every path is resolved and must stay under `--out`
 (files are never written through a symbolic link); each opened payload must have the shape
 the protocol gives it; each change is read inside its own try, so a bad one goes to
@@ -29,6 +29,7 @@ from typing import Any
 
 from kitchentable.office.keys import OfficePrivateKeys
 from kitchentable.office.store import Device, Store
+from kitchentable.office.toewijzing import advised
 from kitchentable.sync.protocol import SHA256_HEX, Change, SealedPayload, attachment_info
 from kitchentable.sync.wire import NAME, ProtocolError, parse_json
 
@@ -119,6 +120,8 @@ def _one(store: Store, run: Export, meta: dict[str, Any]) -> None:
         "base_version": meta["base_version"],
         "content": data,
     }
+    if entity == "plan":  # the advice as codes, as the back office enters a toewijzing
+        document["toewijzing"] = advised(data["plan"])
     _write(run, folder / files[0], json.dumps(document, ensure_ascii=False, indent=2).encode())
     for pdf in pdfs:
         files.append(f"{entity}-v{int(meta['server_version'])}.pdf")

@@ -2,7 +2,8 @@
 
 Owns reading assignment files (JSON in the laptop's import format plus a consultant per
 case, or CSV), the catalogue of local facilities and contracted providers (the *sociale
-kaart*), form files and policy; turning each into items signed with the office's Ed25519
+kaart*; published together with the product list `office.products` checks, so republishing
+either keeps the other), form files and policy; turning each into items signed with the office's Ed25519
 key (assignments sealed to each device of the consultant), and reassigning a case. Opening
 received work is `export`'s.
 
@@ -41,6 +42,7 @@ __all__ = [
     "Assigned",
     "PublishRefused",
     "assign",
+    "current_catalogue",
     "export",  # opening received work lives in office.export; kept here for its callers
     "office_forms",
     "publish_catalogue",
@@ -337,17 +339,45 @@ def _catalogue_entry(row: object, where: str, problems: list[str]) -> dict[str, 
     return entry
 
 
+def current_catalogue(store: Store) -> dict[str, Any]:
+    """The catalogue document now in force ({"entries": [...], "products": [...]}); empty
+    lists before the first one was published."""
+    item = store.latest_item("catalogue")
+    found = store.blob(str((item.content or {}).get("sha256", ""))) if item else None
+    document = json.loads(found[2]) if found else {}
+    return {
+        "entries": list(document.get("entries", [])),
+        "products": list(document.get("products", [])),
+    }
+
+
 def publish_catalogue(
-    store: Store, private: OfficePrivateKeys, entries: list[dict[str, Any]], now: datetime
+    store: Store,
+    private: OfficePrivateKeys,
+    entries: list[dict[str, Any]],
+    now: datetime,
+    products: list[dict[str, Any]] | None = None,
 ) -> str:
-    data = canonical({"entries": entries})
+    """Publish the sociale kaart's entries with the product list; `products` None keeps the
+    products now in force (and `products` alone: `kitchentable-office products`)."""
+    if products is None:
+        products = current_catalogue(store)["products"]
+    document: dict[str, Any] = {"entries": entries}
+    if products:
+        document["products"] = products
+    data = canonical(document)
     sha = store.put_blob(data, "catalogue", now)
     item = FeedItem.create(
         kind="catalogue",
         item_id=sha[:32],
         issued_at=iso(now),
         office_sign_private=private.sign_private,
-        content={"sha256": sha, "size": len(data), "entries": len(entries)},
+        content={
+            "sha256": sha,
+            "size": len(data),
+            "entries": len(entries),
+            "products": len(products),
+        },
     )
     store.publish([item], now)
     return sha

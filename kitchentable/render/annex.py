@@ -23,7 +23,7 @@ from kitchentable.formengine.model import Form, PrintTarget, QuestionType
 from kitchentable.render import document as d
 from kitchentable.render.entries import Entries
 from kitchentable.render.plan_builder import TERM_EXTENDED_UNTIL, consenters, role_fields
-from kitchentable.render.values import format_date, format_value, yes_no
+from kitchentable.render.values import format_date, format_number, format_value, yes_no
 
 ANNEX = PrintTarget.ANNEX
 
@@ -202,10 +202,19 @@ def _weighing(plan: SupportPlan, form: Form, lang: str, _: Callable[[str], str])
 def _advice_rows(
     result: Result, form: Form, lang: str, _: Callable[[str], str]
 ) -> list[tuple[str, str]]:
+    codes = dict(coded_rows(result, form, lang))
     values: list[tuple[str, Any]] = [
         (_("Kind (advice)"), result_value(form, "support_kind", result.support_kind, lang)),
+        (_("Product category"), codes["category"]),
+        (_("Product"), codes["product"]),
         (_("Which provision"), result.support_kind_other),
         (_("Extent"), result.extent),
+        (_("Volume"), format_number(result.volume, lang)),
+        (_("Unit"), codes["unit"]),
+        (_("Frequency"), codes["frequency"]),
+        (_("Budget (euro)"), format_number(result.budget, lang)),
+        (_("Intended start"), format_date(result.start_date, lang) if result.category else ""),
+        (_("Intended end"), format_date(result.end_date, lang) if result.end_date else ""),
         (_("Duration"), result.duration),
         (
             _("Care in kind or personal budget"),
@@ -264,3 +273,22 @@ def term_of(case: Case, plan: SupportPlan, today: date) -> Term:
         extended_until=format_date(extended, plan.language) if extended else "",
         overrun_days=max(0, (moment - end).days),
     )
+
+
+def coded_rows(result: Result, form: Form, language: str) -> list[tuple[str, str]]:
+    """For the annex: each code with its name, as the back office will enter it."""
+
+    def named(role: str, value: str, list_id: str) -> str:
+        if not value:
+            return ""
+        name = result_value(form, role, value, language)
+        where = f", {list_id}" if list_id else ""
+        return f"{name} ({value}{where})" if name != value else f"{value}{where}"
+
+    lists = {"wmo": "WMO020", "jeugd": "JZ020"}
+    return [
+        ("category", named("category", result.category, lists.get(form.kind, ""))),
+        ("product", named("product", result.product, "")),
+        ("unit", named("unit", result.unit, "WJ756")),
+        ("frequency", named("frequency", result.frequency, "WMO757")),
+    ]

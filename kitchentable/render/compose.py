@@ -21,6 +21,7 @@ from kitchentable.domain.case import BsnSource, Case
 from kitchentable.domain.plan import Result, SupportPlan
 from kitchentable.formengine.model import Form, PrintTarget
 from kitchentable.i18n import translator
+from kitchentable.render import advice
 from kitchentable.render import document as d
 from kitchentable.render.annex import Term, annex, result_value, term_of
 from kitchentable.render.entries import Entries
@@ -272,7 +273,8 @@ def _needed(plan: SupportPlan, form: Form, entries: Entries, say: Say) -> list[d
     blocks: list[d.Block] = []
     for number, result in enumerate(plan.results, start=1):
         kind_text = (
-            result_value(form, "support_kind", result.support_kind, lang)
+            result_value(form, "category", result.category, lang)
+            or result_value(form, "support_kind", result.support_kind, lang)
             or result.support_kind_other
         )
         blocks.append(
@@ -305,6 +307,20 @@ def _result_rows(result: Result, form: Form, say: Say) -> list[tuple[str, str]]:
     def date_(value: str) -> str:
         return format_date(value, say.language) if value else ""
 
+    product = result_value(form, "product", result.product, say.language)
+    the_help = " · ".join(
+        x for x in (product if product != result.product else "", result.support_kind_other) if x
+    )
+    coded = [
+        (say("The help"), the_help if result.category else ""),
+        (say("How much"), advice.amount(result, say)),
+        (say("How long"), advice.period(result, say)),
+        (
+            say("How you get the help"),
+            delivery_words(say, result.delivery) if result.delivery else "",
+        ),
+        (say("Preferred provider"), result.provider),
+    ]
     if form.kind == "jeugd":
         return [
             (say("For whom"), result.for_whom),
@@ -312,24 +328,12 @@ def _result_rows(result: Result, form: Form, say: Say) -> list[tuple[str, str]]:
             (say("Who does it"), result.who),
             (say("Ready by"), date_(result.by_date)),
             (say("The goal is reached when"), result.reached_when),
-            (say("How much"), result.extent),
-            (say("How long"), result.duration),
-            (
-                say("How you get the help"),
-                delivery_words(say, result.delivery) if result.delivery else "",
-            ),
-            (say("Preferred provider"), result.provider),
+            *coded,
         ]
     return [
         (say("Who does what"), result.who_what),
-        (say("Starts on"), date_(result.start_date)),
-        (say("How much"), result.extent),
-        (say("How long"), result.duration),
-        (
-            say("How you get the help"),
-            delivery_words(say, result.delivery) if result.delivery else "",
-        ),
-        (say("Preferred provider"), result.provider),
+        (say("Starts on"), "" if result.category else date_(result.start_date)),
+        *coded,
     ]
 
 

@@ -54,9 +54,15 @@ TEXT_ROLES = (
     "who",
     "by_date",
     "reached_when",
+    "category",
+    "product",
+    "unit",
+    "frequency",
+    "end_date",
 )
 BOOL_ROLES = ("pgb_plan", "pgb_management")
-ROLES = (*TEXT_ROLES, *BOOL_ROLES, "level")
+NUMBER_ROLES = ("volume", "budget")
+ROLES = (*TEXT_ROLES, *BOOL_ROLES, *NUMBER_ROLES, "level")
 
 
 def _is_level_choice(field: Question) -> bool:
@@ -132,6 +138,8 @@ def results_from(
                 values["level"] = parse_level(value, state.form.kind)
             elif role in BOOL_ROLES:
                 values[role] = bool(value)
+            elif role in NUMBER_ROLES:
+                values[role] = value if isinstance(value, int | float) else None
             else:
                 values[role] = str(value)
         if values.get("description"):

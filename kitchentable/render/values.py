@@ -56,7 +56,9 @@ def yes_no(value: object, language: str) -> str:
     return "ja" if value else "nee"
 
 
-def _number(value: float, language: str) -> str:
+def format_number(value: float | None, language: str) -> str:
+    if value is None:
+        return ""
     text = str(int(value)) if float(value).is_integer() else f"{value:g}"
     return text.replace(".", ",") if language == "nl" else text
 
@@ -87,7 +89,7 @@ def format_value(question: Question, value: object, language: str) -> str:  # no
             value, int | float
         ) and not isinstance(value, bool):
             unit = f" {question.unit.get(language)}" if question.unit else ""
-            return _number(value, language) + unit
+            return format_number(value, language) + unit
         case QuestionType.COMPUTED if isinstance(value, str) and ISO_DATE.fullmatch(value):
             return format_date(value, language)  # add_days(...)
         case QuestionType.BSN:

@@ -24,6 +24,7 @@ from kitchentable.domain.case import Case, CaseStatus, Person, deadline_for, tra
 from kitchentable.errors import InvalidAnswer, PlanNotReady
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.formengine.model import Form
+from kitchentable.formengine.optionsources import products_from_catalogue
 from kitchentable.formengine.session import ConversationState, coerce
 from kitchentable.paths import profile_db_present
 from kitchentable.render.plan_builder import term_extension
@@ -40,6 +41,8 @@ from kitchentable.storage.outbox import Outbox
 from kitchentable.storage.rekey import rekey
 from kitchentable.storage.repositories import Repository
 from kitchentable.storage.sealed_rows import Progress, bind_parents
+from kitchentable.storage.sync_state import SyncStore
+from kitchentable.sync.model import StateKey
 
 if TYPE_CHECKING:
     from kitchentable.services.plans import PlanService
@@ -147,6 +150,7 @@ class Profile:
             for form in extra.all():
                 self.forms.add(form)
             self.forms.problems.extend(extra.problems)
+        self.refresh_products()
         stored = load_settings(db)
         self.settings = _with_presets(stored)
         if self.settings != stored:
@@ -164,6 +168,12 @@ class Profile:
         from kitchentable.services.plans import PlanService
 
         return PlanService(self)
+
+    def refresh_products(self) -> None:
+        """Offer the office's product list (it comes with the synced catalogue) in the forms'
+        product questions."""
+        catalogue = SyncStore(self.db, self.keys).get(StateKey.CATALOGUE)
+        self.forms.use_products(products_from_catalogue(catalogue))
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -397,6 +407,7 @@ class Profile:
 
     # -- the conversation --------------------------------------------------------------------
     def open_conversation(self, reference: str) -> Conversation:
+        self.refresh_products()  # a synchronisation may have brought a new product list
         case = self.case(reference)
         row = self.repo.conversation_for(case.id)
         if row is None:

@@ -221,6 +221,10 @@ class ReferenceState:
                 ok = True
             if not ok:
                 return str(question.message) if question.message else _("This answer is not valid.")
+        if question.options_filter is not None:  # a product must be of the chosen category
+            chosen = next((o for o in question.options if o.value == value), None)
+            if chosen is not None and chosen.group != scope.get(question.options_filter):
+                return _("This product is not in the chosen category. Choose one of that category.")
         return None
 
     def _rule_error(self, question: Question) -> str | None:

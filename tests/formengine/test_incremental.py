@@ -22,12 +22,25 @@ from reference_engine import ReferenceState
 from kitchentable.formengine.changes import Changes
 from kitchentable.formengine.loader import load_form, parse_form_text
 from kitchentable.formengine.model import Form, Question, QuestionType
+from kitchentable.formengine.optionsources import Product, with_products
 from kitchentable.formengine.session import ConversationState
 from kitchentable.formengine.status import same
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 15)
-SHIPPED = {path.stem: load_form(path) for path in sorted((ROOT / "forms").glob("*.yaml"))}
+# The office's product list, so the product questions (options_from: products, filtered by
+# the category of the same item) take part: some products fit the category drawn, some not.
+PRODUCTS = (
+    Product("01A01", "Huishoudelijke ondersteuning basis", "01", "04"),
+    Product("02A05", "Begeleiding individueel", "02", "04"),
+    Product("14H01", "Scootmobiel", "14", "82"),
+    Product("45A10", "Ambulante jeugdhulp", "45", "04"),
+    Product("43V01", "Verblijf met behandeling", "43", "14"),
+)
+SHIPPED = {
+    path.stem: with_products(load_form(path), PRODUCTS)
+    for path in sorted((ROOT / "forms").glob("*.yaml"))
+}
 ALL_TYPES = load_form(ROOT / "tests" / "data" / "forms" / "all-types.yaml")
 TRICKY = parse_form_text(tricky_form(), "tricky.yaml")
 LARGE = parse_form_text(large_form(), "generated.yaml")
@@ -74,7 +87,8 @@ def values(question: Question, texts: list[str], numbers: list[int]) -> st.Searc
         case QuestionType.YESNO:
             strategy = st.booleans()
         case QuestionType.CHOICE:
-            strategy = st.sampled_from([o.value for o in question.options])
+            options = [o.value for o in question.options]
+            strategy = st.sampled_from(options) if options else st.none()
         case QuestionType.MULTICHOICE:
             options = [o.value for o in question.options]
             strategy = st.lists(st.sampled_from(options), unique=True, max_size=3)

@@ -99,8 +99,15 @@ def test_the_wheel_carries_the_office_server_and_its_admin_page(tmp_path: Path) 
         "kitchentable/office/admin/templates/devices.html",
         "kitchentable/office/admin/static/admin.css",
         "kitchentable/sync/protocol.py",
+        "kitchentable/office/report/figures.py",
     ):
         assert needed in names, needed
+    # The code lists the products command checks against and the report names codes with.
+    for code_list in ("WMO020", "JZ020", "WJ756", "WMO757"):
+        assert any(
+            n.endswith(f".data/data/share/kitchentable/resources/codelists/{code_list}.json")
+            for n in names
+        ), code_list
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "kitchentable-office = kitchentable.office.__main__:main" in text

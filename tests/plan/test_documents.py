@@ -101,7 +101,15 @@ def test_the_wmo_plan_is_a_letter_with_an_annex_for_the_file(
     assert positions == sorted(positions)
     # Per result in words; maatwerk as advice, never as "opgelost door".
     assert "Wij adviseren hulp van de gemeente: hulp bij het huishouden." in main
-    assert "Hoeveel 2,5 uur per week" in main and "Hoe lang 12 maanden" in main
+    # The coded advice (category, volume, unit, frequency, dates) in words; codes in the annex.
+    assert "Hoeveel 2,5 uur per week" in main
+    assert "Hoe lang Van 7 december 2026 tot en met 6 december 2027" in main
+    assert "De hulp Het zware huishoudelijke werk" in main and "WMO020" not in main
+    assert "Hulp bij het huishouden (01, WMO020)" in annex and "Uur (04, WJ756)" in annex
+    # What the inhabitant agreed to about the cliëntervaringsonderzoek, in the main text.
+    agreed = main[main.index("Mogen wij u later vragen naar") :]  # a table: cells by line
+    assert agreed.index("ja") < agreed.index("Hoe wij u dat vragen")
+    assert "Hoe wij u dat vragen Per post, op het woonadres" in main
     assert "Opgelost door" not in main and "Maatwerkvoorziening" not in main.split("Dat heet")[0]
     assert "Bereikt met" in annex and "Maatwerkvoorziening" in annex
     # Terms explained where they are first used.
@@ -195,7 +203,10 @@ def test_a_gezinsplan_is_its_own_document(dutch: Profile, tmp_path: Path) -> Non
         assert block in signing, block
     assert signing.count("Ouder met gezag") == 2 and "Jeugdige" in signing
     assert signing.count("Plaats en datum: Hoogezand") == 3  # the absent father has none
-    assert "Wij adviseren jeugdhulp: ambulante jeugdhulp" in main
+    assert "Wij adviseren jeugdhulp: jeugdhulp ambulant." in main
+    assert "Hoeveel 2 uur per week" in main and "Hoe lang Van 7 december 2026 tot en met" in main
+    assert "Jeugdhulp ambulant (45, JZ020)" in annex
+    assert "Wie we dat vragen Sandra Visser" in main
     # The Jeugdwet weighing, printed like the Wmo pyramid.
     assert "Afweging per doel (volgorde van Jeugdwet art. 2.3 en 1.1)" in annex
     # (pdftotext reads a table row's two cells line by line: check the parts)

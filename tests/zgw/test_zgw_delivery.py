@@ -12,20 +12,31 @@ import subprocess
 import sys
 import threading
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from zgwkit import OFFICE_PASSPHRASE, OpenZaak, SignedOffice, read_back, rsins, settings
+from zgwkit import (
+    OFFICE_PASSPHRASE,
+    OpenZaak,
+    SignedOffice,
+    read_back,
+    received_office,
+    rsins,
+    settings,
+)
 
+from kitchentable.formengine.loader import FormRegistry
 from kitchentable.office import cli, custody, export
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.office.zgw import config as zgw_config
 from kitchentable.office.zgw.ledger import Ledger
 from kitchentable.office.zgw.run import Round
 from kitchentable.office.zgw.source import Waiting, signed_plans
+from tests.coded_cases import PRODUCTS, Maatwerk, Scenario, answer, case, sign
 
 BSN = "999990019"  # tests/core/helpers.py MARKERS
 
@@ -293,6 +304,48 @@ def test_a_plan_whose_case_has_not_arrived_waits(
         assert waiting.no_case == len(signed_office.pdfs) and waiting.unreadable == 0
     finally:
         store.close()
+
+
+def test_a_product_picked_on_the_laptop_is_in_the_verslag_as_codes(
+    openzaak: OpenZaak, rsin: str, tmp_path: Path, forms: FormRegistry
+) -> None:
+    """The office publishes its product list, the laptop records coded advice with it on the
+    shipped Wmo form, and the verslag in Open Zaak holds the toewijzing's input as codes."""
+    scenario = Scenario(
+        "M-2026-0951",
+        steps=("mantelzorg", "maatwerkvoorziening"),
+        maatwerk=(Maatwerk("07", "zin", "07B01", 2, "16", "2"),),
+    )
+    with ExitStack() as stack:
+        office = received_office(
+            tmp_path,
+            forms,
+            stack,
+            [scenario.reference],
+            sign=lambda laptop, _refs: sign(laptop, scenario),
+            case=lambda _r: case(scenario),
+            answer=lambda laptop, _r: answer(laptop, scenario),
+            products=PRODUCTS,
+        )
+        assert deliver(office, settings(tmp_path / "zgw", openzaak, rsin)) == 0
+    ((item,),) = read_back(openzaak, rsin).values()
+    verslag = next(
+        json.loads(d["content"]) for d in item.documents if d["formaat"] == "application/json"
+    )
+    (coded,) = verslag["toewijzing"]
+    assert (coded["productcategorie"], coded["productcode"]) == ("07", "07B01")
+    assert coded["omvang"] == {
+        "volume": 2.0,
+        "eenheid": "16",
+        "eenheid_omschrijving": "Dagdeel (4 uur)",
+        "frequentie": "2",
+        "frequentie_omschrijving": "Per week",
+    }
+    assert coded["leveringsvorm"] == "zin" and coded["status"] == "beoogd"
+    start = scenario.melding_date + timedelta(days=30)
+    assert coded["ingangsdatum"] == start.isoformat()
+    result = verslag["plan"]["results"][1]  # the plan itself keeps the same codes
+    assert (result["category"], result["product"], result["unit"]) == ("07", "07B01", "16")
 
 
 def _reference(office: SignedOffice, case_ref: str) -> str:

@@ -27,7 +27,7 @@ import pytest
 
 from kitchentable.config import Settings
 from kitchentable.formengine.loader import FormRegistry
-from kitchentable.office import keys, pki
+from kitchentable.office import keys, pki, publish
 from kitchentable.office.app import ServerIdentity, create_app
 from kitchentable.office.store import CONFIG_NAME, Store
 from kitchentable.office.zgw.client import ZgwClient
@@ -91,6 +91,10 @@ def sign_each(laptop: Profile, references: list[str]) -> None:
         sign_both(laptop, reference)
 
 
+def case_on_test_plan(reference: str) -> dict[str, Any]:
+    return case_document(reference, form="test-plan")["cases"][0]
+
+
 def received_office(
     tmp: Path,
     forms: FormRegistry,
@@ -98,9 +102,18 @@ def received_office(
     references: list[str],
     database: str | None = None,
     sign: Callable[[Profile, list[str]], None] = sign_each,
+    *,
+    case: Callable[[str], dict[str, Any]] = case_on_test_plan,
+    answer: Callable[[Profile, str], None] = answer_all,
+    products: list[dict[str, Any]] | None = None,
+    consultant: str = "anna",
 ) -> SignedOffice:
     """An office (SQLite, or PostgreSQL at `database`) whose data folder the CLI can open,
-    that received a signed plan for each reference from a real laptop over real sync."""
+    that received each reference's case from a real laptop over real sync, with a signed
+    plan for each one `sign` signed. `case` makes a reference's case (import format),
+    `answer` holds its conversation; with `products` the office first publishes that product
+    list with its catalogue and the laptop synchronises once, so the conversations can pick
+    from it."""
     data = tmp / "office"
     data.mkdir()
     if database:
@@ -114,22 +127,23 @@ def received_office(
     stack.callback(thread.join, 10)
     stack.callback(setattr, server, "should_exit", True)
     laptop = Profile.create(
-        tmp / "laptop", PASSPHRASE, settings=Settings(consultant="anna"), forms=forms
+        tmp / "laptop", PASSPHRASE, settings=Settings(consultant=consultant), forms=forms
     )
     stack.callback(laptop.close)
-    sync_service.enrol(laptop, base, store.create_code("anna", datetime.now(UTC)), "laptop1")
-    laptop.import_cases(
-        {"cases": [case_document(r, form="test-plan")["cases"][0] for r in references]}
-    )
+    sync_service.enrol(laptop, base, store.create_code(consultant, datetime.now(UTC)), "laptop1")
+    if products is not None:
+        publish.publish_catalogue(store, private, [], datetime.now(UTC), products)
+        assert not sync_service.synchronise(laptop).problems
+    laptop.import_cases({"cases": [case(r) for r in references]})
     for reference in references:
-        answer_all(laptop, reference)
+        answer(laptop, reference)
     sign(laptop, references)
     pdfs = {}
     for reference in references:
-        (document,) = laptop.repo.documents(laptop.case(reference).id)
-        pdfs[reference] = laptop.repo.get_document(document["id"])
+        for document in laptop.repo.documents(laptop.case(reference).id):
+            pdfs[reference] = laptop.repo.get_document(document["id"])
     report = sync_service.synchronise(laptop)
-    assert report.accepted == 2 * len(references) and not report.problems, report
+    assert report.accepted == len(references) + len(pdfs) and not report.problems, report
     return SignedOffice(data, store, public, private, pdfs)
 
 

@@ -4,8 +4,8 @@ Owns opening the office's database (PostgreSQL when `office.json` names one, els
 embedded SQLite file), migrating it at open, and the one object the API, the admin page
 and the commands hold. The SQL lives in the parts, each a room of its own: `schema`
 (tables, migrations), `devices` (codes, devices, activity), `changes` (a change's fate),
-`feed` (what devices pull), `uploads` (files), `admin` (accounts, sessions) and `overview`
-(what the admin page reads). Holds only metadata and sealed envelopes: it never sees
+`feed` (what devices pull), `uploads` (files), `admin` (accounts, sessions), `overview`
+(what the admin page reads) and `latest` (the latest version per case, for bulk readers). Holds only metadata and sealed envelopes: it never sees
 plaintext client data and never holds an office private key. Token and code values are
 stored as SHA-256 hashes only. Never reads the clock: callers pass `now`.
 
@@ -30,8 +30,8 @@ from kitchentable.office.errors import (
 from kitchentable.office.store import changes as change_rows
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import feed as feed_rows
+from kitchentable.office.store import latest, quarantine, rights
 from kitchentable.office.store import purge as purging
-from kitchentable.office.store import quarantine, rights
 from kitchentable.office.store import uploads as files
 from kitchentable.office.store.common import Device, iso, new_token, sha256_hex
 from kitchentable.office.store.devices import CODE_LIFETIME
@@ -129,6 +129,12 @@ class Store:
     def attachments_of(self, change_id: str) -> list[str]:
         return change_rows.attachments_of(self.backend, change_id)
 
+    def latest_accepted(self, entities: Sequence[str]) -> list[int]:
+        return latest.latest_accepted(self.backend, entities)
+
+    def changes_at(self, versions: Sequence[int]) -> list[dict[str, Any]]:
+        return latest.changes_at(self.backend, versions)
+
     # -- what devices pull (store.feed) --------------------------------------------------
     def publish(self, items: Sequence[FeedItem], now: datetime) -> list[int]:
         return feed_rows.publish(self.backend, items, now)
@@ -149,6 +155,9 @@ class Store:
 
     def assignments(self) -> list[dict[str, Any]]:
         return feed_rows.assignments(self.backend)
+
+    def latest_item(self, kind: str) -> FeedItem | None:
+        return feed_rows.latest(self.backend, kind)
 
     def office_copy(self, case_id: str) -> str | None:
         return feed_rows.office_copy(self.backend, case_id)

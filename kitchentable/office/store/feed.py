@@ -60,6 +60,17 @@ def assign(
             insert_item(cur, item, now)
 
 
+def latest(backend: Backend, kind: str) -> FeedItem | None:
+    """The office's newest item of one kind for every device (the catalogue now in force)."""
+    with backend.transaction(write=False) as cur:
+        row = cur.execute(
+            "SELECT envelope FROM feed WHERE kind = ? AND device_id IS NULL "
+            "ORDER BY server_version DESC LIMIT 1",
+            [kind],
+        ).fetchone()
+    return None if row is None else FeedItem.from_wire(parse_json(row[0]))
+
+
 def assignments(backend: Backend) -> list[dict[str, Any]]:
     with backend.transaction(write=False) as cur:
         rows = cur.execute(

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
+from kitchentable.office.toewijzing import advised
 from kitchentable.office.zgw.client import Refused, Unusable, ZgwClient
 from kitchentable.office.zgw.config import ZgwConfig
 from kitchentable.office.zgw.ledger import Ledger, Step
@@ -352,8 +353,8 @@ class PlanDelivery:
 
 def verslag(plan: SignedPlan) -> bytes:
     """The conversation and the plan as one JSON document: labelled answers, the plan's
-    entries and results, who signed when (the drawn strokes stay in the PDF). The same plan
-    gives the same bytes."""
+    entries and results, the advice as codes (`toewijzing`), who signed when (the drawn
+    strokes stay in the PDF). The same plan gives the same bytes."""
     snapshot = plan.snapshot
     signed = dict(plan.plan)
     signed["signatures"] = [
@@ -368,6 +369,7 @@ def verslag(plan: SignedPlan) -> bytes:
         "conversation": snapshot.get("conversation"),
         "answers": snapshot.get("answers", []),
         "plan": signed,
+        "toewijzing": advised(plan.plan),  # the advice as codes (office.toewijzing)
         "plan_pdf": {"sha256": hashlib.sha256(plan.pdf).hexdigest(), "size": len(plan.pdf)},
         "consultant": plan.consultant,
         "received_at": plan.received_at,

@@ -173,6 +173,57 @@ class ComboField(AnswerField):
         return self.combo
 
 
+class ProductField(ComboField):
+    """A product from the municipality's list (`options_from: products`): only the products
+    of the category chosen in the same item are offered; a product picked earlier stays
+    listed, so a changed category shows it beside its message instead of hiding it."""
+
+    def __init__(
+        self, question: Question, parent: QWidget | None = None, context: FieldContext | None = None
+    ) -> None:
+        super().__init__(question, parent, context)
+        self.combo.setObjectName("productPicker")
+        # The list changes with the kind chosen: the box follows the longest name offered.
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self._category: Any = None
+        self._stored: Any = None
+        self._fill()
+
+    def set_scope(self, item: dict[str, Any]) -> None:
+        category = item.get(self.question.options_filter or "")
+        if category != self._category:
+            self._category = category
+            self._fill()
+
+    def _show(self, stored: Any) -> None:
+        self._stored = stored
+        self._fill()
+
+    def _fill(self) -> None:
+        self.combo.clear()
+        shown = [
+            o for o in self.question.options if o.group == self._category or o.value == self._stored
+        ]
+        if not self.question.options:
+            empty = _("(the municipality sent no product list)")
+        elif self._category is None:
+            empty = _("(choose the kind first)")
+        elif not shown:
+            empty = _("(no product of this kind in the list)")
+        else:
+            empty = _("(not answered)")
+        self.combo.addItem(empty, None)
+        for option in shown:
+            self.combo.addItem(str(option.label), option.value)
+        index = self.combo.findData(self._stored) if self._stored is not None else 0
+        self.combo.setCurrentIndex(max(index, 0))
+        self.combo.setEnabled(bool(shown) or self._stored is not None)
+
+    def value(self) -> Any:
+        self._stored = self.combo.currentData()
+        return self._stored
+
+
 class MultiChoiceField(AnswerField):
     def __init__(
         self, question: Question, parent: QWidget | None = None, context: FieldContext | None = None

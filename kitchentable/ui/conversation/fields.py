@@ -69,6 +69,9 @@ class AnswerField(QWidget):
     def show_normalised(self, stored: Any) -> None:
         """After a final answer: show it as stored (30-11-26 becomes 30-11-2026)."""
 
+    def set_scope(self, item: dict[str, Any]) -> None:
+        """Inside a group: the item's answers now (a product list follows its category)."""
+
     def _show(self, stored: Any) -> None:
         raise NotImplementedError
 

@@ -176,6 +176,7 @@ class GroupField(AnswerField):
             item = self.items[index] if index < len(self.items) else {}
             for question in self.question.questions:
                 block.rows[question.id].setVisible(state.visible(question, item))
+                block.fields[question.id].set_scope(item)
                 message = self.invalid.get((index, question.id))
                 if message is None and (
                     (index, question.id) in self.touched or question.id in item

@@ -10,11 +10,13 @@ from __future__ import annotations
 from PySide6.QtWidgets import QWidget
 
 from kitchentable.formengine.model import Question, QuestionType
+from kitchentable.formengine.optionsources import PRODUCTS
 from kitchentable.ui.conversation.buttons import (
     RADIO_LIMIT,
     ChoiceField,
     ComboField,
     MultiChoiceField,
+    ProductField,
     YesNoField,
 )
 from kitchentable.ui.conversation.datefield import DateField
@@ -43,4 +45,6 @@ def make_field(
         QuestionType.SCALE: ScaleField,
         QuestionType.COMPUTED: ComputedField,
     }
+    if question.options_from == PRODUCTS:
+        return ProductField(question, parent, context)
     return kinds.get(question.type, LineField)(question, parent, context)
