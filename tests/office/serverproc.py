@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench.synchelp import free_port, wait_for_port
+from tests.netkit import free_port, wait_for_port
 
 PASSPHRASE_VARIABLES = ("KITCHENTABLE_OFFICE_PASSPHRASE", "KITCHENTABLE_OFFICE_PASSPHRASE_FILE")
 

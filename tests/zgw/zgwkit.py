@@ -32,11 +32,11 @@ from kitchentable.office.app import ServerIdentity, create_app
 from kitchentable.office.store import CONFIG_NAME, Store
 from kitchentable.office.zgw.client import ZgwClient
 from kitchentable.services import Profile
-from kitchentable.sync.client import SyncClient
+from kitchentable.services import sync as sync_service
 from tests.conftest import PASSPHRASE
 from tests.core.helpers import case_document
 from tests.core.test_plan import answer_all, sign_both
-from tests.sync_e2e.synckit import serve
+from tests.netkit import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 URL_ENV = "KITCHENTABLE_TEST_OPENZAAK"
@@ -117,8 +117,7 @@ def received_office(
         tmp / "laptop", PASSPHRASE, settings=Settings(consultant="anna"), forms=forms
     )
     stack.callback(laptop.close)
-    sync = SyncClient(laptop)
-    sync.enrol(base, store.create_code("anna", datetime.now(UTC)), "laptop1")
+    sync_service.enrol(laptop, base, store.create_code("anna", datetime.now(UTC)), "laptop1")
     laptop.import_cases(
         {"cases": [case_document(r, form="test-plan")["cases"][0] for r in references]}
     )
@@ -129,7 +128,7 @@ def received_office(
     for reference in references:
         (document,) = laptop.repo.documents(laptop.case(reference).id)
         pdfs[reference] = laptop.repo.get_document(document["id"])
-    report = sync.sync()
+    report = sync_service.synchronise(laptop)
     assert report.accepted == 2 * len(references) and not report.problems, report
     return SignedOffice(data, store, public, private, pdfs)
 
