@@ -22,6 +22,7 @@ from kitchentable.sync.protocol import (
     MAX_CHANGES_PER_PUSH,
     MAX_COPIES,
     MAX_FILES_PER_BUNDLE,
+    MAX_LOG_LINES,
     MAX_PULL_ITEMS,
     MAX_UPLOAD_BYTES,
     MAX_WHOLE_FILE_BYTES,
@@ -173,8 +174,33 @@ SCHEMAS: dict[str, Any] = {
             "cursor": COUNT,
             "more": {"type": "boolean"},
             "entries": {"type": "array", "items": _ref("PullEntry"), "maxItems": MAX_PULL_ITEMS},
+        },
+        # Only when the laptop asked (crl=1): an older laptop never gets it.
+        {"crl": _ref("RevocationList")},
+    ),
+    "RevocationList": _object({"der": B64, "issuer": {"type": "string", "minLength": 1}}),
+    "LogHead": _object(
+        {
+            "id": COUNT,
+            "chain": SHA256,
+            "witness": SHA256,
+            "broken_at": _nullable({**COUNT, "minimum": 1}),
+            "at": {"type": "string", "minLength": 1, "maxLength": 40},
         }
     ),
+    "LogReport": _object(
+        {
+            "v": V1,
+            "device_id": UUID,
+            "head": _ref("LogHead"),
+            "anchor": _object({"id": COUNT, "witness": SHA256}),
+            "last": COUNT,
+            "count": {**COUNT, "maximum": MAX_LOG_LINES},
+            "lines": _ref("SealedPayload"),
+            "signature": B64,
+        }
+    ),
+    "LogAnswer": _object({"v": V1, "held": COUNT}),
     "UploadStart": _object(
         {"v": V1, "sha256": SHA256, "size": {"type": "integer", "minimum": 1, "maximum": MAX_INT}}
     ),
@@ -293,6 +319,13 @@ PATHS: dict[str, Any] = {
                     "required": False,
                     "schema": {"enum": ["0", "1"]},
                 },
+                {
+                    "name": "crl",
+                    "in": "query",
+                    "required": False,
+                    "description": "1: add the office's revocation list (an addition).",
+                    "schema": {"enum": ["0", "1"]},
+                },
             ],
             "responses": _answers(
                 _json("PullResponse", "Entries in server-version order."), 400, 401, 403, 409
@@ -408,6 +441,20 @@ PATHS: dict[str, Any] = {
             "security": AUTH,
             "parameters": [UPLOAD_ID],
             "responses": _answers(_json("UploadState", "Complete."), 400, 401, 403, 404, 422),
+        }
+    },
+    "/api/v1/log": {
+        "post": {
+            "operationId": "log",
+            "summary": (
+                "The device's access log: its signed head and the lines the office lacks, "
+                "sealed to the office (an addition: an older office answers 404)."
+            ),
+            "security": AUTH,
+            "requestBody": _body("LogReport"),
+            "responses": _answers(
+                _json("LogAnswer", "Kept: the last line the office holds."), 400, 401, 403, 413
+            ),
         }
     },
     "/api/v1/timestamp": {

@@ -2,7 +2,7 @@
 
 Owns the per-change checks a server can make without plaintext (the device's signature,
 the device id, the recipient key, ids that will be file names) and assembling the app: the
-routes of `api_enrol` and `api_files`, the admin page, the request gate of `limits`, and
+routes of `api_enrol`, `api_files` and `api_log`, the admin page, the request gate of `limits`, and
 turning every refusal into JSON `{"error": code, "message": sentence}`. Decisions about a
 change's fate are the store's, in one transaction. Never opens a sealed payload, never
 logs tokens, codes or payload bytes, and never lets one bad change stop the others.
@@ -26,6 +26,7 @@ from kitchentable.office.admin import create_admin_app
 from kitchentable.office.api_base import Clock, Requests, ServerIdentity, error_response
 from kitchentable.office.api_enrol import EnrolApi
 from kitchentable.office.api_files import FilesApi
+from kitchentable.office.api_log import LogApi
 from kitchentable.office.api_schema import openapi_endpoint
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.keys import OfficePublicKeys
@@ -164,6 +165,7 @@ def create_app(
     tsa = None if identity.tsa is None else TimeStampAuthority(identity.tsa, identity.chain, clock)
     files = FilesApi(requests, store, clock, tsa)
     enrolment = EnrolApi(requests, store, office, clock, identity, limits)
+    logs = LogApi(requests, store, office, clock)
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OfficeError)
@@ -193,6 +195,7 @@ def create_app(
             Route("/api/v1/uploads/{upload_id}/chunks/{index}", files.put_chunk, methods=["PUT"]),
             Route("/api/v1/uploads/{upload_id}/complete", files.complete_upload, methods=["POST"]),
             Route("/api/v1/timestamp", files.timestamp, methods=["POST"]),
+            Route("/api/v1/log", logs.report, methods=["POST"]),
             Mount("/admin", app=create_admin_app(store, clock)),
         ],
         middleware=[Middleware(RequestGate, limits=limits)],

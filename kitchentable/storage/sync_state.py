@@ -146,6 +146,11 @@ class SyncStore:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def office_case_ids(self) -> dict[str, str]:
+        """Every local case id the office knows under an id of its own → that id."""
+        rows = self.db.execute("SELECT case_id, office_case_id FROM sync_cases").fetchall()
+        return {str(row[0]): str(row[1]) for row in rows}
+
     # -- outbox_wire --------------------------------------------------------------------
     def wire(self, change_id: str) -> KeptChange | None:
         row = self.db.execute(

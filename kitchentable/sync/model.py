@@ -58,6 +58,7 @@ class StateKey(StrEnum):
     CATALOGUE = "catalogue"
     LAST_SYNC = "last_sync_at"
     LAST_CHECKIN = "last_checkin"
+    LOG_SENT = "log_sent"  # the last access-log line the office confirmed: id and witness
 
 
 @dataclass
@@ -143,6 +144,7 @@ class SyncReport:
     forms: int = 0
     resynced: bool = False
     purged: int = 0
+    log_lines: int = 0  # access-log lines sent to the office
     policy: Policy | None = None  # a newer office policy this sync brought
     problems: list[str] = field(default_factory=list)
 

@@ -1,7 +1,7 @@
 """One synchronisation, start to finish, on two lanes: the parts in their order.
 
-Owns the order of a sync (the push pipeline → pull page by page → stamps, retention, access
-log), which lane each step runs on, cancelling, and what a revoked device does (wipe, then
+Owns the order of a sync (the push pipeline → pull page by page → the access log to the
+office → stamps, retention, the sync's own log line), which lane each step runs on, cancelling, and what a revoked device does (wipe, then
 say so). It runs as a coroutine on the network lane; every database
 step is handed to the `DbLane` (the one database worker) in short pieces, so an autosave
 never waits behind the network. Cancel is a `threading.Event`: checked between steps, and a
@@ -21,7 +21,7 @@ from functools import partial
 
 import httpx
 
-from kitchentable.sync import pull, retention
+from kitchentable.sync import logship, pull, retention
 from kitchentable.sync.errors import (
     DeviceRevoked,
     NotEnrolled,
@@ -109,6 +109,7 @@ class SyncRun:
             async with net.open():
                 await PushPipeline(self, net, enrolment, report).run()
                 await self._pull(net, enrolment, report)
+                await self._ship_log(net, enrolment, report)
         except DeviceRevoked:
             await self.db_shielded(self._wipe)
             raise
@@ -128,6 +129,16 @@ class SyncRun:
             local.access.record(
                 "sync.run", "profile", detail={"pushed": report.pushed, "pulled": report.pulled}
             )
+
+    # -- the access log ------------------------------------------------------------------
+    async def _ship_log(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
+        """The signed head and the lines the office lacks (logship); read in one step, built
+        beside the database lane."""
+        found = await self.db(logship.read)
+        reports, last = await asyncio.to_thread(logship.build, found, enrolment, self.clock())
+        if await logship.send(net, reports):
+            await self.db(partial(logship.confirm, last=last))
+            report.log_lines = sum(r.count for r in reports)
 
     # -- pull ---------------------------------------------------------------------------
     async def _pull(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:

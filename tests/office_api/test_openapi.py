@@ -31,15 +31,22 @@ from kitchentable.office.api_schema import openapi_document
 from kitchentable.office.app import ServerIdentity, create_app
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.sync.protocol import (
+    GENESIS,
+    Anchor,
+    AuditLine,
     ChangeResult,
     DeviceKeys,
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
     FeedItem,
+    LogAnswer,
+    LogHead,
+    LogReport,
     PullEntry,
     PullResponse,
     PushResponse,
+    RevocationList,
     UploadState,
     ed25519_keypair,
 )
@@ -88,6 +95,20 @@ def test_the_protocols_own_messages_fit_the_description() -> None:
         content={"retention_days": 30},
     )
     conforms("PullResponse", PullResponse(7, False, [PullEntry(7, item=item)]).to_wire())
+    with_crl = PullResponse(7, False, [], RevocationList(b"0" * 40, "-----BEGIN CERT"))
+    conforms("PullResponse", with_crl.to_wire())
+    line = AuditLine(1, "2026-03-02T09:00:00", "anna", "case.open", "case", "c", "c", "ok", "app")
+    head = LogHead(1, "a" * 64, "b" * 64, None, "2026-03-02T09:00:00+00:00")
+    report = LogReport.create(
+        device_id=device,
+        head=head,
+        anchor=Anchor(0, GENESIS),
+        lines=[line],
+        office_box_public=b"1" * 32,
+        sign_private=sign_private,
+    )
+    conforms("LogReport", report.to_wire())
+    conforms("LogAnswer", LogAnswer(1).to_wire())
     conforms("UploadState", UploadState(device, 262144, (0, 2), False).to_wire())
     conforms("Error", ErrorBody("device_revoked", "Revoked.", wipe=True).to_wire())
     with pytest.raises(jsonschema.ValidationError):
@@ -147,6 +168,7 @@ OPERATIONS = [
     ("PUT", "/api/v1/uploads/{upload_id}/chunks/{index}"),
     ("POST", "/api/v1/uploads/{upload_id}/complete"),
     ("POST", "/api/v1/timestamp"),
+    ("POST", "/api/v1/log"),
 ]
 
 
