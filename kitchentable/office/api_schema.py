@@ -201,6 +201,15 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "LogAnswer": _object({"v": V1, "held": COUNT}),
+    "CertificateRequest": _object(
+        {
+            "v": V1,
+            "device_id": UUID,
+            "seal_public": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "signature": B64,
+        }
+    ),
+    "CertificateAnswer": _object({"v": V1, "certificate": {"type": "string", "minLength": 1}}),
     "UploadStart": _object(
         {"v": V1, "sha256": SHA256, "size": {"type": "integer", "minimum": 1, "maximum": MAX_INT}}
     ),
@@ -454,6 +463,26 @@ PATHS: dict[str, Any] = {
             "requestBody": _body("LogReport"),
             "responses": _answers(
                 _json("LogAnswer", "Kept: the last line the office holds."), 400, 401, 403, 413
+            ),
+        }
+    },
+    "/api/v1/certificate": {
+        "post": {
+            "operationId": "certificate",
+            "summary": (
+                "A new certificate (one year) for the device's seal key, the key the office "
+                "certified before, asked with the device's signature (an addition: an older "
+                "office, or one without an online CA, answers 404)."
+            ),
+            "security": AUTH,
+            "requestBody": _body("CertificateRequest"),
+            "responses": _answers(
+                _json("CertificateAnswer", "The certificate, then its chain up to the root."),
+                400,
+                401,
+                403,
+                404,
+                413,
             ),
         }
     },

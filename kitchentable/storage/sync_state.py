@@ -180,6 +180,10 @@ class SyncStore:
             [change_id, sealed],
         )
 
+    def kept_ids(self) -> set[str]:
+        """The changes kept as first built (they go again exactly as they are)."""
+        return {row[0] for row in self.db.execute("SELECT change_id FROM outbox_wire")}
+
     def drop_wire(self, change_id: str) -> None:
         """The office has decided on the change: its bytes (and files) need not be kept."""
         self.db.execute("DELETE FROM outbox_wire WHERE change_id = ?", [change_id])

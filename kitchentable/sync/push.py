@@ -85,6 +85,13 @@ def candidates(local: Local) -> list[str]:
     return [c for c in local.state.candidate_case_ids() if c not in busy]
 
 
+def unbuilt_plans(local: Local) -> list[str]:
+    """Signed plans waiting to be sent and never built: they may still be dated by the
+    office (seals.py) before they go; a built one goes again exactly as built."""
+    kept = local.state.kept_ids()
+    return [i for i in local.outbox.pending_ids(Entity.PLAN) if i not in kept]
+
+
 def dirty_cases(
     local: Local, case_ids: list[str] | None = None, *, yielding: bool = False
 ) -> tuple[list[Dirty], int, int]:

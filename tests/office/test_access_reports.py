@@ -114,3 +114,27 @@ def test_the_audit_compares_each_report_with_what_came_before(office: Office) ->
     (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
     removed = [e.line.action for e in found.entries if e.mark == Mark.REMOVED]
     assert removed == ["case.export"] and Kind.REMOVED in {p.kind for p in found.problems}
+
+
+def test_a_report_taken_from_or_changed_in_the_offices_own_store_shows(office: Office) -> None:
+    """Someone with the office database (not the laptop) deletes or edits a kept report: the
+    next report no longer continues what the office holds, and an edited one is not the
+    device's signature any more."""
+    anna = office.enrol("anna")
+    first = lines("case.open", "case.export")
+    chain = witnesses(GENESIS, first)
+    post(office, anna, report(anna, first))
+    second = lines("case.open", start=3)
+    post(office, anna, report(anna, second, Anchor(2, chain[-1])))
+    with office.store.backend.transaction() as cur:
+        cur.execute("DELETE FROM access_reports WHERE anchor_id = 0")
+    private = keys.unlock(office.data, OFFICE_PASSPHRASE)
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    assert [p.kind for p in found.problems] == [Kind.GAP]
+    with office.store.backend.transaction() as cur:
+        (envelope,) = cur.execute("SELECT envelope FROM access_reports").fetchone()
+        cur.execute(
+            "UPDATE access_reports SET envelope = ?", [envelope.replace('"last":3', '"last":4')]
+        )
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    assert Kind.SIGNATURE in {p.kind for p in found.problems}

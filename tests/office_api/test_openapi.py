@@ -34,6 +34,8 @@ from kitchentable.sync.protocol import (
     GENESIS,
     Anchor,
     AuditLine,
+    CertificateAnswer,
+    CertificateRequest,
     ChangeResult,
     DeviceKeys,
     EnrolRequest,
@@ -109,6 +111,9 @@ def test_the_protocols_own_messages_fit_the_description() -> None:
     )
     conforms("LogReport", report.to_wire())
     conforms("LogAnswer", LogAnswer(1).to_wire())
+    asked = CertificateRequest.create(device, "-----BEGIN PUBLIC KEY-----", sign_private)
+    conforms("CertificateRequest", asked.to_wire())
+    conforms("CertificateAnswer", CertificateAnswer("-----BEGIN CERTIFICATE-----").to_wire())
     conforms("UploadState", UploadState(device, 262144, (0, 2), False).to_wire())
     conforms("Error", ErrorBody("device_revoked", "Revoked.", wipe=True).to_wire())
     with pytest.raises(jsonschema.ValidationError):
@@ -124,8 +129,11 @@ def office(tmp_path: Path) -> Iterator[tuple[Any, Laptop]]:
     clock = Clock()
     # With the office's time-stamping service, so its parser is fuzzed too.
     root = pki.create_ca(data, bytes(range(32)), "Gemeente Testdam")
-    tsa = pki.create_tsa(data, root, b"a serve secret of at least thirty-two characters")
-    identity = ServerIdentity(chain=(root.certificate,), tsa=tsa)
+    secret = b"a serve secret of at least thirty-two characters"
+    tsa = pki.create_tsa(data, root, secret)
+    # With an online CA too, so certificate renewal and the revocation list are fuzzed.
+    online = pki.create_online_ca(data, root, secret)
+    identity = ServerIdentity(ca=online, chain=(root.certificate,), tsa=tsa)
     app = create_app(store, public, clock=clock, identity=identity)
     with TestClient(app) as client:
         code = store.create_code("anna", clock())
@@ -169,6 +177,7 @@ OPERATIONS = [
     ("POST", "/api/v1/uploads/{upload_id}/complete"),
     ("POST", "/api/v1/timestamp"),
     ("POST", "/api/v1/log"),
+    ("POST", "/api/v1/certificate"),
 ]
 
 
