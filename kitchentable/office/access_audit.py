@@ -106,9 +106,12 @@ def _what(line: AuditLine) -> str:
     return f"line {line.id} ({line.action} {line.target}, {line.at})"
 
 
-def _difference(old: AuditLine, new: AuditLine) -> str:
+def difference(old: AuditLine, new: AuditLine) -> str:
+    """How a line the office received differs from the laptop's version of it now."""
     if old.sealed_detail and not new.sealed_detail:
         return "its detail was removed"
+    if new.sealed_detail and new.detail is None:
+        return "its detail no longer opens (moved from another line, or damaged)"
     if old.detail != new.detail:
         return "its detail differs"
     return "it reads differently"
@@ -290,7 +293,7 @@ class _Audit:
                 held.line.id,
                 found,
                 f"{_what(held.line)} was received and has changed on the laptop since: "
-                f"{_difference(held.line, line)}",
+                f"{difference(held.line, line)}",
             )
         )
 

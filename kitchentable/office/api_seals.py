@@ -27,11 +27,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kitchentable.office.api_base import Clock, Requests, ServerIdentity
-from kitchentable.office.crl import issued_by, revocation_list
+from kitchentable.office.crl import revocation_list
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.pki import issue_device_certificate
 from kitchentable.office.store import Device, Store
-from kitchentable.storage.crypto import unb64
+from kitchentable.storage.crypto import issued_by, unb64
 from kitchentable.sync.protocol import CertificateAnswer, CertificateRequest, RevocationList
 from kitchentable.sync.wire import ProtocolError
 

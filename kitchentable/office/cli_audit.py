@@ -33,7 +33,7 @@ def _line(entry: Entry) -> str:
         text += "  (detail does not open on the laptop)"
     if entry.mark != Mark.HELD:
         text += f"  [{entry.mark.value.upper()}"
-        text += f": now {entry.now.action} {entry.now.result}]" if entry.now else "]"
+        text += f": {access_audit.difference(line, entry.now)}]" if entry.now else "]"
     return text
 
 

@@ -14,22 +14,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 
 from kitchentable.office.certs import OfficeCA
+from kitchentable.storage.crypto import issued_by
 
 # A laptop asks at every sync; a week lets a laptop that cannot reach the office still
 # check plans against a list that has not run out.
 NEXT_UPDATE = timedelta(days=7)
-
-
-def issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
-    try:
-        certificate.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 def revocation_list(ca: OfficeCA, revoked: Sequence[tuple[str, str]], now: datetime) -> bytes:

@@ -56,13 +56,16 @@ def public_key_der(certificate: x509.Certificate) -> bytes:
     )
 
 
-def self_issued(certificate: x509.Certificate) -> bool:
-    """Issued by itself (subject = issuer and signed with its own key): anyone can make one,
-    under any name."""
-    if certificate.issuer != certificate.subject:
-        return False
+def issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer` signed `certificate` (its name and its signature)."""
     try:
-        certificate.verify_directly_issued_by(certificate)
+        certificate.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
+
+
+def self_issued(certificate: x509.Certificate) -> bool:
+    """Issued by itself (subject = issuer and signed with its own key): anyone can make one,
+    under any name."""
+    return certificate.issuer == certificate.subject and issued_by(certificate, certificate)

@@ -26,7 +26,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -124,15 +123,7 @@ def _office_time(
 
 
 def _issuer(signer: x509.Certificate, known: Sequence[x509.Certificate]) -> x509.Certificate | None:
-    for candidate in known:
-        if candidate.subject != signer.issuer:
-            continue
-        try:
-            signer.verify_directly_issued_by(candidate)
-        except (ValueError, TypeError, InvalidSignature):
-            continue
-        return candidate
-    return None
+    return next((c for c in known if certificates.issued_by(signer, c)), None)
 
 
 def _revocation(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 import sqlite_utils
@@ -56,30 +56,18 @@ class LogRow:
     """A line exactly as stored: its plaintext fields, its link, its sealed detail (if any)
     and the format of its link."""
 
-    id: int
-    at: str
-    actor: str
-    action: str
-    object: str
-    case_id: str | None
-    result: str
-    origin: str
+    line: LogLine
     chain: str
     detail: bytes | None
     format: int
 
     @property
+    def id(self) -> int:
+        return self.line.id
+
+    @property
     def fields(self) -> list[Any]:
-        return [
-            self.id,
-            self.at,
-            self.actor,
-            self.action,
-            self.object,
-            self.case_id,
-            self.result,
-            self.origin,
-        ]
+        return list(astuple(self.line))
 
 
 @dataclass(frozen=True)
@@ -94,9 +82,9 @@ _COLUMNS = "id, at, actor, action, object, case_id, result, origin, chain, detai
 
 
 def _row(row: Any) -> LogRow:
-    at, actor, action, obj, case_id, result, origin, chain, detail, fmt = row[1:]
-    sealed = None if detail is None else bytes(detail)
-    return LogRow(int(row[0]), at, actor, action, obj, case_id, result, origin, chain, sealed, fmt)
+    chain, detail, fmt = row[8:]
+    line = LogLine(int(row[0]), *row[1:8])
+    return LogRow(line, chain, None if detail is None else bytes(detail), int(fmt))
 
 
 def _link(key: bytes, previous: str, fields: list[Any], detail: bytes | None, fmt: int) -> str:

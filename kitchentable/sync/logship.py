@@ -85,16 +85,17 @@ def _line(row: LogRow, found: LogRead) -> AuditLine:
         detail = found.open_detail(row)
     except TamperedRecord:
         detail = None  # sealed_detail without a detail: the office sees it does not open
+    line = row.line
     return AuditLine(
-        id=row.id,
-        at=row.at,
-        actor=row.actor,
-        action=row.action,
-        target=row.object,
-        case_id=row.case_id,
-        case_ref=found.case_refs.get(row.case_id, row.case_id) if row.case_id else None,
-        result=row.result,
-        origin=row.origin,
+        id=line.id,
+        at=line.at,
+        actor=line.actor,
+        action=line.action,
+        target=line.object,
+        case_id=line.case_id,
+        case_ref=found.case_refs.get(line.case_id, line.case_id) if line.case_id else None,
+        result=line.result,
+        origin=line.origin,
         detail=None if detail is None else _plain(detail),
         sealed_detail=row.detail is not None,
     )

@@ -4,7 +4,9 @@ storage handles a sync works on.
 Owns the typed states (enums instead of bare strings), the values the parts hand each other
 and the two seams to the rest of the app: `Local` (the unlocked profile's storage, built by
 services) and `Host` (what sync asks of the app and must not do itself: import an assigned
-case, lower the auto-lock). Never does I/O itself, never imports services or Qt.
+case, lower the auto-lock, hand over and replace the seal certificate), and `Stamp` (the
+app's PDF work that dates a plan with the office's time). Never does I/O itself, never
+imports services or Qt.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ entries are prepared (database lane, a few per step, the two interleaved) while 
 an earlier batch upload (network lane, UPLOADS_AT_ONCE at a time) and the batch before that
 is pushed and settled. Stages hand batches on through small queues, so the first file
 travels a moment after the sync starts, not after every case has been read. The first
-failure stops every stage; a Cancel stops them all at their next await. The steps
-themselves are push.py's; this module only runs them side by side. Never imports Qt.
+failure stops every stage; a Cancel stops them all at their next await. A first pass may
+leave signed plans not built yet for a second pass after the pull (`hold_plans`, `only`:
+the office dates them in between, seals.py). The steps themselves are push.py's; this
+module only runs them side by side. Never imports Qt.
 """
 
 from __future__ import annotations

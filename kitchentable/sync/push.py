@@ -11,7 +11,8 @@ Owns the four steps of sending, each on its own lane:
   record;
 - send (network): attachments uploaded (uploads.py), then the batch pushed;
 - settle (database): each change marked by the office's answer.
-Never lets one bad change stop the rest (it is quarantined with its reason), never marks a
+Also which signed plans were never built (`unbuilt_plans`: they may still be dated by the
+office before they go). Never lets one bad change stop the rest (it is quarantined with its reason), never marks a
 change sent before the office said so, never imports Qt.
 """
 

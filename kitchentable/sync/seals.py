@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 
-from kitchentable.storage.crypto import b64, unb64
+from kitchentable.storage.crypto import b64, issued_by, unb64
 from kitchentable.storage.outbox import OutboxState
 from kitchentable.sync.enrolment import public_pem_of_cert, public_pem_of_key, split_pem
 from kitchentable.sync.errors import ServerAnswerUnreadable
@@ -50,21 +49,13 @@ def pem(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.PEM)
 
 
-def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
 def root_of(chain: Sequence[bytes]) -> x509.Certificate | None:
     """The last certificate of a chain when it is a self-signed CA (the office root)."""
     if not chain:
         return None
     last = _load(chain[-1])
     constraints = last.extensions.get_extension_for_class(x509.BasicConstraints).value
-    return last if constraints.ca and _issued_by(last, last) else None
+    return last if constraints.ca and issued_by(last, last) else None
 
 
 def trust_root(local: Local) -> x509.Certificate | None:
@@ -78,7 +69,7 @@ def trust_root(local: Local) -> x509.Certificate | None:
 
 
 def _vouched(certificate: x509.Certificate, root: x509.Certificate | None) -> bool:
-    return root is not None and (certificate == root or _issued_by(certificate, root))
+    return root is not None and (certificate == root or issued_by(certificate, root))
 
 
 # --- the revocation list -----------------------------------------------------------------
@@ -121,12 +112,12 @@ def renewal_due(local: Local, now: datetime, office_ca: str | None) -> SealKeys 
     if keys is None:
         return None
     certificate = _load(keys.certificate)
-    if _issued_by(certificate, certificate):  # still self-issued
+    if issued_by(certificate, certificate):  # still self-issued
         return keys if office_ca is not None else None
     if certificate.not_valid_after_utc - now <= RENEW_BEFORE:
         return keys
     current = _load(office_ca) if office_ca else None
-    moved = current is not None and not _issued_by(certificate, current)
+    moved = current is not None and not issued_by(certificate, current)
     return keys if moved else None
 
 
@@ -156,7 +147,7 @@ def keep_certificate(local: Local, keys: SealKeys, issued: list[bytes]) -> None:
     if public_pem_of_cert(pem(leaf)) != public_pem_of_key(keys.key_pem):
         raise ServerAnswerUnreadable(reason="the new seal certificate is for another key")
     path = [leaf, *chain]
-    if not chain or not all(_issued_by(a, b) for a, b in itertools.pairwise(path)):
+    if not chain or not all(issued_by(a, b) for a, b in itertools.pairwise(path)):
         raise ServerAnswerUnreadable(reason="the new seal certificate's chain does not hold")
     root = trust_root(local)
     top = root_of(issued[1:])

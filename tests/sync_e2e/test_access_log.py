@@ -186,6 +186,25 @@ def test_the_office_log_command_shows_who_did_what_and_fails_on_a_finding(
     assert office_cli.main(["log", "--data", str(data), "--case", case_ref]) == 0
     out = capsys.readouterr().out
     assert "case.export case" in out and "anna" in out and "no findings" in out
+    assert "the last signed head: line" in out  # when the laptop last reported, and where
+    # An assigned case is found by the office's own reference (the melding number) too.
+    office.assign(
+        [
+            {
+                "consultant": "anna",
+                "external_id": "M-OFFICE-7",
+                "melding_date": "2026-11-02",
+                "form": "wmo-keukentafelgesprek",
+                "person": {"name": "Inwoner"},
+            }
+        ]
+    )
+    sync.synchronise(laptop)
+    laptop.open_conversation("M-OFFICE-7")
+    sync.synchronise(laptop)
+    assert office_cli.main(["log", "--data", str(data), "--case", "M-OFFICE-7"]) == 0
+    out = capsys.readouterr().out
+    assert "case.import case" in out and "case.open case" in out and "case.export" not in out
     export = line_id(laptop, "case.export")
     without_triggers(
         laptop,
@@ -198,8 +217,8 @@ def test_the_office_log_command_shows_who_did_what_and_fails_on_a_finding(
     out = capsys.readouterr().out
     assert status == 1
     assert "[REMOVED FROM THE LAPTOP'S LOG]" in out and "re-chained" in out
-    # The renumbered sync.run line carries a detail sealed for its old place: that shows too.
-    assert "does not open on the laptop" in out and "2 finding(s)" in out
+    # The renumbered lines with a detail carry it sealed for their old place: that shows too.
+    assert "does not open on the laptop" in out and "1 finding(s)" not in out
 
 
 def _command_data(office: OfficeServer) -> Path:

@@ -23,15 +23,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
-from pg import fresh_schema, server_url
 from pyhanko.pdf_utils.reader import PdfFileReader
-from synckit import office_keys
+from synckit import office_keys, office_store
 
 from kitchentable.config import Settings
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.office import pki
 from kitchentable.office.app import ServerIdentity, create_app
-from kitchentable.office.backends import PostgresBackend
 from kitchentable.office.crl import revocation_list
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.render.seal import new_self_issued_identity, seal_pdf
@@ -82,11 +80,7 @@ def office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SealingOf
     online = pki.create_online_ca(data, root, SECRET)
     tsa = pki.create_tsa(data, root, SECRET)
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            store = Store(SQLiteBackend(data / DB_NAME))
-        else:
-            store = Store(PostgresBackend(stack.enter_context(fresh_schema(server_url()))))
-        stack.callback(store.close)
+        store = office_store(request.param, data, stack)
         clock = OfficeClock()
         identity = ServerIdentity(ca=online, chain=(root.certificate,), tsa=tsa)
         app = create_app(store, public, clock=clock, identity=identity)
@@ -97,27 +91,6 @@ def office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SealingOf
         thread.join(timeout=10)
         for laptop in office.laptops:
             laptop.close()
-
-
-@pytest.fixture
-def laptop_factory(tmp_path: Path, office: SealingOffice, forms: FormRegistry) -> Any:
-    made = 0
-
-    def make(consultant: str = "Anja de Consulent", enrol: bool = True) -> Profile:
-        nonlocal made
-        made += 1
-        profile = Profile.create(
-            tmp_path / f"laptop{made}",
-            PASSPHRASE,
-            settings=Settings(consultant=consultant),
-            forms=forms,
-        )
-        office.laptops.append(profile)
-        if enrol:
-            sync.enrol(profile, office.url, office.code(consultant), f"laptop{made}")
-        return profile
-
-    return make
 
 
 def signed_plan(laptop: Profile, ref: str) -> bytes:
@@ -166,7 +139,7 @@ def test_a_plan_sent_to_the_office_carries_the_offices_time_and_its_validation_d
 def test_a_plan_sealed_after_revocation_is_reported_revoked(
     office: SealingOffice, laptop_factory: Any
 ) -> None:
-    stolen, colleague = laptop_factory(), laptop_factory("Bram Jansen")
+    stolen, colleague = laptop_factory("Anja de Consulent"), laptop_factory("Bram Jansen")
     before = signed_plan(stolen, "M-2026-0412")
     sync.synchronise(stolen)
     dated = stored_plan(stolen, "M-2026-0412")
@@ -226,7 +199,7 @@ def forged_seal(laptop: Profile, ref: str, tmp_path: Path, name: str) -> Path:
 def test_verify_tells_a_forged_self_issued_seal_from_a_genuine_one_before_and_after_enrolment(
     office: SealingOffice, laptop_factory: Any, tmp_path: Path
 ) -> None:
-    laptop = laptop_factory(enrol=False)
+    laptop = laptop_factory("Anja de Consulent", enrol=False)
     genuine = tmp_path / "genuine.pdf"
     genuine.write_bytes(signed_plan(laptop, "M-2026-0412"))
     certificate = x509.load_pem_x509_certificate(laptop.plans.identity().cert_pem)
