@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from kitchentable import __version__
 from kitchentable.cli_plan import commands as plan_commands
+from kitchentable.cli_verify import command as verify_command
 from kitchentable.config import Settings
 from kitchentable.errors import FormErrors, KitchentableError
 from kitchentable.i18n import _, set_language
@@ -228,31 +229,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from kitchentable.render.seal import SealStatus, verify_pdf
+def _verifier(args: argparse.Namespace) -> Profile | None:
+    """For `verify`: this laptop's profile, unlocked, when there is one (its trust counts);
+    no check-in needed, as verifying reads nothing about an inhabitant."""
+    from kitchentable.services import Profile, profile_exists
 
-    try:
-        pdf = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise SystemExit(
-            _("Cannot read {file}: {reason}").format(file=args.file, reason=exc.strerror)
-        ) from exc
-    trusted = tuple(Path(c).read_bytes() for c in args.trust)
-    result = verify_pdf(pdf, trusted)
-    messages = {
-        SealStatus.INTACT: _("intact: sealed by {signer} on {at}; nothing changed since."),
-        SealStatus.ALTERED: _(
-            "altered: this PDF was changed after it was sealed, or the seal is damaged. Do not rely on it."
-        ),
-        SealStatus.UNKNOWN_SIGNER: _(
-            "unknown signer: unchanged since sealing by {signer} on {at}, but that certificate is not one you trust (use --trust CERT)."
-        ),
-        SealStatus.UNSIGNED: _("unsigned: this PDF carries no seal."),
-    }
-    print(messages[result.status].format(signer=result.signer, at=result.signed_at))
-    return {SealStatus.INTACT: 0, SealStatus.UNKNOWN_SIGNER: 3, SealStatus.UNSIGNED: 4}.get(
-        result.status, 1
-    )
+    path = profile_dir(args.profile)
+    if not profile_exists(path):
+        return None
+    return Profile.unlock(path, _passphrase(_("Passphrase: ")))
 
 
 def cmd_enrol(args: argparse.Namespace) -> int:
@@ -467,17 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case")
     p.add_argument("--format", choices=["json", "pdf"], default="json")
     p.add_argument("--out", metavar="FILE")
-    p = add(
-        "verify", cmd_verify, _("check the seal of a plan PDF: intact, altered or unknown signer")
-    )
-    p.add_argument("file")
-    p.add_argument(
-        "--trust",
-        metavar="CERT",
-        action="append",
-        default=[],
-        help=_("a trusted certificate (PEM)"),
-    )
+    verify_command(add, _verifier)
     p = add("cases", cmd_cases, _("list cases"))
     p.add_argument("--search", metavar="TEXT", help=_("name, BSN or postcode"))
     p.add_argument("--json", action="store_true")

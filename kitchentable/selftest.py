@@ -186,7 +186,8 @@ def check_version(state: _State) -> str:
 
 
 def check_seal(state: _State) -> str:
-    from kitchentable.render.seal import SealStatus, new_self_issued_identity, seal_pdf, verify_pdf
+    from kitchentable.render.seal import new_self_issued_identity, seal_pdf
+    from kitchentable.render.verify import SealStatus, verify_pdf
 
     identity = new_self_issued_identity("Kitchentable self-test", "Self Test")
     sealed = seal_pdf(

@@ -60,8 +60,19 @@ ALLOWED: dict[str, set[str]] = {
     # demo: the demo profile's passphrase on the unlock screen, and the screenshot tool's profile
     "ui": BASE | {"services", "domain", "formengine", "presets", "catalogue", "demo"},
     "cli": BASE
-    | {"services", "domain", "formengine", "presets", "catalogue", "selftest", "demo", "cli_plan"},
+    | {
+        "services",
+        "domain",
+        "formengine",
+        "presets",
+        "catalogue",
+        "selftest",
+        "demo",
+        "cli_plan",
+        "cli_verify",
+    },
     "cli_plan": BASE | {"services", "domain"},
+    "cli_verify": BASE | {"services"},
     "demo": BASE | {"services"},
     # The installation check exercises each core layer on purpose (never Qt: ui.selfcheck).
     "selftest": BASE | {"services", "presets", "render", "storage", "formengine"},
@@ -69,29 +80,9 @@ ALLOWED: dict[str, set[str]] = {
     "__main__": BASE | {"cli", "ui", "demo"},
 }
 
-# TEMPORARY — arrows and circles other helpers are removing in their own branches. Each line
-# names its owner; the lead deletes this list once their work is merged.
-TEMPORARY_ARROWS: dict[tuple[str, str], str] = {
-    ("cli", "render.seal"): "#12: `verify` as a services use case (with the office root)",
-}
-TEMPORARY_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"services.profile", "services.plans"}): "plan: PlanService without Profile",
-}
-
 
 def _short(module: str) -> str:
     return module.removeprefix(PACKAGE + ".")
-
-
-def _temporary_cycle(group: list[str]) -> bool:
-    names = {_short(m) for m in group}
-    for members in TEMPORARY_CYCLES:
-        wild = {m[:-2] for m in members if m.endswith(".*")}
-        exact = {m for m in members if not m.endswith(".*")}
-        covered = exact | {n for n in names if any(n.startswith(w + ".") for w in wild)}
-        if exact <= names <= covered:
-            return True
-    return False
 
 
 def check(root: Path, package: str, allowed: dict[str, set[str]], exceptions=None) -> list[str]:
@@ -108,28 +99,18 @@ def check(root: Path, package: str, allowed: dict[str, set[str]], exceptions=Non
 
 def test_every_arrow_points_the_agreed_way() -> None:
     found = arrows(ROOT, PACKAGE)
-    bad = wrong_way(found, ALLOWED, PACKAGE, TEMPORARY_ARROWS)
+    bad = wrong_way(found, ALLOWED, PACKAGE)
     assert not bad, "\n".join(map(str, bad))
 
 
 def test_no_module_imports_itself_around_a_circle() -> None:
-    groups = [g for g in cycles(arrows(ROOT, PACKAGE), PACKAGE) if not _temporary_cycle(g)]
+    groups = cycles(arrows(ROOT, PACKAGE), PACKAGE)
     assert not groups, "\n".join(" ↔ ".join(map(_short, g)) for g in groups)
 
 
 def test_only_the_ui_imports_qt() -> None:
     outside = qt_outside(arrows(ROOT, PACKAGE), PACKAGE)
     assert not outside, "\n".join(map(str, outside))
-
-
-def test_the_temporary_list_has_no_stale_lines() -> None:
-    """Each temporary exception still matches something; one that does not is deleted."""
-    found = arrows(ROOT, PACKAGE)
-    for source, target in TEMPORARY_ARROWS:
-        assert any(
-            _short(a.source).startswith(source) and _short(a.target).startswith(target)
-            for a in found
-        ), f"no arrow {source} -> {target} any more: delete it from TEMPORARY_ARROWS"
 
 
 def test_the_map_knows_every_part_of_the_tree() -> None:

@@ -101,7 +101,9 @@ class EnrolApi:
             issued = issue_device_certificate(
                 ca.key, ca.certificate, device.id, device.consultant, enrol.seal_public.encode()
             )
-            await run_in_threadpool(self.store.set_certificate, device.id, issued.decode())
+            await run_in_threadpool(
+                self.store.certificate_issued, device.id, issued.decode(), self.clock()
+            )
             # The device's certificate, then its issuer and every certificate up to the
             # root: the laptop embeds the chain in each seal and trusts the root.
             above = [c.public_bytes(Encoding.PEM) for c in (ca.certificate, *self.identity.chain)]

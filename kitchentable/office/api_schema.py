@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 description of the sync API, served at /api/v1/openapi.json.
 
 Owns the description only: every path, parameter, body and answer of `office/app.py`, with
-the message shapes of `sync/protocol.py` as JSON Schemas (every object closed, integers
-bounded, ids and hashes by pattern). Tests hold it to the code from both sides: the
+the message shapes of `sync/protocol.py` as JSON Schemas from `api_shapes` (every object
+closed, integers bounded, ids and hashes by pattern). Tests hold it to the code from both sides: the
 protocol's own messages validate against it, and schemathesis sends what it describes to
 the app and finds no server error. Never describes the admin page (HTML for people).
 """
@@ -15,206 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from kitchentable import __version__
+from kitchentable.office.api_shapes import COUNT, SCHEMAS, SHA256, UUID, ref
 from kitchentable.sync.protocol import (
     CHUNK_BYTES,
-    FEED_KINDS,
-    MAX_ATTACHMENTS,
-    MAX_CHANGES_PER_PUSH,
-    MAX_COPIES,
     MAX_FILES_PER_BUNDLE,
-    MAX_PULL_ITEMS,
     MAX_UPLOAD_BYTES,
     MAX_WHOLE_FILE_BYTES,
-    SEAL_ALGORITHM,
-    STATUSES,
 )
-from kitchentable.sync.wire import MAX_INT
-
-UUID = {
-    "type": "string",
-    "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
-}
-SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-B64 = {"type": "string", "pattern": "^[A-Za-z0-9+/]*={0,2}$", "contentEncoding": "base64"}
-NAME = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}
-IDENT = {"type": "string", "pattern": "^[A-Za-z0-9._:\\-]{1,128}$"}
-COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_INT}
-V1 = {"const": 1}
-
-
-def _object(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {**required, **(optional or {})},
-        "required": sorted(required),
-        "additionalProperties": False,
-    }
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"oneOf": [schema, {"type": "null"}]}
-
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _object(
-        {"error": NAME, "message": {"type": "string", "minLength": 1, "maxLength": 1000}},
-        {"wipe": {"const": True}},
-    ),
-    "SealedPayload": _object(
-        {"algorithm": {"const": SEAL_ALGORITHM}, "recipient": B64, "ephemeral": B64, "sealed": B64}
-    ),
-    "EnrolRequest": _object(
-        {
-            "v": V1,
-            "code_id": SHA256,
-            "label": {"type": "string", "minLength": 1, "maxLength": 80},
-            "sign_public": B64,
-            "box_public": B64,
-            "tls_fingerprint": _nullable(SHA256),
-            "proof": B64,
-            "signature": B64,
-        },
-        {"seal_public": {"type": "string", "minLength": 1, "maxLength": 2000}},
-    ),
-    "EnrolResponse": _object(
-        {
-            "v": V1,
-            "device_id": UUID,
-            "token": {"type": "string", "minLength": 1, "maxLength": 128},
-            "consultant": {"type": "string", "minLength": 1, "maxLength": 128},
-            "office_box_public": B64,
-            "office_sign_public": B64,
-            "tls_fingerprint": _nullable({"type": "string"}),
-        },
-        {"certificate": {"type": "string"}, "proof": B64},
-    ),
-    "Copy": _object({"device_id": UUID, "payload": _ref("SealedPayload")}),
-    "Change": _object(
-        {
-            "v": V1,
-            "id": UUID,
-            "device_id": UUID,
-            "seq": {**COUNT, "minimum": 1},
-            "entity": NAME,
-            "entity_id": IDENT,
-            "base_version": COUNT,
-            "last_seen_server_version": COUNT,
-            "payload": _ref("SealedPayload"),
-            "signature": B64,
-        },
-        {
-            "case_ref": _nullable(IDENT),
-            "attachments": {
-                "type": "array",
-                "items": SHA256,
-                "minItems": 1,
-                "maxItems": MAX_ATTACHMENTS,
-            },
-            "copies": {
-                "type": "array",
-                "items": _ref("Copy"),
-                "minItems": 1,
-                "maxItems": MAX_COPIES,
-            },
-        },
-    ),
-    "PushRequest": _object(
-        {
-            "v": V1,
-            "device_id": UUID,
-            # Each change is judged on its own: a malformed one is rejected in the answer.
-            "changes": {"type": "array", "items": _ref("Change"), "maxItems": MAX_CHANGES_PER_PUSH},
-        }
-    ),
-    "ChangeResult": _object(
-        {"index": COUNT, "status": {"enum": list(STATUSES)}},
-        {
-            "id": UUID,
-            "server_version": COUNT,
-            "current_version": COUNT,
-            "reason": NAME,
-            "message": {"type": "string"},
-            "first_status": {"enum": list(STATUSES)},
-        },
-    ),
-    "PushResponse": _object({"v": V1, "results": {"type": "array", "items": _ref("ChangeResult")}}),
-    "FeedItem": _object(
-        {
-            "v": V1,
-            "kind": {"enum": list(FEED_KINDS)},
-            "item_id": IDENT,
-            "device_id": _nullable(UUID),
-            "issued_at": {"type": "string", "minLength": 1, "maxLength": 40},
-            "content": _nullable({"type": "object"}),
-            "payload": _nullable(_ref("SealedPayload")),
-            "signature": B64,
-        }
-    ),
-    "PullEntry": {
-        "oneOf": [
-            _object({"version": {**COUNT, "minimum": 1}, "item": _ref("FeedItem")}),
-            _object(
-                {
-                    "version": {**COUNT, "minimum": 1},
-                    "change": _ref("Change"),
-                    "status": {"enum": list(STATUSES)},
-                    "server_version": {**COUNT, "minimum": 1},
-                }
-            ),
-        ]
-    },
-    "PullResponse": _object(
-        {
-            "v": V1,
-            "cursor": COUNT,
-            "more": {"type": "boolean"},
-            "entries": {"type": "array", "items": _ref("PullEntry"), "maxItems": MAX_PULL_ITEMS},
-        }
-    ),
-    "UploadStart": _object(
-        {"v": V1, "sha256": SHA256, "size": {"type": "integer", "minimum": 1, "maximum": MAX_INT}}
-    ),
-    "UploadState": _object(
-        {
-            "v": V1,
-            "upload_id": UUID,
-            "chunk_size": {**COUNT, "minimum": 1},
-            "received": {"type": "array", "items": COUNT},
-            "complete": {"type": "boolean"},
-        }
-    ),
-    "ChunkAnswer": _object({"v": V1, "received": COUNT, "complete": {"type": "boolean"}}),
-    "FilesStored": _object(
-        {
-            "v": V1,
-            "stored": {
-                "type": "array",
-                "maxItems": MAX_FILES_PER_BUNDLE,
-                "items": _object(
-                    {
-                        "sha256": SHA256,
-                        "size": {"type": "integer", "minimum": 1, "maximum": MAX_WHOLE_FILE_BYTES},
-                    }
-                ),
-            },
-        }
-    ),
-    "FileStored": _object(
-        {
-            "v": V1,
-            "sha256": SHA256,
-            "size": {"type": "integer", "minimum": 1, "maximum": MAX_WHOLE_FILE_BYTES},
-            "complete": {"const": True},
-        }
-    ),
-    "DeviceStatus": _object(
-        {"v": V1, "device_id": UUID, "consultant": {"type": "string", "minLength": 1}}
-    ),
-}
 
 REASONS = {
     400: "The request is not what the protocol allows (the message says what).",
@@ -235,17 +42,17 @@ def _answers(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
     for status in (*errors, 429, 503):
         answers[str(status)] = {
             "description": REASONS[status],
-            "content": {"application/json": {"schema": _ref("Error")}},
+            "content": {"application/json": {"schema": ref("Error")}},
         }
     return answers
 
 
 def _json(name: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+    return {"description": description, "content": {"application/json": {"schema": ref(name)}}}
 
 
 def _body(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+    return {"required": True, "content": {"application/json": {"schema": ref(name)}}}
 
 
 AUTH: list[dict[str, list[str]]] = [{"device": []}]
@@ -291,6 +98,13 @@ PATHS: dict[str, Any] = {
                     "name": "resync",
                     "in": "query",
                     "required": False,
+                    "schema": {"enum": ["0", "1"]},
+                },
+                {
+                    "name": "crl",
+                    "in": "query",
+                    "required": False,
+                    "description": "1: add the office's revocation list (an addition).",
                     "schema": {"enum": ["0", "1"]},
                 },
             ],
@@ -408,6 +222,40 @@ PATHS: dict[str, Any] = {
             "security": AUTH,
             "parameters": [UPLOAD_ID],
             "responses": _answers(_json("UploadState", "Complete."), 400, 401, 403, 404, 422),
+        }
+    },
+    "/api/v1/log": {
+        "post": {
+            "operationId": "log",
+            "summary": (
+                "The device's access log: its signed head and the lines the office lacks, "
+                "sealed to the office (an addition: an older office answers 404)."
+            ),
+            "security": AUTH,
+            "requestBody": _body("LogReport"),
+            "responses": _answers(
+                _json("LogAnswer", "Kept: the last line the office holds."), 400, 401, 403, 413
+            ),
+        }
+    },
+    "/api/v1/certificate": {
+        "post": {
+            "operationId": "certificate",
+            "summary": (
+                "A new certificate (one year) for the device's seal key, the key the office "
+                "certified before, asked with the device's signature (an addition: an older "
+                "office, or one without an online CA, answers 404)."
+            ),
+            "security": AUTH,
+            "requestBody": _body("CertificateRequest"),
+            "responses": _answers(
+                _json("CertificateAnswer", "The certificate, then its chain up to the root."),
+                400,
+                401,
+                403,
+                404,
+                413,
+            ),
         }
     },
     "/api/v1/timestamp": {

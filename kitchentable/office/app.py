@@ -2,7 +2,7 @@
 
 Owns the per-change checks a server can make without plaintext (the device's signature,
 the device id, the recipient key, ids that will be file names) and assembling the app: the
-routes of `api_enrol` and `api_files`, the admin page, the request gate of `limits`, and
+routes of `api_enrol`, `api_files`, `api_log` and `api_seals`, the admin page, the request gate of `limits`, and
 turning every refusal into JSON `{"error": code, "message": sentence}`. Decisions about a
 change's fate are the store's, in one transaction. Never opens a sealed payload, never
 logs tokens, codes or payload bytes, and never lets one bad change stop the others.
@@ -26,7 +26,9 @@ from kitchentable.office.admin import create_admin_app
 from kitchentable.office.api_base import Clock, Requests, ServerIdentity, error_response
 from kitchentable.office.api_enrol import EnrolApi
 from kitchentable.office.api_files import FilesApi
+from kitchentable.office.api_log import LogApi
 from kitchentable.office.api_schema import openapi_endpoint
+from kitchentable.office.api_seals import SealsApi
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.keys import OfficePublicKeys
 from kitchentable.office.limits import BodyBudget, Limits, RequestGate
@@ -49,12 +51,18 @@ log = logging.getLogger(__name__)
 
 class OfficeApi:
     def __init__(
-        self, requests: Requests, store: Store, office: OfficePublicKeys, clock: Clock
+        self,
+        requests: Requests,
+        store: Store,
+        office: OfficePublicKeys,
+        clock: Clock,
+        seals: SealsApi,
     ) -> None:
         self.requests = requests
         self.store = store
         self.office = office
         self.clock = clock
+        self.seals = seals
         self.authenticate = requests.authenticate
 
     async def status(self, request: Request) -> Response:
@@ -70,10 +78,14 @@ class OfficeApi:
         entries, cursor, more = await run_in_threadpool(
             self.store.pull, device.id, int(cursor_text), resync=resync
         )
+        # The revocation list only for a laptop that asks: an older one refuses the field.
+        crl = None
+        if request.query_params.get("crl", "0") == "1":
+            crl = await run_in_threadpool(self.seals.revocations)
         await run_in_threadpool(
             self.store.seen, device.id, "pull", {"entries": len(entries)}, self.clock()
         )
-        return JSONResponse(PullResponse(cursor, more, entries).to_wire())
+        return JSONResponse(PullResponse(cursor, more, entries, crl).to_wire())
 
     async def push(self, request: Request) -> Response:
         device = await self.authenticate(request)
@@ -159,11 +171,13 @@ def create_app(
     clock = clock or (lambda: datetime.now(UTC))
     limits = limits or Limits()
     requests = Requests(store, BodyBudget(limits.body_budget))
-    api = OfficeApi(requests, store, office, clock)
     identity = identity or ServerIdentity()
+    seals = SealsApi(requests, store, clock, identity)
+    api = OfficeApi(requests, store, office, clock, seals)
     tsa = None if identity.tsa is None else TimeStampAuthority(identity.tsa, identity.chain, clock)
     files = FilesApi(requests, store, clock, tsa)
     enrolment = EnrolApi(requests, store, office, clock, identity, limits)
+    logs = LogApi(requests, store, office, clock)
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OfficeError)
@@ -193,6 +207,8 @@ def create_app(
             Route("/api/v1/uploads/{upload_id}/chunks/{index}", files.put_chunk, methods=["PUT"]),
             Route("/api/v1/uploads/{upload_id}/complete", files.complete_upload, methods=["POST"]),
             Route("/api/v1/timestamp", files.timestamp, methods=["POST"]),
+            Route("/api/v1/log", logs.report, methods=["POST"]),
+            Route("/api/v1/certificate", seals.certificate, methods=["POST"]),
             Mount("/admin", app=create_admin_app(store, clock)),
         ],
         middleware=[Middleware(RequestGate, limits=limits)],

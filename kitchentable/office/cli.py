@@ -1,7 +1,7 @@
 """`kitchentable-office`: the office administrator's command line.
 
-Owns the argument parser (the commands themselves live in `cli_setup`, `cli_work` and
-`serve`) and turning every expected failure into one sentence on stderr with exit status 1.
+Owns the argument parser (the commands themselves live in `cli_setup`, `cli_work`,
+`cli_audit` and `serve`) and turning every expected failure into one sentence on stderr with exit status 1.
 Never prints a traceback, a token hash or key material.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kitchentable.errors import KitchentableError
-from kitchentable.office import cli_setup, cli_work, custody, keys, serve
+from kitchentable.office import cli_audit, cli_setup, cli_work, custody, keys, serve
 from kitchentable.office.cli_common import OfficeCliError
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.serve import cmd_serve
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_setup.add_commands(command, commands)
     cli_work.add_commands(command)
+    cli_audit.add_commands(command)
     serve.add_commands(command)
     return parser
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)  # a command may return an exit status (log: 1 on findings)
     except keys.WrongOfficePassphrase:
         print("kitchentable-office: the office passphrase is not correct.", file=sys.stderr)
         return 1
@@ -58,4 +59,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return int(status or 0)

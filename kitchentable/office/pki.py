@@ -74,7 +74,7 @@ CA_NAME = "Kitchentable office root CA"
 ONLINE_NAME = "Kitchentable office issuing CA"
 CA_DAYS = 3650
 ONLINE_DAYS = 1095  # renewed by the root (`ca issue`) long before the root ends
-DEVICE_DAYS = 1095
+DEVICE_DAYS = 365  # a year; laptops renew at sync before the end (api_seals)
 # The info string that turns the serve secret into the online CA key's password.
 ONLINE_INFO = "kitchentable-office/online-ca-key-password/v1"
 MIN_SERVE_SECRET = 32  # characters of the serve secret (init writes 43: 32 random bytes)

@@ -1,42 +1,32 @@
-"""Sealing a signed plan PDF (PAdES baseline B, with pyHanko) and verifying a sealed PDF.
+"""Sealing a signed plan PDF (PAdES baseline B, with pyHanko).
 
 Owns the device's seal identity (an EC P-256 key and an X.509 certificate: self-issued
-until the office enrols the device and issues one from its CA), applying the seal, and
-reporting a PDF as intact / altered / unknown signer / unsigned. The private key is handed
-in and out as PEM bytes; where it is kept (sealed in the vault) is the caller's business.
-Never writes files.
+until the office enrols the device and issues one from its CA) and applying the seal.
+Verifying is `render.verify`; dating a seal with the office's time is `render.timestamps`.
+The private key is handed in and out as PEM bytes; where it is kept (sealed in the vault)
+is the caller's business. Never writes files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import logging
 from dataclasses import dataclass
-from enum import StrEnum
 
 from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.constants import ESIC_EXTENSION_1
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-FIELD = "KitchentableSeal"
+from kitchentable.render import certificates
 
-# pyHanko logs a validation traceback for every untrusted certificate; that is an expected
-# outcome here (a self-issued device certificate), not something to print to a consultant.
-for _name in ("pyhanko", "pyhanko_certvalidator"):
-    logging.getLogger(_name).addHandler(logging.NullHandler())
-    logging.getLogger(_name).propagate = False
+FIELD = "KitchentableSeal"
 
 
 @dataclass(frozen=True)
@@ -91,12 +81,6 @@ def new_self_issued_identity(device_name: str, organisation: str, days: int = 36
     )
 
 
-def _asn1_cert(pem: bytes) -> asn1_x509.Certificate:
-    der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
-    certificate: asn1_x509.Certificate = asn1_x509.Certificate.load(der)
-    return certificate
-
-
 class _Pdf17Signer(signers.PdfSigner):
     """pyHanko's signer, declaring only the PAdES (ESIC) extension to PDF 1.7.
 
@@ -116,9 +100,9 @@ def seal_pdf(pdf: bytes, identity: SealIdentity, *, reason: str, location: str, 
     key_der = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    chain = [_asn1_cert(pem) for pem in identity.chain_pem]
+    chain = [certificates.asn1(pem) for pem in identity.chain_pem]
     signer = signers.SimpleSigner(
-        signing_cert=_asn1_cert(identity.cert_pem),
+        signing_cert=certificates.asn1(identity.cert_pem),
         signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
         cert_registry=SimpleCertificateStore.from_certs(chain),
     )
@@ -144,50 +128,3 @@ def seal_pdf(pdf: bytes, identity: SealIdentity, *, reason: str, location: str, 
         del info["/Producer"]
     out = _Pdf17Signer(metadata, signer=signer).sign_pdf(writer)
     return bytes(out.getvalue())
-
-
-class SealStatus(StrEnum):
-    INTACT = "intact"  # signed, unchanged, by a signer we trust
-    ALTERED = "altered"  # the bytes changed after sealing, or the seal is broken
-    UNKNOWN_SIGNER = "unknown_signer"  # unchanged, but the certificate is not one we trust
-    UNSIGNED = "unsigned"
-
-
-@dataclass(frozen=True)
-class Verification:
-    status: SealStatus
-    signer: str = ""
-    signed_at: str = ""
-    detail: str = ""
-
-
-def verify_pdf(pdf: bytes, trusted_pem: tuple[bytes, ...] = ()) -> Verification:
-    """Check every signature: altered beats unknown signer beats intact."""
-    try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        signatures = reader.embedded_signatures
-    except Exception as exc:  # pyHanko raises many kinds for a damaged file
-        return Verification(
-            SealStatus.ALTERED, detail=f"not readable as a signed PDF: {type(exc).__name__}"
-        )
-    if not signatures:
-        return Verification(SealStatus.UNSIGNED)
-    context = ValidationContext(
-        trust_roots=[_asn1_cert(p) for p in trusted_pem], allow_fetching=False
-    )
-    result = Verification(SealStatus.INTACT)
-    for embedded in signatures:
-        try:
-            status = validate_pdf_signature(embedded, context)
-        except Exception as exc:
-            return Verification(SealStatus.ALTERED, detail=f"{type(exc).__name__}")
-        signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
-        signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else ""
-        whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
-        if not (status.intact and status.valid) or not whole:
-            return Verification(SealStatus.ALTERED, signer, signed_at, status.summary())
-        if not status.trusted:
-            result = Verification(SealStatus.UNKNOWN_SIGNER, signer, signed_at, status.summary())
-        elif result.status == SealStatus.INTACT:
-            result = Verification(SealStatus.INTACT, signer, signed_at, status.summary())
-    return result

@@ -6,7 +6,8 @@ signature in (or, for the young person and a parent, their absence with a reason
 PDF rendered without the CONCEPT mark, sealed with the device's key (PAdES), stored sealed in
 the vault (never as a loose file), the case marked signed and the result queued for the
 office. Every unsigned PDF and export is built from the current answers; a signed plan is
-its sealed document and is never rebuilt. Reached through `Profile.plans`; synchronous and
+its sealed document and is never rebuilt. Reached through `Profile.plans`; it needs of the
+profile only what `PlanHost` names (so it never imports services.profile); synchronous and
 Qt-free like services.
 """
 
@@ -16,12 +17,17 @@ import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+import sqlite_utils
 
 from kitchentable.config import Settings
-from kitchentable.domain.case import CaseStatus, transition
+from kitchentable.domain.case import Case, CaseStatus, transition
 from kitchentable.domain.plan import Reaction, Signature, SignerRole, SupportPlan
 from kitchentable.errors import PlanNotReady, SealBlocker, SealRefused
+from kitchentable.formengine.loader import FormRegistry
+from kitchentable.formengine.model import Form
+from kitchentable.formengine.session import ConversationState
 from kitchentable.i18n import N_, _, translator
 from kitchentable.paths import resources_dir
 from kitchentable.render import document as d
@@ -31,10 +37,13 @@ from kitchentable.render.pdfa import make_pdfa
 from kitchentable.render.plan_builder import build_plan
 from kitchentable.services.readiness import seal_blockers
 from kitchentable.storage import crypto
+from kitchentable.storage.audit import AccessLog
+from kitchentable.storage.keys import VaultKeys
+from kitchentable.storage.outbox import Outbox
+from kitchentable.storage.repositories import Repository
 
 if TYPE_CHECKING:
     from kitchentable.render.seal import SealIdentity
-    from kitchentable.services.profile import Profile
 
 SEALED_PLAN = "plan-sealed"
 IDENTITY_KEY = "seal_identity"
@@ -51,8 +60,50 @@ def role_title(settings: Settings, kind: str, language: str) -> str:
     return _t(N_("Youth consultant")) if kind == "jeugd" else _t(N_("Wmo consultant"))
 
 
+class OpenConversation(Protocol):
+    """A conversation as a profile opens it: its case, form and state."""
+
+    @property
+    def case(self) -> Case: ...
+
+    @property
+    def form(self) -> Form: ...
+
+    @property
+    def state(self) -> ConversationState: ...
+
+
+class PlanHost(Protocol):
+    """What the plan use cases need of an unlocked profile (services.profile.Profile)."""
+
+    @property
+    def db(self) -> sqlite_utils.Database: ...
+
+    @property
+    def keys(self) -> VaultKeys: ...
+
+    @property
+    def repo(self) -> Repository: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def access(self) -> AccessLog: ...
+
+    @property
+    def forms(self) -> FormRegistry: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def case(self, reference: str) -> Case: ...
+
+    def open_conversation(self, reference: str) -> OpenConversation: ...
+
+
 class PlanService:
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: PlanHost) -> None:
         self.profile = profile
 
     # -- the plan -------------------------------------------------------------------------
@@ -259,22 +310,38 @@ class PlanService:
     # -- the device's seal identity -----------------------------------------------------
     def identity(self) -> SealIdentity:
         """The device seal key (sealed in the vault table) and its certificate; made on first use."""
-        from kitchentable.render.seal import SealIdentity, new_self_issued_identity
+        from kitchentable.render.seal import new_self_issued_identity
 
-        db, keys = self.profile.db, self.profile.keys
-        row = db.execute("SELECT value FROM vault WHERE key = ?", [IDENTITY_KEY]).fetchone()
-        if row is not None:
-            stored = json.loads(row[0])
-            key_pem = keys.open_bytes("vault", IDENTITY_KEY, 1, crypto.unb64(stored["key"]))
-            return SealIdentity(
-                key_pem, stored["cert"].encode(), tuple(c.encode() for c in stored.get("chain", ()))
-            )
+        stored = self.stored_identity()
+        if stored is not None:
+            return stored
         identity = new_self_issued_identity(
             f"Kitchentable {self.profile.settings.consultant or 'device'}",
             str(branding_data().get("municipality", "")),
         )
         self.store_identity(identity)
         return identity
+
+    def stored_identity(self) -> SealIdentity | None:
+        """The seal identity when this laptop has made one (it is never made here)."""
+        from kitchentable.render.seal import SealIdentity
+
+        db, keys = self.profile.db, self.profile.keys
+        row = db.execute("SELECT value FROM vault WHERE key = ?", [IDENTITY_KEY]).fetchone()
+        if row is None:
+            return None
+        stored = json.loads(row[0])
+        key_pem = keys.open_bytes("vault", IDENTITY_KEY, 1, crypto.unb64(stored["key"]))
+        return SealIdentity(
+            key_pem, stored["cert"].encode(), tuple(c.encode() for c in stored.get("chain", ()))
+        )
+
+    def recertify(self, certificate: bytes, chain: tuple[bytes, ...]) -> None:
+        """Seal with a new certificate for the same key from now on (renewed at sync)."""
+        stored = self.stored_identity()
+        if stored is None:
+            raise ValueError("this laptop has no seal key to certify")
+        self.store_identity(replace(stored, cert_pem=certificate, chain_pem=chain))
 
     def store_identity(self, identity: SealIdentity) -> None:
         value = {

@@ -2,8 +2,11 @@
 catalogue.
 
 Owns handing the sync parts what they need from a profile (its storage as `sync.Local`, the
-app's own rules as `sync.Host`: importing an assigned case, the auto-lock ceiling) and
-applying what they bring back (the seal certificate and office address at enrolment). The
+app's own rules as `sync.Host`: importing an assigned case, the auto-lock ceiling, the seal
+key and its renewed certificate; dating a plan with the office's time, which is PDF work)
+and applying what they bring back (the seal certificate, office root and address at
+enrolment), and what `verify` needs of a profile's trust (the office root, the revocation
+lists). The
 UI and the CLI reach sync only through here. The network work is a coroutine for the
 caller's network lane (`*_on`), the database work goes in short steps to the lane that owns
 the profile's database; the blocking forms (`enrol`, `synchronise`) give the CLI a thread
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ import httpx
 
 from kitchentable.services.profile import Profile
 from kitchentable.storage.sync_state import SyncStore
-from kitchentable.sync import conflicts, enrolment, retention, status
+from kitchentable.sync import conflicts, enrolment, retention, seals, status
 from kitchentable.sync.conflict_views import ConflictView, VersionRow, conflict_view
 from kitchentable.sync.errors import (
     AlreadyEnrolled,
@@ -37,6 +40,7 @@ from kitchentable.sync.errors import (
     SyncError,
 )
 from kitchentable.sync.model import (
+    AskTsa,
     DbLane,
     Enrolment,
     Keep,
@@ -45,6 +49,7 @@ from kitchentable.sync.model import (
     Policy,
     Progress,
     ProgressFn,
+    SealKeys,
     StateKey,
     SyncReport,
     SyncStatus,
@@ -75,10 +80,12 @@ __all__ = [
     "enrol",
     "enrol_on",
     "enrolment_of",
+    "office_root",
     "policy",
     "profile_lane",
     "require_check_in",
     "resolve",
+    "revocation_lists",
     "standing",
     "sync_status",
     "synchronise",
@@ -99,6 +106,25 @@ class ProfileHost:
     def lower_auto_lock(self, minutes: int) -> None:
         current = self.profile.settings.auto_lock_minutes
         self.profile.update_settings(auto_lock_minutes=min(current, minutes))
+
+    def seal_keys(self) -> SealKeys | None:
+        identity = self.profile.plans.stored_identity()
+        if identity is None:
+            return None
+        return SealKeys(identity.key_pem, identity.cert_pem, identity.chain_pem)
+
+    def renewed_seal_certificate(self, certificate: bytes, chain: tuple[bytes, ...]) -> None:
+        self.profile.plans.recertify(certificate, chain)
+
+
+async def _time_stamp(
+    pdf: bytes, ask: AskTsa, chain: Sequence[bytes], crls: Sequence[bytes]
+) -> bytes | None:
+    """A plan dated by the office (render.timestamps: pyHanko, imported when first needed,
+    not when the app starts)."""
+    from kitchentable.render.timestamps import time_stamp
+
+    return await time_stamp(pdf, ask, chain, crls)
 
 
 def local(profile: Profile, others_waiting: Callable[[], bool] | None = None) -> Local:
@@ -167,6 +193,9 @@ def _store_enrolment(
             profile.plans.store_identity(
                 SealIdentity(key_pem, enrolled.certificate, enrolled.chain)
             )
+            root = seals.root_of(enrolled.chain)
+            if root is not None:  # what `verify` trusts on this laptop from now on
+                here.state.put(StateKey.TRUST_ROOT, seals.pem(root).decode("ascii"))
         here.state.put(StateKey.ENROLMENT, result.to_dict())
         here.state.put(StateKey.CURSOR, 0)
         here.state.put(StateKey.LAST_CHECKIN, clock().isoformat())
@@ -215,6 +244,17 @@ def enrolment_of(profile: Profile) -> Enrolment | None:
     return local(profile).enrolment()
 
 
+def office_root(profile: Profile) -> bytes | None:
+    """The office root this laptop trusts (PEM), when it is enrolled at an office with one."""
+    root = seals.trust_root(local(profile))
+    return None if root is None else seals.pem(root)
+
+
+def revocation_lists(profile: Profile) -> list[bytes]:
+    """The office's revocation lists (DER) as the last sync brought them."""
+    return seals.revocation_lists(local(profile))
+
+
 # --- synchronising -------------------------------------------------------------------------
 
 
@@ -234,7 +274,13 @@ async def synchronise_on(
     autosave waits at most for the item in hand). `cancel` set → SyncCancelled within a
     fraction of a second. A revoked laptop is wiped (and closed; then `after_wipe`, in the
     same database step) before DeviceRevoked is raised."""
-    run = SyncRun(_on_local(lane, others_waiting), inner=inner, clock=clock, keep_as_is=keep_as_is)
+    run = SyncRun(
+        _on_local(lane, others_waiting),
+        inner=inner,
+        clock=clock,
+        keep_as_is=keep_as_is,
+        stamp=_time_stamp,
+    )
     if progress is not None:
         run.progress = progress
     if cancel is not None:

@@ -10,8 +10,10 @@ vault table (the head): lines cut off the end no longer match it.
 
 What this cannot show on its own: the consultant holds the chain key, so someone with the
 key can re-chain a log after removing a line, and can roll the whole file back. The office's
-copy of the signed heads (sent at every sync) is what catches those. Never logs secrets or
-inhabitant data in plaintext.
+copy of the lines and signed heads (sent at every sync, `sync.logship`) is what catches
+those; `snapshot` hands that step the raw lines and the sealed head in one read, and
+`verify_rows` checks them off the database thread. Never logs secrets or inhabitant data
+in plaintext.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 import sqlite_utils
@@ -50,6 +52,25 @@ class LogLine:
 
 
 @dataclass(frozen=True)
+class LogRow:
+    """A line exactly as stored: its plaintext fields, its link, its sealed detail (if any)
+    and the format of its link."""
+
+    line: LogLine
+    chain: str
+    detail: bytes | None
+    format: int
+
+    @property
+    def id(self) -> int:
+        return self.line.id
+
+    @property
+    def fields(self) -> list[Any]:
+        return list(astuple(self.line))
+
+
+@dataclass(frozen=True)
 class Head:
     """The newest line of the log: its id and chain link (what the office is sent)."""
 
@@ -58,6 +79,12 @@ class Head:
 
 
 _COLUMNS = "id, at, actor, action, object, case_id, result, origin, chain, detail, format"
+
+
+def _row(row: Any) -> LogRow:
+    chain, detail, fmt = row[8:]
+    line = LogLine(int(row[0]), *row[1:8])
+    return LogRow(line, chain, None if detail is None else bytes(detail), int(fmt))
 
 
 def _link(key: bytes, previous: str, fields: list[Any], detail: bytes | None, fmt: int) -> str:
@@ -117,33 +144,25 @@ class AccessLog:
 
     # -- verification ----------------------------------------------------------------------
     def verify(self) -> int | None:
-        """The id of the first line that does not hold, or None when the log is intact.
+        """The id of the first line that does not hold, or None when the log is intact
+        (see `verify_rows`)."""
+        rows, recorded = self.snapshot()
+        return verify_rows(rows, recorded, self.keys.log_key)
 
-        A line fails when its link does not match (edited, detail removed or swapped), when an
-        id is missing, when a format-1 line follows a format-2 one (the old format does not
-        cover the detail), and — past the last line — when the sealed head names a newer line
-        than the log has (lines cut off the end): then the first missing id is returned.
-        """
-        previous, expected_id, seen_v2 = GENESIS, 1, False
-        for row in self.db.execute(
-            f"SELECT {_COLUMNS} FROM access_log ORDER BY id"  # noqa: S608
-        ):
-            fields, chain, detail, fmt = list(row[:8]), row[8], row[9], int(row[10])
-            seen_v2 = seen_v2 or fmt >= 2
-            if row[0] != expected_id:
-                return expected_id  # the first missing line
-            link = _link(self.keys.log_key, previous, fields, detail, fmt)
-            if (seen_v2 and fmt < 2) or not hmac.compare_digest(link, chain):
-                return int(row[0])
-            previous, expected_id = chain, expected_id + 1
-        head = self.head_recorded()
-        if head is None:
-            # Every format-2 line updates the head: lines of that format without one means
-            # the head was removed, most likely together with lines at the end.
-            return expected_id if seen_v2 else None
-        if head.id != expected_id - 1 or head.chain != previous:
-            return expected_id if head.id >= expected_id else head.id
-        return None
+    def snapshot(self) -> tuple[list[LogRow], Head | None]:
+        """Every line as stored and the sealed head, in one read (for checking elsewhere)."""
+        rows = [
+            _row(row)
+            for row in self.db.execute(f"SELECT {_COLUMNS} FROM access_log ORDER BY id")  # noqa: S608
+        ]
+        return rows, self.head_recorded()
+
+    def open_detail(self, row: LogRow) -> dict[str, Any] | None:
+        """A stored line's detail, opened; None when it has none. TamperedRecord when the
+        sealed value does not open for this line (moved, or damaged)."""
+        if row.detail is None:
+            return None
+        return self.keys.open("access_log", str(row.id), 1, row.detail)  # type: ignore[no-any-return]
 
     def head(self) -> Head | None:
         """The newest line as the log holds it now."""
@@ -194,3 +213,30 @@ class AccessLog:
         self.keys = new
         if head is not None:
             self._put_head(head)
+
+
+def verify_rows(rows: list[LogRow], recorded: Head | None, log_key: bytes) -> int | None:
+    """The id of the first line that does not hold, or None when the log is intact.
+
+    A line fails when its link does not match (edited, detail removed or swapped), when an
+    id is missing, when a format-1 line follows a format-2 one (the old format does not
+    cover the detail), and — past the last line — when the sealed head names a newer line
+    than the log has (lines cut off the end): then the first missing id is returned.
+    Pure: it may run on any thread.
+    """
+    previous, expected_id, seen_v2 = GENESIS, 1, False
+    for row in rows:
+        seen_v2 = seen_v2 or row.format >= 2
+        if row.id != expected_id:
+            return expected_id  # the first missing line
+        link = _link(log_key, previous, row.fields, row.detail, row.format)
+        if (seen_v2 and row.format < 2) or not hmac.compare_digest(link, row.chain):
+            return row.id
+        previous, expected_id = row.chain, expected_id + 1
+    if recorded is None:
+        # Every format-2 line updates the head: lines of that format without one means
+        # the head was removed, most likely together with lines at the end.
+        return expected_id if seen_v2 else None
+    if recorded.id != expected_id - 1 or recorded.chain != previous:
+        return expected_id if recorded.id >= expected_id else recorded.id
+    return None

@@ -1,8 +1,9 @@
 """Cryptographic building blocks of the vault; every primitive comes from `cryptography`.
 
 Owns: passphrase key derivation (Argon2id), record sealing (AES-256-GCM with associated
-data), the blind index (HMAC-SHA256 under an HKDF-derived key) and wrapping a key to an
-X25519 public key. Never stores anything and never sees a database: storage.keys and
+data), the blind index (HMAC-SHA256 under an HKDF-derived key), wrapping a key to an
+X25519 public key, and whether one certificate signed another (for the laptop and the
+office alike). Never stores anything and never sees a database: storage.keys and
 storage.database decide what is kept where. Never invent a cipher here.
 """
 
@@ -15,7 +16,8 @@ import os
 import unicodedata
 from dataclasses import asdict, dataclass
 
-from cryptography.exceptions import InvalidTag
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -188,3 +190,14 @@ def open_with_private_key(recipient_private: bytes, envelope: dict[str, str], in
     shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
     key = _wrap_key(shared, ephemeral_public, recipient_public, info)
     return unseal(key, unb64(envelope["sealed"]), info.encode())
+
+
+def issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer` signed `certificate` (its name and signature; not its validity
+    dates). CA names repeat after the office renews its online CA: only the signature tells
+    the two apart."""
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True

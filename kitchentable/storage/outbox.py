@@ -96,12 +96,14 @@ class Outbox:
             params.append(entity)
         return self.db.execute(sql, params).fetchone() is not None
 
-    def pending_ids(self) -> list[str]:
-        """The ids of what waits, in order, without opening a payload (cheap)."""
-        rows = self.db.execute(
-            "SELECT id FROM outbox WHERE state = ? ORDER BY seq", [OutboxState.PENDING.value]
-        )
-        return [row[0] for row in rows]
+    def pending_ids(self, entity: str | None = None) -> list[str]:
+        """The ids of what waits (of this kind, when given), in order, without opening a
+        payload (cheap)."""
+        sql, params = "SELECT id FROM outbox WHERE state = ?", [OutboxState.PENDING.value]
+        if entity is not None:
+            sql += " AND entity = ?"
+            params.append(entity)
+        return [row[0] for row in self.db.execute(sql + " ORDER BY seq", params)]
 
     def entries(self, ids: list[str]) -> list[OutboxEntry]:
         """These entries (in outbox order), payloads opened."""

@@ -428,6 +428,24 @@ class Repository:
         )
         return document_id
 
+    def replace_document(self, document_id: str, content: bytes) -> None:
+        """New content for a document (a sealed plan that got the office's time-stamp): a new
+        version, sealed as such, so the old sealed value cannot be put back unnoticed."""
+        row = self._one(
+            "SELECT id, case_id, kind, version FROM documents WHERE id = ?", document_id, "document"
+        )
+        version = int(row["version"]) + 1
+        parent = document_parent(row["case_id"], row["kind"])
+        self.db.execute(
+            "UPDATE documents SET version = ?, size = ?, data = ? WHERE id = ?",
+            [
+                version,
+                len(content),
+                self.keys.seal_bytes("documents", document_id, version, content, parent),
+                document_id,
+            ],
+        )
+
     def documents(self, case_id: str) -> list[dict[str, Any]]:
         cursor = self.db.execute(
             "SELECT id, kind, created_at, size FROM documents WHERE case_id = ? ORDER BY created_at",

@@ -146,6 +146,11 @@ class SyncStore:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def office_case_ids(self) -> dict[str, str]:
+        """Every local case id the office knows under an id of its own → that id."""
+        rows = self.db.execute("SELECT case_id, office_case_id FROM sync_cases").fetchall()
+        return {str(row[0]): str(row[1]) for row in rows}
+
     # -- outbox_wire --------------------------------------------------------------------
     def wire(self, change_id: str) -> KeptChange | None:
         row = self.db.execute(
@@ -174,6 +179,10 @@ class SyncStore:
             "DO UPDATE SET data = excluded.data",
             [change_id, sealed],
         )
+
+    def kept_ids(self) -> set[str]:
+        """The changes kept as first built (they go again exactly as they are)."""
+        return {row[0] for row in self.db.execute("SELECT change_id FROM outbox_wire")}
 
     def drop_wire(self, change_id: str) -> None:
         """The office has decided on the change: its bytes (and files) need not be kept."""

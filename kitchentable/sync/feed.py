@@ -4,7 +4,8 @@ devices' versions of shared cases, in pages after a cursor.
 Owns the feed item (clear content for public office documents, a payload sealed to one
 device for assignments; signed with the office's Ed25519 key), a pull entry (an item, or a
 colleague's change with the server's bookkeeping) and the pull answer (entries in order,
-the next cursor). Strict readers; never does I/O, never imports Qt.
+the next cursor, and — only for a laptop that asks — the office's revocation list). Strict
+readers; never does I/O, never imports Qt.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kitchentable.sync.envelope import (
     sign,
     verify,
 )
+from kitchentable.sync.trust_messages import RevocationList
 from kitchentable.sync.wire import (
     IDENT,
     NAME,
@@ -179,20 +181,26 @@ class PullResponse:
     cursor: int
     more: bool
     entries: list[PullEntry] = field(default_factory=list)
+    # An addition to version 1, sent only when the laptop asks (`crl=1`): an older laptop
+    # refuses unknown fields, so it never gets one.
+    crl: RevocationList | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return {
+        wire: dict[str, Any] = {
             "v": PROTOCOL_VERSION,
             "cursor": self.cursor,
             "more": self.more,
             "entries": [entry.to_wire() for entry in self.entries],
         }
+        if self.crl is not None:
+            wire["crl"] = self.crl.to_wire()
+        return wire
 
     @classmethod
     def from_wire(cls, value: object) -> PullResponse:
         what = "pull answer"
         obj = as_object(value, what)
-        exact_keys(obj, what, {"v", "cursor", "more", "entries"})
+        exact_keys(obj, what, {"v", "cursor", "more", "entries"}, frozenset({"crl"}))
         check_version(obj, what)
         if not isinstance(obj["more"], bool):
             fail("The field 'more' of the pull answer must be true or false.")
@@ -205,4 +213,5 @@ class PullResponse:
             a.version >= b.version for a, b in itertools.pairwise(parsed)
         ):
             fail("The pull answer's entries are out of order.")
-        return cls(cursor, obj["more"], parsed)
+        crl = None if obj.get("crl") is None else RevocationList.from_wire(obj["crl"])
+        return cls(cursor, obj["more"], parsed, crl)

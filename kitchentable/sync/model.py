@@ -4,12 +4,14 @@ storage handles a sync works on.
 Owns the typed states (enums instead of bare strings), the values the parts hand each other
 and the two seams to the rest of the app: `Local` (the unlocked profile's storage, built by
 services) and `Host` (what sync asks of the app and must not do itself: import an assigned
-case, lower the auto-lock). Never does I/O itself, never imports services or Qt.
+case, lower the auto-lock, hand over and replace the seal certificate), and `Stamp` (the
+app's PDF work that dates a plan with the office's time). Never does I/O itself, never
+imports services or Qt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -58,6 +60,9 @@ class StateKey(StrEnum):
     CATALOGUE = "catalogue"
     LAST_SYNC = "last_sync_at"
     LAST_CHECKIN = "last_checkin"
+    LOG_SENT = "log_sent"  # the last access-log line the office confirmed: id and witness
+    TRUST_ROOT = "trust_root"  # the office root (PEM) the laptop trusts, from enrolment
+    REVOCATION = "revocation"  # the office's revocation lists, per issuing CA
 
 
 @dataclass
@@ -143,6 +148,7 @@ class SyncReport:
     forms: int = 0
     resynced: bool = False
     purged: int = 0
+    log_lines: int = 0  # access-log lines sent to the office
     policy: Policy | None = None  # a newer office policy this sync brought
     problems: list[str] = field(default_factory=list)
 
@@ -168,6 +174,23 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
+@dataclass(frozen=True)
+class SealKeys:
+    """The laptop's seal key and certificate (PEM) with the chain above it, as kept."""
+
+    key_pem: bytes
+    certificate: bytes
+    chain: tuple[bytes, ...] = ()
+
+
+# The office's time-stamping service, as the sync reaches it: a DER request in, the DER
+# answer out; None when the office has no such service.
+AskTsa = Callable[[bytes], Awaitable[bytes | None]]
+# Dating a sealed plan (the app's PDF work): (pdf, ask, certificates up to the root, revocation
+# lists) → the plan with the office's document time-stamp, or None when there is nothing to do.
+Stamp = Callable[[bytes, AskTsa, Sequence[bytes], Sequence[bytes]], Awaitable[bytes | None]]
+
+
 class Host(Protocol):
     """What sync needs from the app beyond storage (services implements it)."""
 
@@ -177,6 +200,14 @@ class Host(Protocol):
 
     def lower_auto_lock(self, minutes: int) -> None:
         """The office's auto-lock is a ceiling: apply it if it is lower than the setting."""
+        ...
+
+    def seal_keys(self) -> SealKeys | None:
+        """The seal key and certificate the app seals plans with (None: none made yet)."""
+        ...
+
+    def renewed_seal_certificate(self, certificate: bytes, chain: tuple[bytes, ...]) -> None:
+        """Seal plans with this certificate (for the same key) from now on."""
         ...
 
 

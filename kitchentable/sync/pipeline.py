@@ -5,8 +5,10 @@ entries are prepared (database lane, a few per step, the two interleaved) while 
 an earlier batch upload (network lane, UPLOADS_AT_ONCE at a time) and the batch before that
 is pushed and settled. Stages hand batches on through small queues, so the first file
 travels a moment after the sync starts, not after every case has been read. The first
-failure stops every stage; a Cancel stops them all at their next await. The steps
-themselves are push.py's; this module only runs them side by side. Never imports Qt.
+failure stops every stage; a Cancel stops them all at their next await. A first pass may
+leave signed plans not built yet for a second pass after the pull (`hold_plans`, `only`:
+the office dates them in between, seals.py). The steps themselves are push.py's; this
+module only runs them side by side. Never imports Qt.
 """
 
 from __future__ import annotations
@@ -48,13 +50,20 @@ class PushPipeline:
     net: Transport
     enrolment: Enrolment
     report: SyncReport
+    # Leave signed plans not built yet for a later pass (dated by the office after the
+    # pull); that pass names the only entries it sends (`only`: no case is collected).
+    hold_plans: bool = False
+    only: tuple[str, ...] | None = None
     stamps: dict[str, str] = field(default_factory=dict)  # change id → content stamp
     total: int = 0
     done: int = 0
 
     async def run(self) -> None:
-        pending = await self.lanes.db(lambda local: local.outbox.pending_ids())
-        candidates = await self.lanes.db(push.candidates)
+        waiting = await self._waiting()
+        if self.only is not None:
+            pending, candidates = [i for i in waiting if i in self.only], []
+        else:
+            pending, candidates = waiting, await self.lanes.db(push.candidates)
         # At most this much to send: what waits, and every case that may have changed.
         self.total = len(pending) + len(candidates)
         self.lanes.progress(Progress(Phase.PUSH, 0, self.total))
@@ -69,6 +78,14 @@ class PushPipeline:
                 group.create_task(self._push(uploaded))
         except ExceptionGroup as failed:
             raise failed.exceptions[0] from None
+
+    async def _waiting(self) -> list[str]:
+        """What waits in the outbox, less the plans held for the later pass."""
+        waiting = await self.lanes.db(lambda local: local.outbox.pending_ids())
+        if not self.hold_plans:
+            return waiting
+        held = set(await self.lanes.db(push.unbuilt_plans))
+        return [change_id for change_id in waiting if change_id not in held]
 
     async def _collect(self, case_ids: list[str], finished: asyncio.Event) -> None:
         """Changed cases into the outbox, a few per database step."""
@@ -90,9 +107,10 @@ class PushPipeline:
         collect added."""
         await self._prepare_all(pending, out)
         await collecting.wait()
-        seen = set(pending)
-        added = await self.lanes.db(lambda local: local.outbox.pending_ids())
-        await self._prepare_all([change_id for change_id in added if change_id not in seen], out)
+        if self.only is None:
+            seen = set(pending)
+            added = await self._waiting()
+            await self._prepare_all([i for i in added if i not in seen], out)
         await out.put(None)
 
     async def _prepare_all(self, ids: list[str], out: asyncio.Queue[Batch | None]) -> None:

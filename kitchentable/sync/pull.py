@@ -50,10 +50,14 @@ class Page:
 # --- network ------------------------------------------------------------------------------
 
 
-async def fetch_page(net: Transport, cursor: int, resync: bool) -> PullResponse:
+async def fetch_page(net: Transport, cursor: int, resync: bool, crl: bool = False) -> PullResponse:
+    """One page after `cursor`; with `crl`, the office adds its revocation list (an office
+    from before that addition ignores the question)."""
     params = {"cursor": str(0 if resync else cursor)}
     if resync:
         params["resync"] = "1"
+    if crl:
+        params["crl"] = "1"
     body = await net.json("GET", "/api/v1/pull", params=params)
     try:
         answer = PullResponse.from_wire(body)

@@ -11,7 +11,8 @@ Owns the four steps of sending, each on its own lane:
   record;
 - send (network): attachments uploaded (uploads.py), then the batch pushed;
 - settle (database): each change marked by the office's answer.
-Never lets one bad change stop the rest (it is quarantined with its reason), never marks a
+Also which signed plans were never built (`unbuilt_plans`: they may still be dated by the
+office before they go). Never lets one bad change stop the rest (it is quarantined with its reason), never marks a
 change sent before the office said so, never imports Qt.
 """
 
@@ -83,6 +84,13 @@ def candidates(local: Local) -> list[str]:
     change on the way and no open conflict (cheap: no case is opened)."""
     busy = local.outbox.pending_case_ids(Entity.CASE) | local.state.conflicted_case_ids()
     return [c for c in local.state.candidate_case_ids() if c not in busy]
+
+
+def unbuilt_plans(local: Local) -> list[str]:
+    """Signed plans waiting to be sent and never built: they may still be dated by the
+    office (seals.py) before they go; a built one goes again exactly as built."""
+    kept = local.state.kept_ids()
+    return [i for i in local.outbox.pending_ids(Entity.PLAN) if i not in kept]
 
 
 def dirty_cases(

@@ -1,7 +1,9 @@
 """One synchronisation, start to finish, on two lanes: the parts in their order.
 
-Owns the order of a sync (the push pipeline → pull page by page → stamps, retention, access
-log), which lane each step runs on, cancelling, and what a revoked device does (wipe, then
+Owns the order of a sync (the push pipeline, signed plans held back → pull page by page,
+with the office's revocation list → the seal certificate renewed when due → the held plans
+dated by the office and pushed → the access log to the office → stamps, retention, the
+sync's own log line), which lane each step runs on, cancelling, and what a revoked device does (wipe, then
 say so). It runs as a coroutine on the network lane; every database
 step is handed to the `DbLane` (the one database worker) in short pieces, so an autosave
 never waits behind the network. Cancel is a `threading.Event`: checked between steps, and a
@@ -21,7 +23,7 @@ from functools import partial
 
 import httpx
 
-from kitchentable.sync import pull, retention
+from kitchentable.sync import logship, pull, push, retention, seals
 from kitchentable.sync.errors import (
     DeviceRevoked,
     NotEnrolled,
@@ -36,10 +38,12 @@ from kitchentable.sync.model import (
     Phase,
     Progress,
     ProgressFn,
+    Stamp,
     StateKey,
     SyncReport,
 )
 from kitchentable.sync.pipeline import PushPipeline
+from kitchentable.sync.protocol import RevocationList
 from kitchentable.sync.transport import Transport
 
 Clock = Callable[[], datetime]
@@ -67,6 +71,11 @@ class SyncRun:
     keep_as_is: frozenset[str] = frozenset()
     # Run in the wipe's own database step (the app forgets the closed profile there).
     after_wipe: Callable[[], None] = lambda: None
+    # Dating signed plans with the office's time before they go (the app's PDF work);
+    # None: plans go as sealed.
+    stamp: Stamp | None = None
+    # The office's revocation list as this sync's pull brought it (None: none offered).
+    offered_crl: RevocationList | None = None
 
     async def db[T](self, step: Callable[[Local], T]) -> T:
         self.check()
@@ -107,8 +116,11 @@ class SyncRun:
         net = Transport(enrolment.server, enrolment.fingerprint, enrolment.token, inner=self.inner)
         try:
             async with net.open():
-                await PushPipeline(self, net, enrolment, report).run()
+                await PushPipeline(self, net, enrolment, report, hold_plans=True).run()
                 await self._pull(net, enrolment, report)
+                await self._renew(net, enrolment)
+                await self._plans(net, enrolment, report)
+                await self._ship_log(net, enrolment, report)
         except DeviceRevoked:
             await self.db_shielded(self._wipe)
             raise
@@ -129,6 +141,51 @@ class SyncRun:
                 "sync.run", "profile", detail={"pushed": report.pushed, "pulled": report.pulled}
             )
 
+    # -- seals: renewal, dating plans ------------------------------------------------------
+    async def _renew(self, net: Transport, enrolment: Enrolment) -> None:
+        office_ca = self.offered_crl.issuer if self.offered_crl else None
+        keys = await self.db(partial(seals.renewal_due, now=self.clock(), office_ca=office_ca))
+        if keys is None:
+            return
+        issued = await seals.ask_certificate(net, enrolment, keys)
+        if issued is not None:
+            await self.db(partial(seals.keep_certificate, keys=keys, issued=issued))
+
+    async def _plans(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
+        """The signed plans held back: dated by the office (when it can), then pushed."""
+        held = await self.db(push.unbuilt_plans)
+        if not held:
+            return
+        if self.stamp is not None:
+            tsa = seals.OfficeTsa(net)
+            for change_id in held:
+                if not tsa.offered:  # an office without the service: the rest go as sealed
+                    break
+                found = await self.db(partial(seals.to_stamp, change_id=change_id))
+                if found is None:
+                    continue
+                try:
+                    stamped = await self.stamp(found.pdf, tsa, found.certificates, found.crls)
+                except ValueError as exc:  # the office's answer does not check out
+                    raise ServerAnswerUnreadable(
+                        reason="a time-stamp that does not check out"
+                    ) from exc
+                if stamped is not None:
+                    await self.db(
+                        partial(seals.keep_stamped, document_id=found.document_id, pdf=stamped)
+                    )
+        await PushPipeline(self, net, enrolment, report, only=tuple(held)).run()
+
+    # -- the access log ------------------------------------------------------------------
+    async def _ship_log(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
+        """The signed head and the lines the office lacks (logship); read in one step, built
+        beside the database lane."""
+        found = await self.db(logship.read)
+        reports, last = await asyncio.to_thread(logship.build, found, enrolment, self.clock())
+        if await logship.send(net, reports):
+            await self.db(partial(logship.confirm, last=last))
+            report.log_lines = sum(r.count for r in reports)
+
     # -- pull ---------------------------------------------------------------------------
     async def _pull(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
         resync = False
@@ -136,7 +193,9 @@ class SyncRun:
         while True:
             cursor = await self.db(lambda local: local.cursor())
             try:
-                answer = await pull.fetch_page(net, cursor, resync)
+                # The first page brings the revocation list too (asked for: an office that
+                # does not know the question sends none).
+                answer = await pull.fetch_page(net, cursor, resync, crl=pages == 0)
             except ResyncRequired as exc:
                 if resync:
                     raise ServerAnswerUnreadable(
@@ -146,6 +205,9 @@ class SyncRun:
                 # overwrites local work (assignments for known cases are skipped).
                 resync = report.resynced = True
                 continue
+            if answer.crl is not None and self.offered_crl is None:
+                self.offered_crl = answer.crl
+                await self.db(partial(seals.keep_revocation, offered=answer.crl))
             page = pull.Page(answer, resync)
             known = await self.db(pull.known_files)
             shas = pull.wanted_files(answer, known)

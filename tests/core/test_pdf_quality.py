@@ -20,8 +20,8 @@ from kitchentable.paths import resources_dir
 from kitchentable.render import document as d
 from kitchentable.render.pdf import render_document
 from kitchentable.render.pdfa import make_pdfa
-from kitchentable.render.seal import SealStatus, verify_pdf
 from kitchentable.render.values import format_date, format_value
+from kitchentable.render.verify import SealStatus, verify_pdf
 from kitchentable.services import Profile
 from tests.core import pdfcheck
 from tests.core.helpers import case_document

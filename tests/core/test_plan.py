@@ -14,7 +14,7 @@ import pytest
 from kitchentable.domain.case import CaseStatus
 from kitchentable.domain.plan import PyramidLevel, Signature, SignerRole
 from kitchentable.errors import PlanNotReady, SealRefused
-from kitchentable.render.seal import SealStatus, verify_pdf
+from kitchentable.render.verify import SealStatus, verify_pdf
 from kitchentable.services import Profile
 from kitchentable.services.plans import SEALED_PLAN
 from tests.core.helpers import case_document

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from kitchentable.domain.case import CaseStatus
-from kitchentable.render.seal import SealStatus, verify_pdf
+from kitchentable.render.verify import SealStatus, verify_pdf
 from kitchentable.services import Profile
 from kitchentable.ui.plan.plan_page import PlanPage
 from kitchentable.ui.plan.signature_pad import SignatureCanvas

@@ -31,15 +31,24 @@ from kitchentable.office.api_schema import openapi_document
 from kitchentable.office.app import ServerIdentity, create_app
 from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.sync.protocol import (
+    GENESIS,
+    Anchor,
+    AuditLine,
+    CertificateAnswer,
+    CertificateRequest,
     ChangeResult,
     DeviceKeys,
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
     FeedItem,
+    LogAnswer,
+    LogHead,
+    LogReport,
     PullEntry,
     PullResponse,
     PushResponse,
+    RevocationList,
     UploadState,
     ed25519_keypair,
 )
@@ -88,6 +97,23 @@ def test_the_protocols_own_messages_fit_the_description() -> None:
         content={"retention_days": 30},
     )
     conforms("PullResponse", PullResponse(7, False, [PullEntry(7, item=item)]).to_wire())
+    with_crl = PullResponse(7, False, [], RevocationList(b"0" * 40, "-----BEGIN CERT"))
+    conforms("PullResponse", with_crl.to_wire())
+    line = AuditLine(1, "2026-03-02T09:00:00", "anna", "case.open", "case", "c", "c", "ok", "app")
+    head = LogHead(1, "a" * 64, "b" * 64, None, "2026-03-02T09:00:00+00:00")
+    report = LogReport.create(
+        device_id=device,
+        head=head,
+        anchor=Anchor(0, GENESIS),
+        lines=[line],
+        office_box_public=b"1" * 32,
+        sign_private=sign_private,
+    )
+    conforms("LogReport", report.to_wire())
+    conforms("LogAnswer", LogAnswer(1).to_wire())
+    asked = CertificateRequest.create(device, "-----BEGIN PUBLIC KEY-----", sign_private)
+    conforms("CertificateRequest", asked.to_wire())
+    conforms("CertificateAnswer", CertificateAnswer("-----BEGIN CERTIFICATE-----").to_wire())
     conforms("UploadState", UploadState(device, 262144, (0, 2), False).to_wire())
     conforms("Error", ErrorBody("device_revoked", "Revoked.", wipe=True).to_wire())
     with pytest.raises(jsonschema.ValidationError):
@@ -103,8 +129,11 @@ def office(tmp_path: Path) -> Iterator[tuple[Any, Laptop]]:
     clock = Clock()
     # With the office's time-stamping service, so its parser is fuzzed too.
     root = pki.create_ca(data, bytes(range(32)), "Gemeente Testdam")
-    tsa = pki.create_tsa(data, root, b"a serve secret of at least thirty-two characters")
-    identity = ServerIdentity(chain=(root.certificate,), tsa=tsa)
+    secret = b"a serve secret of at least thirty-two characters"
+    tsa = pki.create_tsa(data, root, secret)
+    # With an online CA too, so certificate renewal and the revocation list are fuzzed.
+    online = pki.create_online_ca(data, root, secret)
+    identity = ServerIdentity(ca=online, chain=(root.certificate,), tsa=tsa)
     app = create_app(store, public, clock=clock, identity=identity)
     with TestClient(app) as client:
         code = store.create_code("anna", clock())
@@ -147,6 +176,8 @@ OPERATIONS = [
     ("PUT", "/api/v1/uploads/{upload_id}/chunks/{index}"),
     ("POST", "/api/v1/uploads/{upload_id}/complete"),
     ("POST", "/api/v1/timestamp"),
+    ("POST", "/api/v1/log"),
+    ("POST", "/api/v1/certificate"),
 ]
 
 

@@ -16,14 +16,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "office"))
 
-from pg import fresh_schema, server_url
-from synckit import OfficeServer, office_keys
+from synckit import OfficeServer, office_keys, office_store
 
 from kitchentable.config import Settings
 from kitchentable.formengine.loader import FormRegistry
 from kitchentable.office.app import ServerIdentity, create_app
-from kitchentable.office.backends import PostgresBackend
-from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.services import Profile, sync
 from tests.conftest import PASSPHRASE
 from tests.netkit import serve
@@ -35,12 +32,7 @@ def office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OfficeSer
     data.mkdir()
     public, private, ca = office_keys(data)
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            store = Store(SQLiteBackend(data / DB_NAME))
-        else:
-            url = stack.enter_context(fresh_schema(server_url()))
-            store = Store(PostgresBackend(url))
-        stack.callback(store.close)
+        store = office_store(request.param, data, stack)
         identity = ServerIdentity(ca=ca)
         server, thread, base = serve(create_app(store, public, identity=identity))
         office = OfficeServer(data, store, base, public, private, server)

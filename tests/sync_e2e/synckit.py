@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +16,11 @@ from typing import Any
 import uvicorn
 
 from kitchentable.office import keys, pki, publish
-from kitchentable.office.store import DB_NAME, Store
+from kitchentable.office.backends import PostgresBackend
+from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.services import Profile
 from kitchentable.storage.sync_state import SyncStore
+from tests.office.pg import fresh_schema, server_url
 
 
 @dataclass
@@ -106,6 +109,17 @@ def office_keys(data: Path) -> tuple[keys.OfficePublicKeys, keys.OfficePrivateKe
     public = keys.create(data, OFFICE_PASSPHRASE)
     private = keys.unlock(data, OFFICE_PASSPHRASE)
     return public, private, pki.create_ca(data, private.ca_password, "Gemeente Testdam")
+
+
+def office_store(backend: str, data: Path, stack: ExitStack) -> Store:
+    """The office's store on "sqlite" (a file in `data`) or "postgres" (a fresh schema in the
+    test cluster, dropped when `stack` closes); closed when `stack` closes."""
+    if backend == "sqlite":
+        store = Store(SQLiteBackend(data / DB_NAME))
+    else:
+        store = Store(PostgresBackend(stack.enter_context(fresh_schema(server_url()))))
+    stack.callback(store.close)
+    return store
 
 
 def put_state(profile: Profile, key: str, value: Any) -> None:

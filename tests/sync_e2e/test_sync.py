@@ -164,7 +164,7 @@ def test_a_signed_plan_goes_with_its_sealed_pdf_and_the_case_becomes_synced(
     # The seal's certificate was issued by the office CA at enrolment: the office's own
     # trust anchor verifies it, and the device id is in the certificate.
     from kitchentable.office.pki import CA_CERT
-    from kitchentable.render.seal import SealStatus, verify_pdf
+    from kitchentable.render.verify import SealStatus, verify_pdf
 
     ca_pem = (office.data / CA_CERT).read_bytes()
     checked = verify_pdf(sealed, (ca_pem,))

@@ -3,9 +3,11 @@
 Owns opening the office's database (PostgreSQL when `office.json` names one, else the
 embedded SQLite file), migrating it at open, and the one object the API, the admin page
 and the commands hold. The SQL lives in the parts, each a room of its own: `schema`
-(tables, migrations), `devices` (codes, devices, activity), `changes` (a change's fate),
-`feed` (what devices pull), `uploads` (files), `admin` (accounts, sessions), `overview`
-(what the admin page reads) and `latest` (the latest version per case, for bulk readers). Holds only metadata and sealed envelopes: it never sees
+(tables, migrations), `devices` (codes, devices, activity), `certificates` (the seal
+certificates issued), `changes` (a change's fate), `feed` (what devices pull), `uploads`
+(files), `access_logs` (laptops' access logs), `admin` (accounts, sessions), `overview`
+(what the admin page reads) and `latest` (the latest version per case, for bulk readers).
+Holds only metadata and sealed envelopes: it never sees
 plaintext client data and never holds an office private key. Token and code values are
 stored as SHA-256 hashes only. Never reads the clock: callers pass `now`.
 
@@ -27,10 +29,10 @@ from kitchentable.office.errors import (
     ResyncRequired,
     UploadRefused,
 )
+from kitchentable.office.store import access_logs, certificates, latest, quarantine, rights
 from kitchentable.office.store import changes as change_rows
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import feed as feed_rows
-from kitchentable.office.store import latest, quarantine, rights
 from kitchentable.office.store import purge as purging
 from kitchentable.office.store import uploads as files
 from kitchentable.office.store.common import Device, iso, new_token, sha256_hex
@@ -41,6 +43,7 @@ from kitchentable.sync.protocol import (
     Change,
     ChangeResult,
     FeedItem,
+    LogReport,
     PullEntry,
     UploadState,
 )
@@ -108,11 +111,25 @@ class Store:
     def seen(self, device_id: str, action: str, detail: dict[str, Any], now: datetime) -> None:
         device_rows.seen(self.backend, device_id, action, detail, now)
 
-    def set_certificate(self, device_id: str, certificate_pem: str) -> None:
-        device_rows.set_certificate(self.backend, device_id, certificate_pem)
-
     def certificate(self, device_id: str) -> str | None:
         return device_rows.certificate(self.backend, device_id)
+
+    # -- seal certificates (store.certificates) ------------------------------------------
+    def certificate_issued(self, device_id: str, certificate_pem: str, now: datetime) -> None:
+        certificates.issued(self.backend, device_id, certificate_pem, now)
+
+    def certificates_of(self, device_id: str) -> list[str]:
+        return certificates.of_device(self.backend, device_id)
+
+    def revoked_certificates(self) -> list[tuple[str, str]]:
+        return certificates.revoked(self.backend)
+
+    # -- access logs (store.access_logs) ---------------------------------------------------
+    def keep_log_report(self, report: LogReport, now: datetime) -> int:
+        return access_logs.keep(self.backend, report, now)
+
+    def log_reports(self, device_id: str | None = None) -> list[access_logs.StoredReport]:
+        return access_logs.reports(self.backend, device_id)
 
     # -- changes (store.changes) ---------------------------------------------------------
     def record_change(self, index: int, change: Change, now: datetime) -> ChangeResult:

@@ -3,8 +3,9 @@
 
 Owns making a one-time code (only its id and the key derived from it are stored, never the
 code), redeeming it once into a device with a bearer token (stored as SHA-256 only), finding
-a device by its token, revoking, the certificate the CA issued for a device's seal key, and
-the activity rows of the admin page (counts and codes only). Never reads the clock.
+a device by its token, revoking, reading the device's current seal certificate (every one
+issued: `certificates`), and the activity rows of the admin page (counts and codes only).
+Never reads the clock.
 """
 
 from __future__ import annotations
@@ -144,11 +145,6 @@ def seen(
             "INSERT INTO activity (id, at, device_id, action, detail) VALUES (?, ?, ?, ?, ?)",
             [str(uuid.uuid4()), iso(now), device_id, action, canonical(detail).decode()],
         )
-
-
-def set_certificate(backend: Backend, device_id: str, certificate_pem: str) -> None:
-    with backend.transaction() as cur:
-        cur.execute("UPDATE devices SET certificate = ? WHERE id = ?", [certificate_pem, device_id])
 
 
 def certificate(backend: Backend, device_id: str) -> str | None:

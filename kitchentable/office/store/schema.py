@@ -200,6 +200,40 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "access-logs-and-certificates",
+        [
+            # What laptops report of their access log at every sync (sync/log_messages):
+            # the signed head in the clear (ids and hashes only) and the envelope whose
+            # lines are sealed to the office key. `seq` keeps the order they came in.
+            "INSERT INTO counters (name, value) VALUES ('access_report', 0)",
+            """CREATE TABLE access_reports (
+                id TEXT PRIMARY KEY,
+                seq BIGINT NOT NULL UNIQUE,
+                device_id TEXT NOT NULL,
+                received_at TEXT NOT NULL,
+                head_id BIGINT NOT NULL,
+                head_witness TEXT NOT NULL,
+                broken_at BIGINT,
+                anchor_id BIGINT NOT NULL,
+                last_id BIGINT NOT NULL,
+                envelope TEXT NOT NULL
+            )""",
+            "CREATE INDEX access_reports_device ON access_reports (device_id, seq)",
+            # Every seal certificate the office issued (enrolment and each renewal), so the
+            # revocation list can name all of a revoked device's certificates.
+            """CREATE TABLE device_certificates (
+                id TEXT PRIMARY KEY,
+                device_id TEXT NOT NULL,
+                issued_at TEXT NOT NULL,
+                certificate TEXT NOT NULL
+            )""",
+            "CREATE INDEX device_certificates_device ON device_certificates (device_id)",
+            "INSERT INTO device_certificates (id, device_id, issued_at, certificate) "
+            "SELECT id || ':' || enrolled_at, id, enrolled_at, certificate FROM devices "
+            "WHERE certificate IS NOT NULL",
+        ],
+    ),
 ]
 
 

@@ -1,0 +1,140 @@
+"""What the office takes as a laptop's access log: only its own, signed with its key, sealed
+to the office; kept once; and checked by the administrator's command against what came
+before (tests/sync_e2e/test_access_log.py runs the attacks end to end)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from officekit import OFFICE_PASSPHRASE, Laptop, Office
+
+from kitchentable.office import access_audit, keys
+from kitchentable.office.access_audit import Kind, Mark
+from kitchentable.storage.crypto import x25519_keypair
+from kitchentable.sync.protocol import (
+    GENESIS,
+    Anchor,
+    AuditLine,
+    LogHead,
+    LogReport,
+    witnesses,
+)
+
+AT = "2026-03-02T09:00:00+00:00"
+START = Anchor(0, GENESIS)
+
+
+def lines(*actions: str, start: int = 1) -> list[AuditLine]:
+    return [
+        AuditLine(n, f"2026-03-02T09:{n:02d}", "anna", action, "case", "c1", "c1", "ok", "app")
+        for n, action in enumerate(actions, start=start)
+    ]
+
+
+def report(
+    laptop: Laptop, sent: list[AuditLine], anchor: Anchor = START, **kw: object
+) -> LogReport:
+    full = witnesses(anchor.witness, sent)
+    last = sent[-1].id if sent else anchor.id
+    head = LogHead(last, "a" * 64, full[-1] if full else anchor.witness, None, AT)
+    made = LogReport.create(
+        device_id=laptop.enrolment.device_id,
+        head=head,
+        anchor=anchor,
+        lines=sent,
+        office_box_public=laptop.enrolment.office_box_public,
+        sign_private=laptop.keys.sign_private,
+    )
+    return replace(made, **kw) if kw else made
+
+
+def post(office: Office, laptop: Laptop, made: LogReport) -> tuple[int, dict[str, object]]:
+    answer = office.client.post("/api/v1/log", json=made.to_wire(), headers=laptop.auth)
+    return answer.status_code, answer.json()
+
+
+def test_a_laptop_sends_only_its_own_signed_log_sealed_to_the_office(office: Office) -> None:
+    anna, bram = office.enrol("anna"), office.enrol("bram")
+    good = report(anna, lines("case.open", "case.export"))
+    assert post(office, anna, good) == (200, {"v": 1, "held": 2})
+    assert post(office, anna, good) == (200, {"v": 1, "held": 2})  # a retry is kept once
+    assert len(office.store.log_reports(anna.enrolment.device_id)) == 1
+    # Bram's laptop cannot put lines in Anna's log, nor sign as Anna.
+    status, body = post(office, bram, good)
+    assert (status, body["error"]) == (403, "wrong_device")
+    forged = replace(report(anna, lines("case.open", start=3)), signature=bytes(64))
+    assert post(office, anna, forged)[0] == 400
+    # Lines sealed to another key than the office's are refused: the office must be able
+    # to open what it keeps.
+    _, other = x25519_keypair()
+    elsewhere = LogReport.create(
+        device_id=anna.enrolment.device_id,
+        head=good.head,
+        anchor=Anchor(0, GENESIS),
+        lines=[],
+        office_box_public=other,
+        sign_private=anna.keys.sign_private,
+    )
+    status, body = post(office, anna, elsewhere)
+    assert (status, body["error"]) == (400, "wrong_recipient")
+    assert len(office.store.log_reports(anna.enrolment.device_id)) == 1
+
+
+def test_the_office_keeps_the_lines_sealed(office: Office) -> None:
+    anna = office.enrol("anna")
+    marker = "Zwijgzaam-Markering"
+    sent = [replace(lines("case.open")[0], actor=marker)]
+    assert post(office, anna, report(anna, sent))[0] == 200
+    with office.store.backend.transaction(write=False) as cur:
+        stored = repr(cur.execute("SELECT * FROM access_reports").fetchall())
+    assert marker not in stored and "case.open" not in stored
+
+
+def test_the_audit_compares_each_report_with_what_came_before(office: Office) -> None:
+    anna = office.enrol("anna")
+    first = lines("profile.unlock", "case.open", "case.export", "case.open")
+    chain = witnesses(GENESIS, first)
+    post(office, anna, report(anna, first))
+    # Next sync: two new lines after line 4, as the laptop holds line 4 now.
+    second = lines("plan.draft", "sync.run", start=5)
+    post(office, anna, report(anna, second, Anchor(4, chain[-1])))
+    private = keys.unlock(office.data, OFFICE_PASSPHRASE)
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    assert found.problems == [] and len(found.entries) == 6
+    # A report whose anchor is not what the office received (the laptop's older lines were
+    # changed and it did not send them again): the office says so.
+    third = lines("case.open", start=7)
+    post(office, anna, report(anna, third, Anchor(6, "f" * 64)))
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    assert [p.kind for p in found.problems] == [Kind.REWRITTEN]
+    # The whole log again, with the export gone: the office names the line.
+    kept = [line for line in first + second + third if line.action != "case.export"]
+    again = [replace(line, id=n) for n, line in enumerate(kept, start=1)]
+    post(office, anna, report(anna, again))
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    removed = [e.line.action for e in found.entries if e.mark == Mark.REMOVED]
+    assert removed == ["case.export"] and Kind.REMOVED in {p.kind for p in found.problems}
+
+
+def test_a_report_taken_from_or_changed_in_the_offices_own_store_shows(office: Office) -> None:
+    """Someone with the office database (not the laptop) deletes or edits a kept report: the
+    next report no longer continues what the office holds, and an edited one is not the
+    device's signature any more."""
+    anna = office.enrol("anna")
+    first = lines("case.open", "case.export")
+    chain = witnesses(GENESIS, first)
+    post(office, anna, report(anna, first))
+    second = lines("case.open", start=3)
+    post(office, anna, report(anna, second, Anchor(2, chain[-1])))
+    with office.store.backend.transaction() as cur:
+        cur.execute("DELETE FROM access_reports WHERE anchor_id = 0")
+    private = keys.unlock(office.data, OFFICE_PASSPHRASE)
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    assert [p.kind for p in found.problems] == [Kind.GAP]
+    with office.store.backend.transaction() as cur:
+        (envelope,) = cur.execute("SELECT envelope FROM access_reports").fetchone()
+        cur.execute(
+            "UPDATE access_reports SET envelope = ?", [envelope.replace('"last":3', '"last":4')]
+        )
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    assert Kind.SIGNATURE in {p.kind for p in found.problems}
