@@ -94,3 +94,12 @@ def saved(qtbot: QtBot, page) -> None:
 
 def on_window(widget: QWidget) -> QPoint:
     return widget.mapTo(widget.window(), QPoint(0, 0))
+
+
+def name_someone_present(qtbot: QtBot, page: Any, name: str) -> Any:
+    """On "Mensen": add a person present and type their name (to be picked again later)."""
+    page.show_section("mensen")
+    group = row(page, "aanwezigen").field
+    qtbot.mouseClick(group.add, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(group.blocks[-1].fields["aanwezige_naam"].edit, name)
+    return group

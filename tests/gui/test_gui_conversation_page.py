@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from conversation_kit import on_window, row, saved
+from conversation_kit import name_someone_present, on_window, row, saved
 from gui_helpers import WAIT_MS, read_answers
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -230,10 +230,7 @@ def test_a_person_named_once_is_picked_where_they_appear_again(
     qtbot: QtBot, open_case, profile_path: Path, conversation_forms, case_id: str
 ) -> None:
     page = open_case().conversation
-    page.show_section("mensen")
-    group = row(page, "aanwezigen").field
-    qtbot.mouseClick(group.add, LEFT)
-    qtbot.keyClicks(group.blocks[0].fields["aanwezige_naam"].edit, "Piet Jansen")
+    name_someone_present(qtbot, page, "Piet Jansen")
     carer = row(page, "mantelzorger").field
     qtbot.mouseClick(carer.edit, LEFT)
     assert carer.names.stringList() == ["Piet Jansen"]  # offered while typing…

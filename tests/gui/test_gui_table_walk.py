@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conversation_kit import row, saved
+from conversation_kit import name_someone_present, row, saved
 from gui_helpers import read_answers
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QColor
@@ -112,10 +112,7 @@ def test_a_name_picked_from_the_list_is_the_name_shown_and_kept(
     qtbot: QtBot, open_case, profile_path: Path, conversation_forms, case_id: str
 ) -> None:
     page = open_case().conversation
-    page.show_section("mensen")
-    group = row(page, "aanwezigen").field
-    qtbot.mouseClick(group.add, LEFT)
-    qtbot.keyClicks(group.blocks[0].fields["aanwezige_naam"].edit, "Piet Jansen")
+    name_someone_present(qtbot, page, "Piet Jansen")
     carer = row(page, "mantelzorger").field.edit
     qtbot.mouseClick(carer, LEFT)
     qtbot.keyClicks(carer, "pie")
