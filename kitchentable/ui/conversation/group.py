@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -142,7 +142,13 @@ class GroupField(AnswerField):
             first.setFocus(Qt.FocusReason.OtherFocusReason)
         # Once the page has laid the new item out: the page held "Add" still, which leaves
         # the new item's first field above the screen.
-        QTimer.singleShot(0, block, lambda: bring_into_view(block))
+        QTimer.singleShot(0, block, lambda: self._show_item(block))
+
+    def _show_item(self, block: QWidget) -> None:
+        # Layouts still pending first (a busy laptop may not have run them yet), so the page
+        # is as tall as its new item before it scrolls to it.
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        bring_into_view(block)
 
     def _remove(self, index: int) -> None:
         del self.items[index]
