@@ -193,8 +193,9 @@ class PlanNotReady(KitchentableError):
 class SealBlocker:
     """One reason a plan cannot be sealed yet, with where to fix it.
 
-    `kind`: topic, question, consent (in the conversation: `section` and `question` say where),
-    or reaction, place, signature (on the plan page: `question` is empty). `text` is one
+    `kind`: topic, question, consent (in the conversation: `section` and `question` say where,
+    and for a repeating group `item` (from 0) and `field` the entry and its field), or
+    reaction, place, signature (on the plan page: `question` is empty). `text` is one
     sentence for people, in the language the check ran in; it may quote a question's label,
     never an answer.
     """
@@ -203,6 +204,8 @@ class SealBlocker:
     text: str
     section: str = ""
     question: str = ""
+    item: int = 0
+    field: str = ""
 
 
 class SealRefused(KitchentableError):

@@ -16,7 +16,7 @@ from kitchentable.errors import SealBlocker
 from kitchentable.formengine.model import Form, LegalTopic, Question
 from kitchentable.formengine.session import ConversationState, is_empty
 from kitchentable.i18n import _
-from kitchentable.render.plan_builder import HOUSEHOLD, YOUTH_CONSENT, consenters
+from kitchentable.render.plan_builder import HOUSEHOLD, YOUTH_CONSENT, consenters, household
 
 
 def seal_blockers(form: Form, state: ConversationState, plan: SupportPlan) -> list[SealBlocker]:
@@ -83,11 +83,12 @@ def _errors(form: Form, state: ConversationState, skip: set[str]) -> list[SealBl
         section = form.section_of(question_id)
         if question is None or section is None:
             continue
-        label = str(question.label)
+        label, item, field_id = str(question.label), 0, ""
         if rest:  # "3].field" inside a group
             index, _sep, field_id = rest.partition("].")
+            item = int(index)
             field = question.field(field_id)
-            label = f"{question.item_label or question.label} {int(index) + 1} › " + (
+            label = f"{question.item_label or question.label} {item + 1} › " + (
                 str(field.label) if field else field_id
             )
         blockers.append(
@@ -98,6 +99,8 @@ def _errors(form: Form, state: ConversationState, skip: set[str]) -> list[SealBl
                 ),
                 section.id,
                 question_id,
+                item,
+                field_id,
             )
         )
     return blockers
@@ -134,6 +137,9 @@ def _consents(form: Form, plan: SupportPlan) -> list[SealBlocker]:
             else household
         )
         section = form.section_of(target.id) if target is not None else None
+        item, field_id = (
+            _consent_of(form, plan, problem.missing) if target is household else (0, "")
+        )
         blockers.append(
             SealBlocker(
                 "consent",
@@ -145,6 +151,20 @@ def _consents(form: Form, plan: SupportPlan) -> list[SealBlocker]:
                 ),
                 section.id if section else "",
                 target.id if target else "",
+                item,
+                field_id,
             )
         )
     return blockers
+
+
+def _consent_of(form: Form, plan: SupportPlan, missing: tuple[str, ...]) -> tuple[int, str]:
+    """The household entry of the first parent whose consent is missing, and its consent
+    field: the click goes to that parent, not to the first member of the family."""
+    group = next((q for q in form.questions() if q.plan == HOUSEHOLD), None)
+    consent = next((f for f in group.questions if f.plan == "consent"), None) if group else None
+    names = [m.name for m in household(form, plan.entries)]
+    index = next((names.index(n) for n in missing if n in names), None)
+    if consent is None or index is None:
+        return 0, ""
+    return index, consent.id

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conversation_kit import case_id, conversation_forms, open_case  # noqa: F401
 from gui_helpers import english_after_test, gui_forms, make_profile, open_window  # noqa: F401
 
 from kitchentable.formengine.loader import FormRegistry

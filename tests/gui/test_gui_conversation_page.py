@@ -2,101 +2,22 @@
 still, keys go where they are meant, less typing, honest progress, and back where one was.
 
 Driven like a person: keyClicks and mouse clicks on the real window, on a small form of its
-own (data/gui-conversation.yaml) in a profile whose case came from the office as a review.
+own in a profile whose case came from the office as a review (conversation_kit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-import pytest
-from gui_helpers import GUI_DATA, PASSPHRASE, WAIT_MS, read_answers, unlock
+from conversation_kit import name_someone_present, on_window, row, saved
+from gui_helpers import WAIT_MS, read_answers
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from kitchentable.config import Settings
-from kitchentable.formengine.loader import FormRegistry, load_form
-from kitchentable.services import Profile
-
 LEFT = Qt.MouseButton.LeftButton
-FORM_ID = "gui-conversation"
-
-
-@pytest.fixture(scope="module")
-def conversation_forms(forms: FormRegistry) -> FormRegistry:
-    registry = FormRegistry(forms.all())
-    registry.add(load_form(GUI_DATA / "gui-conversation.yaml"))
-    return registry
-
-
-@pytest.fixture
-def case_id(profile_path: Path, conversation_forms: FormRegistry) -> str:
-    settings = Settings(
-        consultant="Anna de Vries", role="Wmo-consulent", team="Wijkteam Noord", language="nl"
-    )
-    document = {
-        "cases": [
-            {
-                "external_id": "M-2026-0100",
-                "melding_date": date.today().isoformat(),
-                "kind": "herindicatie",
-                "form": FORM_ID,
-                "person": {"name": "Geertruida Bakker"},
-            }
-        ]
-    }
-    with Profile.create(
-        profile_path, PASSPHRASE, settings=settings, forms=conversation_forms
-    ) as profile:
-        (created,) = profile.import_cases(document)
-    return created
-
-
-@pytest.fixture
-def open_case(
-    qtbot: QtBot, profile_path: Path, conversation_forms: FormRegistry, case_id: str
-) -> Iterator[Callable[[], Any]]:
-    from kitchentable.ui.main_window import MainWindow
-
-    windows: list[MainWindow] = []
-
-    def make() -> Any:
-        window = MainWindow(profile_path, forms=conversation_forms)
-        qtbot.addWidget(window)
-        window.resize(1100, 760)
-        window.show()
-        windows.append(window)
-        unlock(qtbot, window)
-        assert window.cases.select_case(case_id)
-        qtbot.keyClick(window.cases.table, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda: window.conversation is not None, timeout=WAIT_MS)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-
-
-def _row(page, question_id: str):
-    for section_page in page.pages.values():
-        if question_id in section_page.rows:
-            return section_page.rows[question_id]
-    raise KeyError(question_id)
-
-
-def _saved(qtbot: QtBot, page) -> None:
-    qtbot.waitUntil(
-        lambda: not page.saver.has_pending() and page.saver.kind == "saved", timeout=WAIT_MS
-    )
-
-
-def _on_window(widget: QWidget) -> QPoint:
-    return widget.mapTo(widget.window(), QPoint(0, 0))
 
 
 # -- 1. typing touches only what changed ------------------------------------------------------
@@ -106,15 +27,15 @@ def test_typing_redraws_neither_navigator_nor_checklist_and_reevaluates_only_dep
     qtbot: QtBot, open_case, profile_path: Path, conversation_forms, case_id: str
 ) -> None:
     page = open_case().conversation
-    story = _row(page, "verhaal").field.edit
+    story = row(page, "verhaal").field.edit
     qtbot.mouseClick(story.viewport(), LEFT)
     qtbot.keyClicks(story, "M")  # the first letter answers the question: counts change once
     navigator, checklist = page.navigator.refreshes, page.topics.refreshes
     qtbot.keyClicks(story, "evrouw wil zelf haar boodschappen blijven doen.")
     assert (page.navigator.refreshes, page.topics.refreshes) == (navigator, checklist)
 
-    name = _row(page, "roepnaam").field.edit
-    explain = _row(page, "roepnaam_uitleg")
+    name = row(page, "roepnaam").field.edit
+    explain = row(page, "roepnaam_uitleg")
     qtbot.mouseClick(name, LEFT)
     qtbot.keyClicks(name, "a")
     navigator = page.navigator.refreshes
@@ -131,7 +52,7 @@ def test_typing_redraws_neither_navigator_nor_checklist_and_reevaluates_only_dep
     # the rule that reads the typed text is evaluated on every key, and only its dependents:
     # the visibility of the one question that reads it (in skip logic and in its status)
     assert explain.isVisible() and max(costs) <= 4
-    _saved(qtbot, page)
+    saved(qtbot, page)
     stored = read_answers(profile_path, conversation_forms, case_id)
     assert stored["verhaal"] == "Mevrouw wil zelf haar boodschappen blijven doen."
     assert stored["roepnaam"] == "anders"
@@ -147,11 +68,11 @@ def test_save_indicator_keeps_its_size_through_saving_saved_and_a_problem(
     indicator = page.saved_label
     header = page.findChild(QWidget, "conversationHeader")
     geometry, header_height = indicator.geometry(), header.height()
-    qtbot.mouseClick(_row(page, "roepnaam").field.edit, LEFT)
-    qtbot.keyClicks(_row(page, "roepnaam").field.edit, "Truus")
+    qtbot.mouseClick(row(page, "roepnaam").field.edit, LEFT)
+    qtbot.keyClicks(row(page, "roepnaam").field.edit, "Truus")
     assert page.saver.kind == "saving"
     assert indicator.geometry() == geometry
-    _saved(qtbot, page)
+    saved(qtbot, page)
     assert indicator.full_text().startswith("Opgeslagen om")
     assert indicator.geometry() == geometry and header.height() == header_height
     problem = "Niet opgeslagen: de schijf is vol. Maak ruimte vrij en probeer het opnieuw."
@@ -163,34 +84,34 @@ def test_save_indicator_keeps_its_size_through_saving_saved_and_a_problem(
 def test_a_clicked_control_and_the_rows_above_it_hold_still(qtbot: QtBot, open_case) -> None:
     page = open_case().conversation
     section = page.pages["start"]
-    lives = _row(page, "wonen").field
+    lives = row(page, "wonen").field
     no = lives.group.buttons()[1]
     section.ensureWidgetVisible(no)
-    above = [_row(page, q) for q in ("verhaal", "roepnaam", "laatste_tekens")]
-    before = [(_on_window(r), r.size()) for r in above]
-    at_press = _on_window(no)
+    above = [row(page, q) for q in ("verhaal", "roepnaam", "laatste_tekens")]
+    before = [(on_window(r), r.size()) for r in above]
+    at_press = on_window(no)
     QTest.mousePress(no, LEFT, Qt.KeyboardModifier.NoModifier, no.rect().center())
-    assert _on_window(no) == at_press  # nothing moves between press and release
+    assert on_window(no) == at_press  # nothing moves between press and release
     QTest.mouseRelease(no, LEFT, Qt.KeyboardModifier.NoModifier, no.rect().center())
-    assert _row(page, "wonen_toelichting").isVisible()  # revealed below
+    assert row(page, "wonen_toelichting").isVisible()  # revealed below
     assert lives.clear.isVisible()  # "Clear answer" took the room kept for it
-    assert _on_window(no) == at_press
-    assert [(_on_window(r), r.size()) for r in above] == before
-    _saved(qtbot, page)
-    assert _on_window(no) == at_press
-    assert [(_on_window(r), r.size()) for r in above] == before
+    assert on_window(no) == at_press
+    assert [(on_window(r), r.size()) for r in above] == before
+    saved(qtbot, page)
+    assert on_window(no) == at_press
+    assert [(on_window(r), r.size()) for r in above] == before
 
     # a question that appears ABOVE the control in use pushes the page, not the control
-    scale = _row(page, "score").field
+    scale = row(page, "score").field
     level1, level3 = scale.group.buttons()[0], scale.group.buttons()[2]
     section.ensureWidgetVisible(level3)
-    place = _on_window(level3)
+    place = on_window(level3)
     qtbot.mouseClick(level1, LEFT, pos=QPoint(level1.width() - 8, level1.height() // 2))
-    assert _row(page, "acuut_uitleg").isVisible()
-    assert _on_window(level3) == place
+    assert row(page, "acuut_uitleg").isVisible()
+    assert on_window(level3) == place
     qtbot.mouseClick(level3, LEFT, pos=QPoint(level3.width() - 8, level3.height() // 2))
     assert scale.value() == 3  # the whole row is the hit area, and it was still there
-    _saved(qtbot, page)
+    saved(qtbot, page)
     assert page.state.answers["score"] == 3
 
 
@@ -205,9 +126,9 @@ def test_a_section_clicked_in_the_navigator_puts_the_focus_on_its_first_field(
     item = navigator.item(navigator.rows["info"])
     qtbot.mouseClick(navigator.viewport(), LEFT, pos=navigator.visualItemRect(item).center())
     assert page.current == "info"
-    assert QApplication.focusWidget() is _row(page, "bijzonderheden").field.edit
+    assert QApplication.focusWidget() is row(page, "bijzonderheden").field.edit
     qtbot.keyClicks(QApplication.focusWidget(), "Hond in huis")
-    assert _row(page, "bijzonderheden").field.edit.text() == "Hond in huis"
+    assert row(page, "bijzonderheden").field.edit.text() == "Hond in huis"
 
     navigator.setFocus()
     qtbot.keyClicks(navigator, "mbs")  # no type-ahead: letters never jump to a section
@@ -218,7 +139,7 @@ def test_tab_runs_through_a_group_to_add_and_never_reaches_back(qtbot: QtBot, op
     window = open_case()
     page = window.conversation
     page.show_section("mensen", focus_first=True)
-    group = _row(page, "aanwezigen").field
+    group = row(page, "aanwezigen").field
     assert QApplication.focusWidget() is group.add
     qtbot.keyClick(group.add, Qt.Key.Key_Space)
     qtbot.keyClicks(QApplication.focusWidget(), "Piet Jansen")
@@ -262,26 +183,26 @@ def test_first_opening_fills_in_kind_date_and_consultant_once(
 ) -> None:
     window = open_case()
     page = window.conversation
-    assert _row(page, "soort_gesprek").field.value() == "herindicatie"  # as the office said
-    assert _row(page, "gespreksdatum").field.edit.text() == date.today().strftime("%d-%m-%Y")
-    assert _row(page, "consulent").field.edit.text() == "Anna de Vries, Wmo-consulent"
-    consultant = _row(page, "consulent").field.edit
+    assert row(page, "soort_gesprek").field.value() == "herindicatie"  # as the office said
+    assert row(page, "gespreksdatum").field.edit.text() == date.today().strftime("%d-%m-%Y")
+    assert row(page, "consulent").field.edit.text() == "Anna de Vries, Wmo-consulent"
+    consultant = row(page, "consulent").field.edit
     consultant.clear()
     qtbot.mouseClick(consultant, LEFT)
     qtbot.keyClick(consultant, Qt.Key.Key_Tab)
-    _saved(qtbot, page)
+    saved(qtbot, page)
     window.close()
     stored = read_answers(profile_path, conversation_forms, case_id)
     assert stored["soort_gesprek"] == "herindicatie"
     assert stored["gespreksdatum"] == date.today().isoformat()
     assert "consulent" not in stored  # cleared, and opening again does not put it back
     page = open_case().conversation
-    assert _row(page, "consulent").field.edit.text() == ""
+    assert row(page, "consulent").field.edit.text() == ""
 
 
 def test_last_four_short_dates_and_date_buttons(qtbot: QtBot, open_case) -> None:
     page = open_case().conversation
-    last = _row(page, "laatste_tekens").field.edit
+    last = row(page, "laatste_tekens").field.edit
     qtbot.mouseClick(last, LEFT)
     qtbot.keyClicks(last, "IXR12345")
     assert last.text() == "2345"
@@ -290,7 +211,7 @@ def test_last_four_short_dates_and_date_buttons(qtbot: QtBot, open_case) -> None
     qtbot.keyClick(last, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert last.text() == "7P2Q"
 
-    told = _row(page, "datum_verteld_pgb")
+    told = row(page, "datum_verteld_pgb")
     qtbot.mouseClick(told.field.edit, LEFT)
     qtbot.keyClicks(told.field.edit, "30-11-26")
     qtbot.keyClick(told.field.edit, Qt.Key.Key_Tab)
@@ -309,18 +230,15 @@ def test_a_person_named_once_is_picked_where_they_appear_again(
     qtbot: QtBot, open_case, profile_path: Path, conversation_forms, case_id: str
 ) -> None:
     page = open_case().conversation
-    page.show_section("mensen")
-    group = _row(page, "aanwezigen").field
-    qtbot.mouseClick(group.add, LEFT)
-    qtbot.keyClicks(group.blocks[0].fields["aanwezige_naam"].edit, "Piet Jansen")
-    carer = _row(page, "mantelzorger").field
+    name_someone_present(qtbot, page, "Piet Jansen")
+    carer = row(page, "mantelzorger").field
     qtbot.mouseClick(carer.edit, LEFT)
     assert carer.names.stringList() == ["Piet Jansen"]  # offered while typing…
     carer.pick.menu().aboutToShow.emit()
     (action,) = carer.pick.menu().actions()
     action.trigger()  # …or picked from the list
     assert carer.edit.text() == "Piet Jansen"
-    _saved(qtbot, page)
+    saved(qtbot, page)
     stored = read_answers(profile_path, conversation_forms, case_id)
     assert stored["mantelzorger"] == "Piet Jansen"
 
@@ -337,7 +255,7 @@ def test_marks_are_honest_and_an_open_topic_leads_to_the_question_that_closes_it
     def kind(section_id: str) -> str:
         return page.navigator.item(page.navigator.rows[section_id]).data(mark)
 
-    story = _row(page, "verhaal").field.edit
+    story = row(page, "verhaal").field.edit
     qtbot.mouseClick(story, LEFT)
     qtbot.keyClicks(story, "Hulp bij het huishouden")
     # "Begin" has all its required answers: the topic still open belongs to "Informatie"
@@ -346,10 +264,10 @@ def test_marks_are_honest_and_an_open_topic_leads_to_the_question_that_closes_it
     topics = page.topics.list
     qtbot.mouseClick(topics.viewport(), LEFT, pos=topics.visualItemRect(topics.item(1)).center())
     assert page.current == "info"
-    told = _row(page, "verteld").field
+    told = row(page, "verteld").field
     assert QApplication.focusWidget() in told.group.buttons()
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)  # "Ja"
-    qtbot.mouseClick(_row(page, "verteld_datum").field.today_button, LEFT)
+    qtbot.mouseClick(row(page, "verteld_datum").field.today_button, LEFT)
     assert page.topics.open_topic_ids() == [] and kind("info") != "open"
 
 
@@ -359,7 +277,7 @@ def test_reopening_and_restarting_return_to_the_last_section_and_field(
     window = open_case()
     page = window.conversation
     page.show_section("mensen")
-    carer = _row(page, "mantelzorger").field.edit
+    carer = row(page, "mantelzorger").field.edit
     qtbot.mouseClick(carer, LEFT)
     page.back_button.click()  # leaving the case keeps where one was
     qtbot.waitUntil(lambda: window.conversation is None, timeout=WAIT_MS)
@@ -368,11 +286,11 @@ def test_reopening_and_restarting_return_to_the_last_section_and_field(
     qtbot.waitUntil(lambda: window.conversation is not None, timeout=WAIT_MS)
     page = window.conversation
     assert page.current == "mensen"
-    assert QApplication.focusWidget() is _row(page, "mantelzorger").field.edit
+    assert QApplication.focusWidget() is row(page, "mantelzorger").field.edit
 
     window.close()  # a restart: a new window on the same vault
     page = open_case().conversation
     assert page.current == "mensen"
-    assert QApplication.focusWidget() is _row(page, "mantelzorger").field.edit
+    assert QApplication.focusWidget() is row(page, "mantelzorger").field.edit
     raw = b"".join(p.read_bytes() for p in profile_path.glob("kitchentable.db*"))
     assert b"mantelzorger" not in raw and b"mensen" not in raw  # sealed like the answers

@@ -3,7 +3,9 @@
 Owns the chosen widgets with hit areas that are easy to click at a kitchen table (the whole
 padded row of an option, not only its small circle) and a page that holds still around them:
 the "Clear answer" link keeps its place while it is hidden, so answering never moves a row,
-and nothing about an option changes between press and release. Never saves or validates.
+and nothing about an option changes between press and release. By keyboard, Tab reaches a
+question's options first (at the one chosen, if any) and "Clear answer" after them, so a
+Space meant for an option never wipes the answer. Never saves or validates.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -38,6 +41,20 @@ class OptionRadio(QRadioButton):
     def hitButton(self, pos: QPoint) -> bool:
         return self.rect().contains(pos)
 
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """Tab into an answered question lands on the option chosen (Qt takes the group's
+        first button): a Space there keeps the answer instead of changing it."""
+        group = self.group()
+        chosen = group.checkedButton() if group is not None else None
+        tabbed = event.reason() in (
+            Qt.FocusReason.TabFocusReason,
+            Qt.FocusReason.BacktabFocusReason,
+        )
+        if tabbed and chosen is not None and chosen is not self:
+            chosen.setFocus(event.reason())
+            return
+        super().focusInEvent(event)
+
 
 class OptionCheck(QCheckBox):
     """A check box that answers to a click anywhere on it (see OptionRadio)."""
@@ -64,6 +81,11 @@ class ButtonsField(AnswerField):
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.values: list[Any] = []
+        self.group.idClicked.connect(self._clicked)
+
+    def add_clear(self) -> QPushButton:
+        """ "Clear answer", made after the options so Tab reaches it after them (Qt's Tab
+        order is the order widgets are made in)."""
         self.clear = QPushButton(_("Clear answer"), self)
         self.clear.setObjectName("clearAnswer")
         self.clear.setFlat(True)
@@ -73,7 +95,8 @@ class ButtonsField(AnswerField):
         policy.setRetainSizeWhenHidden(True)
         self.clear.setSizePolicy(policy)
         self.clear.clicked.connect(self._cleared)
-        self.group.idClicked.connect(self._clicked)
+        self.clear.setVisible(False)
+        return self.clear
 
     def add_button(self, button: QAbstractButton, value: Any) -> None:
         self.group.addButton(button, len(self.values))
@@ -122,9 +145,8 @@ class YesNoField(ButtonsField):
             button.setMinimumWidth(self.fontMetrics().horizontalAdvance(text) + 64)
             self.add_button(button, value)
             layout.addWidget(button)
-        layout.addWidget(self.clear, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.add_clear(), 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
-        self.clear.setVisible(False)
 
 
 class ChoiceField(ButtonsField):
@@ -141,8 +163,7 @@ class ChoiceField(ButtonsField):
                 button.setToolTip(str(option.help))
             self.add_button(button, option.value)
             layout.addWidget(button)
-        layout.addWidget(self.clear, 0, Qt.AlignmentFlag.AlignLeft)
-        self.clear.setVisible(False)
+        layout.addWidget(self.add_clear(), 0, Qt.AlignmentFlag.AlignLeft)
 
 
 class ComboField(AnswerField):

@@ -4,8 +4,9 @@ Owns showing a stored value and reporting what the consultant enters: `edited` w
 (the page saves after a short pause) and `committed` when an answer is final (focus leaves a
 text field, a choice is clicked: the page saves at once). Raw input is reported as is; the
 page coerces it with the form engine. A name question (`person`) offers the names given
-elsewhere in the conversation; a `keep_last` question keeps the last characters typed.
-Never saves, validates or evaluates rules itself.
+elsewhere in the conversation; a `keep_last` question keeps the last characters typed. The
+line being typed stays on the screen (`bring_into_view`): the page follows the cursor of a
+long text down. Never saves, validates or evaluates rules itself.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from math import ceil
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QRect, QStringListModel, Qt, Signal
 from PySide6.QtGui import QAction, QFocusEvent
 from PySide6.QtWidgets import (
     QCompleter,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPlainTextEdit,
+    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -40,6 +43,26 @@ class FieldContext:
     today: Callable[[], date] = date.today
     conversation_date: Callable[[], str | None] = lambda: None  # ISO, or None if not given
     people: Callable[[], list[str]] = field(default=list)  # names given in person questions
+
+
+MARGIN = 24  # pixels kept free above and below what is brought into view
+LINES = (3, 9)  # a long text shows at least this many lines and grows up to the second
+
+
+def bring_into_view(widget: QWidget, area: QRect | None = None) -> None:
+    """Scroll the page the widget is on so `area` (in the widget's coordinates; default: all
+    of it, or its top as far as the screen holds) is on the screen; nothing moves when it
+    already is."""
+    page = widget.parentWidget()
+    while page is not None and not isinstance(page, QScrollArea):
+        page = page.parentWidget()
+    body = page.widget() if page is not None else None
+    if page is None or body is None or not body.isAncestorOf(widget):
+        return
+    area = area if area is not None else widget.rect()
+    height = min(area.height(), page.viewport().height() - 2 * MARGIN)
+    top = widget.mapTo(body, area.topLeft())
+    page.ensureVisible(top.x(), top.y() + height // 2, 0, height // 2 + MARGIN)
 
 
 class AnswerField(QWidget):
@@ -131,7 +154,15 @@ class LineField(AnswerField):
         if question.type != QuestionType.TEXT or question.keep_last:
             self.row.addStretch(0)
         self.edit.textEdited.connect(self._typed)
-        self.edit.editingFinished.connect(lambda: self._emit(self.committed, self.edit.text()))
+        self.edit.editingFinished.connect(self._finished)
+        self._to_popup = False  # the focus went to a list opened over the field
+        self.edit.installEventFilter(self)
+
+    def _finished(self) -> None:
+        # Qt also "finishes" when a list opens over the field (the names to pick, the
+        # calendar): the answer is not final then, and an empty one would be called missing.
+        if not self._to_popup:
+            self._emit(self.committed, self.edit.text())
 
     def _typed(self, text: str) -> None:
         limit = self.question.max_length
@@ -158,15 +189,25 @@ class LineField(AnswerField):
         self.pick.setMenu(QMenu(self.pick))
         self.pick.menu().aboutToShow.connect(self._fill_people)
         self.row.addWidget(self.pick)
-        self.edit.installEventFilter(self)
 
     def people(self) -> list[str]:
         own = self.edit.text().strip().casefold()
         return [n for n in self.context.people() if n.strip().casefold() != own]
 
     def eventFilter(self, watched: Any, event: Any) -> bool:
-        if watched is self.edit and event.type() == QFocusEvent.Type.FocusIn:
-            self.names.setStringList(self.people())
+        if watched is self.edit and event.type() in (
+            QFocusEvent.Type.FocusIn,
+            QFocusEvent.Type.FocusOut,
+        ):
+            popup = event.reason() == Qt.FocusReason.PopupFocusReason
+            self._to_popup = popup and event.type() == QFocusEvent.Type.FocusOut
+            # Not when the focus comes back from the completer's own list: Qt hides the list
+            # before it completes, and a list reset in between makes it complete the letters
+            # typed ("pie") instead of the name chosen ("Piet Jansen").
+            if self.question.person and event.type() == QFocusEvent.Type.FocusIn and not popup:
+                names = self.people()
+                if names != self.names.stringList():
+                    self.names.setStringList(names)
         return False
 
     def _fill_people(self) -> None:
@@ -226,13 +267,31 @@ class LongTextField(AnswerField):
         super().__init__(question, parent, context)
         self.edit = _PlainText(self)
         self.edit.setTabChangesFocus(True)  # Tab moves on; the consultant types no tab stops
-        self.edit.setMinimumHeight(self.fontMetrics().lineSpacing() * 4 + 16)
-        self.edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 9 + 16)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)
+        self._fit()
+        self.edit.document().documentLayout().documentSizeChanged.connect(self._fit)
         self.edit.textChanged.connect(lambda: self._emit(self.edited, self.edit.toPlainText()))
         self.edit.left.connect(lambda: self._emit(self.committed, self.edit.toPlainText()))
+        self.edit.cursorPositionChanged.connect(self._follow_cursor)
+
+    def _fit(self) -> None:
+        """As high as what is written, from 3 to 9 lines: a one-line motivation takes one
+        line's room plus two to go on, not a screenful (a page of results stays short)."""
+        lines = self.edit.document().documentLayout().documentSize().height()  # wrapped lines
+        shown = max(LINES[0], min(LINES[1], ceil(lines)))
+        height = self.edit.fontMetrics().lineSpacing() * shown + 16
+        if self.edit.height() != height or self.edit.minimumHeight() != height:
+            self.edit.setFixedHeight(height)
+
+    def _follow_cursor(self) -> None:
+        """A field low on the page: its next lines would be typed below the screen."""
+        if self.edit.hasFocus():
+            line = self.edit.cursorRect()
+            bring_into_view(
+                self.edit, QRect(self.edit.viewport().mapTo(self.edit, line.topLeft()), line.size())
+            )
 
     def value(self) -> str:
         return self.edit.toPlainText()

@@ -3,15 +3,15 @@
 Owns the list of items as stored values and the widgets of each item's fields. A field's raw
 input is coerced here, per field, so one invalid field shows its message under that field
 and keeps the other fields' answers; the group then reports the whole list as its value.
-Tab runs through every item's fields and then to "Add". Never saves; the page saves the list
-the group reports.
+Tab runs through every item's fields and then to "Add"; a new item comes into view with the
+focus in its first field. Never saves; the page saves the list the group reports.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -26,7 +26,7 @@ from kitchentable.errors import InvalidAnswer
 from kitchentable.formengine.model import Question
 from kitchentable.formengine.session import ConversationState, coerce
 from kitchentable.i18n import _
-from kitchentable.ui.conversation.fields import AnswerField, FieldContext
+from kitchentable.ui.conversation.fields import AnswerField, FieldContext, bring_into_view
 from kitchentable.ui.conversation.kinds import make_field
 
 
@@ -90,7 +90,8 @@ class GroupField(AnswerField):
         self.empty.setObjectName("muted")
         self.layout_.addWidget(self.empty)
         label = str(question.item_label or question.label)
-        self.add = QPushButton(_("Add {item}").format(item=label.lower()), self)
+        text = _("Add {item}").format(item=label.lower())  # nl: "{item} toevoegen"
+        self.add = QPushButton(text[:1].upper() + text[1:], self)
         self.add.clicked.connect(self._add)
         self.layout_.addWidget(self.add, 0, Qt.AlignmentFlag.AlignLeft)
 
@@ -135,9 +136,19 @@ class GroupField(AnswerField):
         self.items.append({})
         self._rebuild()
         self._emit(self.committed, self.value())
-        fields = self.blocks[-1].fields
-        if fields:
-            next(iter(fields.values())).focus_target().setFocus(Qt.FocusReason.OtherFocusReason)
+        block = self.blocks[-1]
+        if block.fields:
+            first = next(iter(block.fields.values())).focus_target()
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
+        # Once the page has laid the new item out: the page held "Add" still, which leaves
+        # the new item's first field above the screen.
+        QTimer.singleShot(0, block, lambda: self._show_item(block))
+
+    def _show_item(self, block: QWidget) -> None:
+        # Layouts still pending first (a busy laptop may not have run them yet), so the page
+        # is as tall as its new item before it scrolls to it.
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        bring_into_view(block)
 
     def _remove(self, index: int) -> None:
         del self.items[index]

@@ -337,4 +337,9 @@ class ConversationPage(QWidget):
             return
         page.verticalScrollBar().setValue(int(where.get("scroll", 0)))
         row.field.restore_focus(where.get("focus", {}))
-        page.ensureWidgetVisible(row.field.focus_target())
+        focused = QApplication.focusWidget()  # inside a group: the entry asked for
+        page.ensureWidgetVisible(
+            focused
+            if focused is not None and row.isAncestorOf(focused)
+            else row.field.focus_target()
+        )

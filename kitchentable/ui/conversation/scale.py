@@ -33,5 +33,4 @@ class ScaleField(ButtonsField):
             )
             self.add_button(button, level)
             layout.addWidget(button)
-        layout.addWidget(self.clear, 0, Qt.AlignmentFlag.AlignLeft)
-        self.clear.setVisible(False)
+        layout.addWidget(self.add_clear(), 0, Qt.AlignmentFlag.AlignLeft)

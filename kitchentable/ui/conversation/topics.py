@@ -1,9 +1,10 @@
 """The checklist of legal topics still open (Wmo 2015 art. 2.3.2): what the law asks to cover.
 
-Owns listing every required topic of the form with a mark (open or covered) and letting
-the consultant jump to a topic (`jump(topic_id)`: the page goes to the question that would
-close it). Redrawn only when a change report says a topic opened or closed. Never decides
-when a topic is covered (the form engine's `open_topics` does).
+Owns listing every required topic of the form with a mark (open or covered), keeping the
+first open one in view (the list is short on a laptop screen, the open ones may be far down),
+and letting the consultant jump to a topic (`jump(topic_id)`: the page goes to the question
+that would close it). Redrawn only when a change report says a topic opened or closed. Never
+decides when a topic is covered (the form engine's `open_topics` does).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class TopicsChecklist(QWidget):
             item.setData(OPEN_ROLE, is_open)
             state_text = _("still open") if is_open else _("covered")
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{topic.label}: {state_text}")
+        first_open = next((r for r, t in enumerate(self.topics) if t.id in open_ids), None)
+        if first_open is not None:
+            self.list.scrollToItem(self.list.item(first_open))
         count = len(open_ids & {t.id for t in self.topics})
         self.heading.setText(
             _("Legal topics still open: {n}").format(n=count)

@@ -1,9 +1,9 @@
 """What must happen before the plan can be signed, as a list one can click.
 
 Owns showing each SealBlocker's sentence as a link-like button; a click asks to go there:
-`jump(kind, section, question)` (the plan page focuses its own fields, or asks the main
-window to open the conversation at that question). Never decides what blocks (the
-services do).
+`jump(blocker)` (the plan page focuses its own fields, or asks the main window to open the
+conversation at that question). Sentences are wrapped to fit the narrow panel beside the
+preview. Never decides what blocks (the services do).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidg
 from kitchentable.errors import SealBlocker
 from kitchentable.i18n import _
 
-WRAP = 60  # characters a line
+WRAP = 44  # characters a line: the panel beside the preview is ~420 px on a 1366 px screen
 
 
 class BlockerList(QGroupBox):
-    jump = Signal(str, str, str)  # kind, section id, question id
+    jump = Signal(object)  # the SealBlocker clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(_("Before signing"), parent)
@@ -34,8 +34,14 @@ class BlockerList(QGroupBox):
         self.setVisible(False)
 
     def show_blockers(self, blockers: list[SealBlocker]) -> None:
+        if list(blockers) == self.blockers and len(self.buttons) == len(blockers):
+            self.setVisible(bool(blockers))
+            return  # the same list (the page asks again on every key typed for the place)
         for button in self.buttons:
-            button.setParent(None)
+            # Hidden, out of the layout, then deleted; never parentless while the layout may
+            # still show it: Qt would show it as a window of its own.
+            self._layout.removeWidget(button)
+            button.hide()
             button.deleteLater()
         self.buttons = []
         self.blockers = list(blockers)
@@ -47,9 +53,9 @@ class BlockerList(QGroupBox):
             button.setToolTip(blocker.text)
             button.setAccessibleName(blocker.text)
             button.setStyleSheet("text-align: left; padding: 2px 4px;")
-            button.clicked.connect(
-                lambda _checked=False, b=blocker: self.jump.emit(b.kind, b.section, b.question)
-            )
+            button.clicked.connect(lambda _checked=False, b=blocker: self.jump.emit(b))
             self._layout.addWidget(button)
             self.buttons.append(button)
         self.setVisible(bool(blockers))
+        for button in self.buttons:
+            button.show()  # now, not when the layout gets round to it: it may take the focus

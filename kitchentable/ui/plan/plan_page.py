@@ -19,17 +19,12 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
-    QRadioButton,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -41,9 +36,26 @@ from kitchentable.errors import SealBlocker, SealRefused
 from kitchentable.i18n import _
 from kitchentable.services.plans import role_title
 from kitchentable.ui.plan.blockers import BlockerList
+from kitchentable.ui.plan.reaction import ReactionBox
 from kitchentable.ui.plan.signers import SignerPads
 
 PRINT_DPI = 300
+
+
+def status_text(kind: str, sealed: bool) -> str:
+    """The line at the top of the panel, in the words of the document's audience."""
+    family = kind == "jeugd"
+    if sealed:
+        return (
+            _("Signed and sealed. Print the family's copy before you leave.")
+            if family
+            else _("Signed and sealed. Print the inhabitant's copy before you leave.")
+        )
+    return (
+        _("Draft (CONCEPT). Read it together; add the family's reaction, then everyone signs.")
+        if family
+        else _("Draft (CONCEPT). Read it together; add the inhabitant's reaction, then both sign.")
+    )
 
 
 class PlanPage(QWidget):
@@ -78,6 +90,8 @@ class PlanPage(QWidget):
         self.view.setAccessibleName(_("Preview of the report and support plan"))
 
         self.inhabitant_name, self.consultant_name, self.role = inhabitant, consultant, role
+        self.kind = "wmo"
+        self._blockers: list[SealBlocker] = []
         reaction, signatures = self._build_side()
         toolbar = self._build_toolbar()
         side = QWidget()
@@ -89,7 +103,10 @@ class PlanPage(QWidget):
         side_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        # Everything in the panel wraps or shrinks to its column: it never scrolls sideways.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(side)
+        self.side = scroll
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(scroll)
@@ -106,33 +123,14 @@ class PlanPage(QWidget):
         self.status.setObjectName("planStatus")
         self.blocker_list = BlockerList()
         self.blocker_list.jump.connect(self.go_to)
-
-        self.agree = QRadioButton(_("Agrees"))
-        self.disagree = QRadioButton(_("Does not agree"))
-        self.unknown = QRadioButton(_("Not stated"))
-        self.unknown.setChecked(True)
-        self._reaction_group = QButtonGroup(self)
-        for button in (self.agree, self.disagree, self.unknown):
-            self._reaction_group.addButton(button)
-        self.remarks = QPlainTextEdit()
-        self.remarks.setAccessibleName(_("Remarks and additions of the inhabitant"))
-        self.remarks.setPlaceholderText(
-            _("What the inhabitant wants to add or correct, in their own words")
+        self.reaction = ReactionBox()
+        self.agree, self.remarks, self.place = (
+            self.reaction.agree,
+            self.reaction.remarks,
+            self.reaction.place,
         )
-        self.place = QLineEdit()
-        self.place.setAccessibleName(_("Place of signing"))
-        self.update_button = QPushButton(_("Update the draft"))
-        self.update_button.clicked.connect(self.save_reaction)
-
-        reaction = QGroupBox(_("The inhabitant's reaction"))
-        form = QFormLayout(reaction)
-        choices = QHBoxLayout()
-        for button in (self.agree, self.disagree, self.unknown):
-            choices.addWidget(button)
-        form.addRow(_("Reaction"), choices)
-        form.addRow(_("Remarks"), self.remarks)
-        form.addRow(_("Place"), self.place)
-        form.addRow("", self.update_button)
+        self.reaction.update_button.clicked.connect(self.save_reaction)
+        self.reaction.changed.connect(self._show_blockers)
 
         self.pads = SignerPads()
         self.pads.changed.connect(self._update_buttons)
@@ -148,7 +146,8 @@ class PlanPage(QWidget):
         note.setWordWrap(True)
         sig_layout.addWidget(note)
         sig_layout.addWidget(self.sign_button)
-        return reaction, signatures
+        self.signatures = signatures
+        return self.reaction, signatures
 
     def _build_toolbar(self) -> QHBoxLayout:
         self.print_button = QPushButton(_("Print…"))
@@ -205,39 +204,32 @@ class PlanPage(QWidget):
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self.document.load(self._buffer)
         if plan is not None:
-            self.remarks.setPlainText(plan.reaction.remarks)
-            {True: self.agree, False: self.disagree, None: self.unknown}[
-                plan.reaction.agrees
-            ].setChecked(True)
-            self.place.setText(plan.place)
+            self.kind = plan.kind
+            self.reaction.set_kind(plan.kind)
+            self.reaction.show_reaction(plan.reaction.agrees, plan.reaction.remarks, plan.place)
             self.pads.set_signers(
                 plan.required_signers, self.inhabitant_name, self.consultant_name, self.role
             )
-        self.blocker_list.show_blockers(blockers)
-        if sealed:
-            self.status.setText(
-                _("Signed and sealed. Print the inhabitant's copy before you leave.")
-            )
-        else:
-            self.status.setText(
-                _(
-                    "Draft (CONCEPT). Read it together; add the inhabitant's reaction, then both sign."
-                )
-            )
+        self._show_blockers(blockers)
+        self.status.setText(status_text(self.kind, sealed))
         self._update_buttons()
+
+    def _show_blockers(self, blockers: list[SealBlocker] | None = None) -> None:
+        """The list as the services made it, less what was just done on this page: a reaction
+        chosen or a place typed is no longer "to do" (it is saved when signing)."""
+        if blockers is not None:
+            self._blockers = list(blockers)
+        agrees, _remarks, place = self.reaction.values()
+        done = {"reaction"} if agrees is not None else set()
+        done |= {"place"} if place else set()
+        self.blocker_list.show_blockers([b for b in self._blockers if b.kind not in done])
 
     def _update_buttons(self) -> None:
         editable = not self.is_sealed
-        for widget in (
-            self.agree,
-            self.disagree,
-            self.unknown,
-            self.remarks,
-            self.place,
-            self.update_button,
-            self.pads,
-        ):
-            widget.setEnabled(editable)
+        self.reaction.set_editable(editable)
+        # A sealed plan's signatures are in the document: no empty pads saying "sign here".
+        self.signatures.setVisible(editable)
+        self.pads.setEnabled(editable)
         self.sign_button.setEnabled(editable and self.pads.complete())
         self.print_button.setEnabled(bool(self.pdf_bytes))
         self.export_button.setEnabled(bool(self.pdf_bytes))
@@ -247,13 +239,9 @@ class PlanPage(QWidget):
         self.view.setZoomFactor(max(0.25, min(4.0, self.view.zoomFactor() * factor)))
 
     # -- actions ------------------------------------------------------------------------------
-    def _reaction(self) -> tuple[bool | None, str, str]:
-        agrees = True if self.agree.isChecked() else False if self.disagree.isChecked() else None
-        return agrees, self.remarks.toPlainText(), self.place.text().strip()
-
     def save_reaction(self) -> None:
         case_id = self.case_id
-        agrees, remarks, place = self._reaction()
+        agrees, remarks, place = self.reaction.values()
 
         def work(profile: Any) -> None:
             profile.plans.set_reaction(case_id, agrees, remarks, place)
@@ -264,7 +252,7 @@ class PlanPage(QWidget):
 
     def sign(self) -> None:
         case_id = self.case_id
-        agrees, remarks, place = self._reaction()
+        agrees, remarks, place = self.reaction.values()
         signatures = self.pads.signatures(place)
 
         def work(profile: Any) -> None:
@@ -274,39 +262,50 @@ class PlanPage(QWidget):
         self.status.setText(_("Sealing the signed document…"))
 
         def done(_result: object) -> None:
-            self.blocker_list.show_blockers([])
+            self._show_blockers([])
             self.refresh(rebuild=False)
+            self._to_top()  # where the page says it is signed, and to print
             self.sealed.emit()
 
         self.session.op(self, work).success(done).failure(self._sign_failed).run_in_background()
 
     def _sign_failed(self, error: BaseException) -> None:
-        """Refused: list each item and go to the first one on this page; the pads keep the
-        drawn signatures, so signing again needs no new strokes."""
+        """Refused: the list of what to do first, at the top of the panel, the first item in
+        focus; the pads keep the drawn signatures, so signing again needs no new strokes."""
         if not isinstance(error, SealRefused):
             self._failed(error)
             return
         self.status.setText(_("Not signed yet: first do what is listed below."))
-        self.blocker_list.show_blockers(error.blockers)
+        self._show_blockers(error.blockers)
         self._update_buttons()
-        first = next((b for b in error.blockers if not b.section), None)
-        if first is not None:
-            self.go_to(first.kind, first.section, first.question)
-        elif self.blocker_list.buttons:
-            self.blocker_list.buttons[0].setFocus()
+        self._to_top()
+        if self.blocker_list.buttons:
+            self.blocker_list.buttons[0].setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def go_to(self, kind: str, section: str, question: str) -> None:
-        """To the thing a blocker names: a field here, or the question in the conversation."""
-        if kind == "reaction":
+    def _to_top(self) -> None:
+        """The panel back to its top, where the status and the list are: after signing, the
+        pads it was scrolled to say nothing about what happened."""
+        self.side.verticalScrollBar().setValue(0)
+
+    def go_to(self, blocker: SealBlocker) -> None:
+        """To the thing a blocker names: a field here, or the question in the conversation
+        (inside a repeating group: the entry and field it is about)."""
+        if blocker.kind == "reaction":
             self.agree.setFocus()
-        elif kind == "place":
+            self.side.ensureWidgetVisible(self.agree)
+        elif blocker.kind == "place":
             self.place.setFocus()
-        elif kind == "signature":
-            pad = self.pads.pad(question)
+            self.side.ensureWidgetVisible(self.place)
+        elif blocker.kind == "signature":
+            pad = self.pads.pad(blocker.question)
             if pad is not None:
                 pad.pad.canvas.setFocus()
-        elif section:
-            self.jump_requested.emit({"section_id": section, "question_id": question})
+                self.side.ensureWidgetVisible(pad)
+        elif blocker.section:
+            where: dict[str, Any] = {"section_id": blocker.section, "question_id": blocker.question}
+            if blocker.field:
+                where["focus"] = {"item": blocker.item, "field": blocker.field}
+            self.jump_requested.emit(where)
 
     def print_to(self, printer: QPrinter) -> int:
         """Paint every page onto the printer at its resolution; returns pages printed."""

@@ -1,12 +1,14 @@
 """A signature pad: pen (with pressure), touch and mouse; undo and clear.
 
 Owns capturing strokes as lists of (x, y, pressure) in a 0..1 box (x right, y down), which
-is the form the plan stores (sealed) and the PDF draws as vector paths. Never stores
-anything itself: `strokes()` hands them to whoever signs.
+is the form the plan stores (sealed) and the PDF draws as vector paths, and telling a
+signature from a stray touch (a dot or a tick is not one: `signed()`). Never stores anything
+itself: `strokes()` hands them to whoever signs.
 """
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 
 from PySide6.QtCore import QPointF, Qt, Signal
@@ -25,6 +27,9 @@ from kitchentable.i18n import _
 
 Point = tuple[float, float, float]
 MOUSE_PRESSURE = 0.5
+# Ink a signature needs, as a share of the pad's width: initials are more, a finger resting
+# on the screen or a click to see whether the pad works is less.
+MIN_INK = 0.1
 
 
 class SignatureCanvas(QWidget):
@@ -49,6 +54,18 @@ class SignatureCanvas(QWidget):
 
     def is_empty(self) -> bool:
         return not self.strokes()
+
+    def ink(self) -> float:
+        """The length of all strokes, in pad widths (a height counts at the pad's aspect)."""
+        aspect = self.height() / max(1, self.width())
+        return sum(
+            math.hypot(x2 - x1, (y2 - y1) * aspect)
+            for stroke in self._strokes
+            for (x1, y1, _p1), (x2, y2, _p2) in pairwise(stroke)
+        )
+
+    def signed(self) -> bool:
+        return self.ink() >= MIN_INK
 
     def clear(self) -> None:
         self._strokes.clear()
@@ -156,6 +173,7 @@ class SignaturePad(QWidget):
         self.canvas.changed.connect(self.changed)
         heading = QLabel(title)
         heading.setObjectName("signatureHeading")
+        heading.setWordWrap(True)  # a long name wraps; the panel never grows sideways
         self.undo_button = QPushButton(_("Undo"))
         self.undo_button.clicked.connect(self.canvas.undo)
         self.clear_button = QPushButton(_("Clear"))

@@ -8,7 +8,7 @@ signs anything itself (the plan page does, through the session).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QVBoxLayout, QWidget
 
 from kitchentable.domain.plan import Signature, Signer, SignerRole
@@ -37,7 +37,9 @@ class SignerPad(QWidget):
         self.reason.setVisible(False)
         self.absent.toggled.connect(self._absent_toggled)
         self.reason.textChanged.connect(self.changed)
-        layout.addWidget(self.absent)
+        # As wide as its words: a click beside them must not take the focus without ticking
+        # it (the next word typed for the reason was lost on the box).
+        layout.addWidget(self.absent, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.reason)
 
     def _absent_toggled(self, absent: bool) -> None:
@@ -51,7 +53,7 @@ class SignerPad(QWidget):
         """Signed, or (where allowed) marked absent with a reason."""
         if self.absent.isChecked():
             return bool(self.reason.text().strip())
-        return not self.pad.canvas.is_empty()
+        return self.pad.canvas.signed()
 
     def signature(self, place: str) -> Signature:
         absent = self.absent.isChecked()
