@@ -196,7 +196,7 @@ def test_bench_first_sync_of_1000_signed_cases(
         totals: dict[str, float] = defaultdict(float)
         counts: Counter[str] = Counter()
         # The database lane's steps (each runs on the one database thread, one at a time).
-        for name in ("collect", "gather", "keep", "settle", "build_all"):
+        for name in ("collect", "prepare", "settle"):
             _timed(push, name, totals, counts, monkeypatch)
         _timed(pull, "apply_page", totals, counts, monkeypatch)
         server_cpu, laptop_cpu = server.cpu(), time.process_time()
@@ -262,23 +262,23 @@ def test_bench_first_sync_of_1000_signed_cases(
         f"baseline (b) the same, storing nothing:               {without_db:6.2f} s   "
         f"ratio sync/(b) {total / without_db:.1f}x"
     )
-    crypto = totals.pop("build_all")
     db_steps = sum(totals.values())
     in_flight = transport.busy()
     rows = [
-        (f"collect ({counts['collect']} steps: snapshot, digest, outbox)", totals["collect"]),
-        (f"gather ({counts['gather']} steps: read entries and PDFs)", totals["gather"]),
-        (f"keep ({counts['keep']} steps: the built changes into the vault)", totals["keep"]),
+        (
+            f"collect ({counts['collect']} steps: snapshot, digest, outbox, change built)",
+            totals["collect"],
+        ),
+        (
+            f"prepare ({counts['prepare']} steps: entries and PDFs read, sealed, signed, kept)",
+            totals["prepare"],
+        ),
         (f"settle ({counts['settle']} steps: outbox, sync state)", totals["settle"]),
         (f"pull ({counts['apply_page']} pages applied)", totals["apply_page"]),
     ]
     print("database lane (one thread; the steps' own time):")
     for label, seconds in rows:
-        print(f"  {label:<56} {seconds:6.2f} s  {seconds / total:5.1%}")
-    print(
-        f"beside the lanes: sealing and signing {counts['build_all']} batches of changes "
-        f"{crypto:6.2f} s"
-    )
+        print(f"  {label:<62} {seconds:6.2f} s  {seconds / total:5.1%}")
     print(
         f"network lane: requests in flight {in_flight:6.2f} s of the {total:.2f} s "
         f"({in_flight / total:.0%}); database lane busy {db_steps:.2f} s; overlap "
