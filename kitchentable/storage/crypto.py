@@ -117,9 +117,10 @@ def hkdf(key: bytes, info: str, length: int = KEY_BYTES) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info.encode()).derive(key)
 
 
-def seal(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
-    """AES-256-GCM with a random 96-bit nonce: format byte + nonce + ciphertext-and-tag."""
-    nonce = os.urandom(NONCE_BYTES)
+def seal(key: bytes, plaintext: bytes, associated_data: bytes, nonce: bytes | None = None) -> bytes:
+    """AES-256-GCM with a random 96-bit nonce: format byte + nonce + ciphertext-and-tag.
+    (`nonce` only from `seal_to_public_key`'s seed: never pass one otherwise.)"""
+    nonce = os.urandom(NONCE_BYTES) if nonce is None else nonce
     return SEAL_FORMAT + nonce + AESGCM(key).encrypt(nonce, plaintext, associated_data)
 
 
@@ -168,8 +169,27 @@ def _wrap_key(shared: bytes, ephemeral_public: bytes, recipient_public: bytes, i
     ).derive(shared)
 
 
-def seal_to_public_key(recipient_public: bytes, plaintext: bytes, info: str) -> dict[str, str]:
-    ephemeral = X25519PrivateKey.generate()
+SEED_BYTES = 32
+
+
+def seal_to_public_key(
+    recipient_public: bytes, plaintext: bytes, info: str, *, seed: bytes | None = None
+) -> dict[str, str]:
+    """Seal to an X25519 public key. With `seed` (SEED_BYTES random bytes the caller keeps
+    secret, as secret as the plaintext), the ephemeral key and the nonce are derived from
+    the seed and `info`, so sealing the same plaintext under the same info again gives the
+    same bytes: a kept change's file is sealed again for a retry instead of kept twice.
+    `info` must name the plaintext (its SHA-256), so one seed never seals two plaintexts
+    under one key and nonce."""
+    nonce = None
+    if seed is None:
+        ephemeral = X25519PrivateKey.generate()
+    else:
+        if len(seed) != SEED_BYTES:
+            raise ValueError("a sealing seed is 32 bytes")
+        derived = hkdf(seed, f"kitchentable/seal-seed/v1:{info}", KEY_BYTES + NONCE_BYTES)
+        ephemeral = X25519PrivateKey.from_private_bytes(derived[:KEY_BYTES])
+        nonce = derived[KEY_BYTES:]
     ephemeral_public = raw_public(ephemeral.public_key())
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
     key = _wrap_key(shared, ephemeral_public, recipient_public, info)
@@ -177,7 +197,7 @@ def seal_to_public_key(recipient_public: bytes, plaintext: bytes, info: str) -> 
         "algorithm": "x25519-hkdf-sha256-aes256gcm",
         "recipient": b64(recipient_public),
         "ephemeral": b64(ephemeral_public),
-        "sealed": b64(seal(key, plaintext, info.encode())),
+        "sealed": b64(seal(key, plaintext, info.encode(), nonce)),
     }
 
 

@@ -10,7 +10,7 @@ it describes.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -47,7 +47,11 @@ class Outbox:
         self.db = db
         self.keys = keys
 
-    def enqueue(
+    def enqueue(self, entity: str, entity_id: str, payload: dict[str, Any], **where: Any) -> str:
+        """Queue a change (`case_id`, `base_version` as for `add`); its id."""
+        return self.add(entity, entity_id, payload, **where).id
+
+    def add(
         self,
         entity: str,
         entity_id: str,
@@ -55,26 +59,42 @@ class Outbox:
         *,
         case_id: str | None = None,
         base_version: int = 0,
-    ) -> str:
-        change_id = str(uuid.uuid4())
+    ) -> OutboxEntry:
+        """Queue a change; the entry as written (no need to read it back)."""
+        entry = OutboxEntry(
+            str(uuid.uuid4()),
+            0,
+            entity,
+            entity_id,
+            case_id,
+            base_version,
+            now_iso(),
+            OutboxState.PENDING,
+            0,
+            None,
+            payload,
+        )
         with self.db.atomic():
             seq = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM outbox").fetchone()[0]
+            entry = replace(entry, seq=seq)
             self.db.execute(
                 "INSERT INTO outbox(id, seq, entity, entity_id, case_id, base_version, created_at, state, "
-                "attempts, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)",
+                "attempts, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    change_id,
-                    seq,
+                    entry.id,
+                    entry.seq,
                     entity,
                     entity_id,
                     case_id,
                     base_version,
-                    now_iso(),
-                    OutboxState.PENDING.value,
-                    self.keys.seal("outbox", change_id, 1, payload),
+                    entry.created_at,
+                    entry.state.value,
+                    entry.attempts,
+                    entry.reason,
+                    self.keys.seal("outbox", entry.id, 1, payload),
                 ],
             )
-        return change_id
+        return entry
 
     def pending(self) -> list[OutboxEntry]:
         return self._entries("WHERE state = 'pending' ORDER BY seq")

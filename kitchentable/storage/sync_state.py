@@ -49,20 +49,34 @@ class SyncCase:
 
 
 # The seal version of an outbox_wire row says its form: 1 = JSON with the files in base64
-# (before 0.2), 2 = framed bytes (no JSON or base64 around a file of ~100 KB).
-WIRE_JSON, WIRE_FRAMED = 1, 2
+# (before 0.2), 2 = framed bytes (no JSON or base64 around a file of ~100 KB), 3 = framed,
+# the change and the seed its files are sealed again from (the files themselves not kept).
+WIRE_JSON, WIRE_FRAMED, WIRE_SEEDED = 1, 2, 3
 _LENGTH = struct.Struct(">I")
 
 
 @dataclass(frozen=True)
 class KeptChange:
-    """A change exactly as first built (its wire form) and the files it names."""
+    """A change exactly as first built (its wire form) and the files it names: kept, or
+    (`seed`) made again byte for byte from their source and the seed they were sealed with."""
 
     change: dict[str, Any]
     attachments: tuple[bytes, ...] = ()
+    # The change as JSON, when the caller has its bytes already (not encoded again).
+    encoded: bytes | None = field(default=None, compare=False)
+    seed: bytes | None = None
+
+    @property
+    def version(self) -> int:
+        return WIRE_FRAMED if self.seed is None else WIRE_SEEDED
 
     def frame(self) -> bytes:
-        parts = [json.dumps(self.change, separators=(",", ":")).encode(), *self.attachments]
+        head = self.encoded
+        if head is None:
+            head = json.dumps(self.change, separators=(",", ":")).encode()
+        if self.seed is not None and self.attachments:
+            raise ValueError("a change is kept with its files or with their seed, not both")
+        parts = [head, *self.attachments] if self.seed is None else [head, self.seed]
         return b"".join(_LENGTH.pack(len(part)) + part for part in parts)
 
     @classmethod
@@ -74,6 +88,12 @@ class KeptChange:
             parts.append(data[offset : offset + size])
             offset += size
         return cls(json.loads(parts[0]), tuple(parts[1:]))
+
+    @classmethod
+    def unframe_seeded(cls, data: bytes) -> KeptChange:
+        kept = cls.unframe(data)
+        (seed,) = kept.attachments
+        return cls(kept.change, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -158,20 +178,24 @@ class SyncStore:
         ).fetchone()
         if row is None:
             return None
-        try:
-            framed = self.keys.open_bytes("outbox_wire", change_id, WIRE_FRAMED, row[0])
-        except TamperedRecord:
-            # Kept by a version before the framed form: JSON with the files in base64.
-            old = self.keys.open("outbox_wire", change_id, WIRE_JSON, row[0])
-            return KeptChange(old["change"], tuple(unb64(a) for a in old["attachments"]))
-        return KeptChange.unframe(framed)
+        for version, read in (
+            (WIRE_FRAMED, KeptChange.unframe),
+            (WIRE_SEEDED, KeptChange.unframe_seeded),
+        ):
+            try:
+                return read(self.keys.open_bytes("outbox_wire", change_id, version, row[0]))
+            except TamperedRecord:
+                continue
+        # Kept by a version before the framed form: JSON with the files in base64.
+        old = self.keys.open("outbox_wire", change_id, WIRE_JSON, row[0])
+        return KeptChange(old["change"], tuple(unb64(a) for a in old["attachments"]))
 
     def put_wire(self, change_id: str, kept: KeptChange) -> None:
         self.put_sealed_wire(change_id, self.seal_wire(change_id, kept))
 
     def seal_wire(self, change_id: str, kept: KeptChange) -> bytes:
         """A kept change sealed for its row (pure: any thread may do it, before the write)."""
-        return self.keys.seal_bytes("outbox_wire", change_id, WIRE_FRAMED, kept.frame())
+        return self.keys.seal_bytes("outbox_wire", change_id, kept.version, kept.frame())
 
     def put_sealed_wire(self, change_id: str, sealed: bytes) -> None:
         self.db.execute(

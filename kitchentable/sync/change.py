@@ -9,6 +9,7 @@ never does I/O, never imports Qt.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -19,8 +20,8 @@ from kitchentable.sync.envelope import (
     TAG_CHANGE,
     SealedPayload,
     check_version,
-    sign,
-    verify,
+    sign_bytes,
+    verify_bytes,
 )
 from kitchentable.sync.wire import (
     IDENT,
@@ -114,8 +115,10 @@ class Change:
             attachments=tuple(attachments),
             copies=copies,
         )
-        signature = sign(sign_private, TAG_CHANGE, unsigned.body())
-        return replace(unsigned, signature=signature)
+        signature = sign_bytes(sign_private, unsigned.signed_bytes())
+        signed = replace(unsigned, signature=signature)
+        signed.__dict__["_canonical_body"] = unsigned._canonical_body  # the same fields
+        return signed
 
     def body(self) -> dict[str, Any]:
         """Everything the signature covers."""
@@ -139,11 +142,28 @@ class Change:
             ]
         return body
 
+    # The fields are frozen: their canonical form is made once per change, however often it
+    # is signed, verified, hashed, kept or sent.
+    @functools.cached_property
+    def _canonical_body(self) -> bytes:
+        return canonical(self.body())
+
     def signed_bytes(self) -> bytes:
-        return TAG_CHANGE + canonical(self.body())
+        return TAG_CHANGE + self._canonical_body
 
     def verify(self, device_sign_public: bytes) -> None:
-        verify(device_sign_public, TAG_CHANGE, self.body(), self.signature)
+        verify_bytes(device_sign_public, self.signed_bytes(), self.signature)
+
+    def wire_bytes(self) -> bytes:
+        """canonical(self.to_wire()), from the signed body: "signature" sorts just before
+        "v", the body's last key."""
+        body, tail = self._canonical_body, b',"v":%d}' % PROTOCOL_VERSION
+        assert body.endswith(tail)
+        return b'%s,"signature":"%s"%s' % (
+            body[: -len(tail)],
+            b64(self.signature).encode("ascii"),
+            tail,
+        )
 
     def open(self, office_box_private: bytes) -> bytes:
         return self.payload.open(

@@ -84,12 +84,22 @@ def _verifier(public_key: bytes) -> Ed25519PublicKey:
 
 
 def sign(private_key: bytes, tag: bytes, body: dict[str, Any]) -> bytes:
-    return _signer(private_key).sign(tag + canonical(body))
+    return sign_bytes(private_key, tag + canonical(body))
+
+
+def sign_bytes(private_key: bytes, message: bytes) -> bytes:
+    """A signature over bytes already made canonical (tag included)."""
+    return _signer(private_key).sign(message)
 
 
 def verify(public_key: bytes, tag: bytes, body: dict[str, Any], signature: bytes) -> None:
+    verify_bytes(public_key, tag + canonical(body), signature)
+
+
+def verify_bytes(public_key: bytes, message: bytes, signature: bytes) -> None:
+    """`verify` over bytes already made canonical (tag included)."""
     try:
-        _verifier(public_key).verify(signature, tag + canonical(body))
+        _verifier(public_key).verify(signature, message)
     except (InvalidSignature, ValueError) as exc:
         raise ProtocolError(
             "bad_signature", "The signature does not match the message and the sender's key."
@@ -126,15 +136,35 @@ class SealedPayload:
     @classmethod
     def seal(cls, recipient_public: bytes, plaintext: bytes, info: str) -> SealedPayload:
         envelope = crypto.seal_to_public_key(recipient_public, plaintext, info)
-        return cls.from_wire(envelope)
+        sealed = cls.from_wire(envelope)
+        # The base64 just made is the canonical spelling: kept, not encoded again.
+        sealed.__dict__["_wire"] = envelope
+        return sealed
 
     @staticmethod
-    def seal_to_wire(recipient_public: bytes, plaintext: bytes, info: str) -> bytes:
+    def seal_to_wire(
+        recipient_public: bytes, plaintext: bytes, info: str, *, seed: bytes | None = None
+    ) -> bytes:
         """The canonical bytes of a freshly sealed payload (what an attachment is), without
-        reading back the envelope just made: a 100 KB PDF is not decoded and encoded again."""
-        envelope = crypto.seal_to_public_key(recipient_public, plaintext, info)
+        reading back the envelope just made: a 100 KB PDF is not decoded and encoded again.
+        With a seed: the same bytes each time (crypto.seal_to_public_key)."""
+        envelope = crypto.seal_to_public_key(recipient_public, plaintext, info, seed=seed)
         assert envelope["algorithm"] == SEAL_ALGORITHM and envelope.keys() == WIRE_KEYS
-        return canonical(envelope)
+        # canonical(envelope), written out: the keys in sorted order and base64 values, which
+        # JSON never escapes (json.dumps would scan the ~110 KB text for characters to escape).
+        return b"".join(
+            (
+                b'{"algorithm":"',
+                SEAL_ALGORITHM.encode(),
+                b'","ephemeral":"',
+                envelope["ephemeral"].encode("ascii"),
+                b'","recipient":"',
+                envelope["recipient"].encode("ascii"),
+                b'","sealed":"',
+                envelope["sealed"].encode("ascii"),
+                b'"}',
+            )
+        )
 
     def open(self, recipient_private: bytes, info: str) -> bytes:
         try:
@@ -145,6 +175,11 @@ class SealedPayload:
             ) from exc
 
     def to_wire(self) -> dict[str, str]:
+        return dict(self._wire)
+
+    @functools.cached_property
+    def _wire(self) -> dict[str, str]:
+        # Encoded once per payload (a change's body is read for signing, keeping, sending).
         return {
             "algorithm": SEAL_ALGORITHM,
             "recipient": b64(self.recipient),

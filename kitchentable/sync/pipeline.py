@@ -1,14 +1,15 @@
 """The push as a pipeline across the two lanes, so the sync goes at the speed of the wire.
 
-Owns how the push's stages overlap: changed cases are collected into the outbox and outbox
-entries are prepared (database lane, a few per step, the two interleaved) while the files of
-an earlier batch upload (network lane, UPLOADS_AT_ONCE at a time) and the batch before that
-is pushed and settled. Stages hand batches on through small queues, so the first file
-travels a moment after the sync starts, not after every case has been read. The first
-failure stops every stage; a Cancel stops them all at their next await. A first pass may
-leave signed plans not built yet for a second pass after the pull (`hold_plans`, `only`:
-the office dates them in between, seals.py). The steps themselves are push.py's; this
-module only runs them side by side. Never imports Qt.
+Owns how the push's stages overlap: changed cases are collected into the outbox (their
+changes built in the same step) and waiting outbox entries are prepared (database lane, a
+few per step, the two interleaved) while the files of an earlier batch upload (network lane,
+UPLOADS_AT_ONCE at a time) and the batch before that is pushed and settled. Stages hand
+batches on through small queues, so the first file travels a moment after the sync starts,
+not after every case has been read. The first failure stops every stage; a Cancel stops
+them all at their next await. A first pass may leave signed plans not built yet for a
+second pass after the pull (`hold_plans`, `only`: the office dates them in between,
+seals.py). The steps themselves are push.py's; this module only runs them side by side.
+Never imports Qt.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class PushPipeline:
     hold_plans: bool = False
     only: tuple[str, ...] | None = None
     stamps: dict[str, str] = field(default_factory=dict)  # change id → content stamp
+    collected: set[str] = field(default_factory=set)  # changes the collect made ready
     total: int = 0
     done: int = 0
 
@@ -72,7 +74,7 @@ class PushPipeline:
         collecting = asyncio.Event()
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._collect(candidates, collecting))
+                group.create_task(self._collect(candidates, collecting, prepared))
                 group.create_task(self._prepare(pending, collecting, prepared))
                 group.create_task(self._upload(prepared, uploaded))
                 group.create_task(self._push(uploaded))
@@ -87,15 +89,28 @@ class PushPipeline:
         held = set(await self.lanes.db(push.unbuilt_plans))
         return [change_id for change_id in waiting if change_id not in held]
 
-    async def _collect(self, case_ids: list[str], finished: asyncio.Event) -> None:
-        """Changed cases into the outbox, a few per database step."""
+    async def _collect(
+        self, case_ids: list[str], finished: asyncio.Event, out: asyncio.Queue[Batch | None]
+    ) -> None:
+        """Changed cases into the outbox, a few per database step, each change built and
+        kept there and then: batches of them go straight on to be sent."""
         try:
             unchanged, rest = 0, list(case_ids)
+            ready: list[push.Outgoing] = []
             while rest:
-                collected = await self.lanes.db(partial(push.collect, case_ids=rest[:COLLECT_STEP]))
+                collected = await self.lanes.db(
+                    partial(push.collect, case_ids=rest[:COLLECT_STEP], enrolment=self.enrolment)
+                )
                 self.stamps.update(collected.stamps)
+                self.collected.update(o.entry.id for o in collected.ready)
+                ready += collected.ready
                 unchanged += collected.looked - len(collected.stamps)
                 rest = rest[max(1, collected.looked) :]
+                while len(ready) >= push.PUSH_BATCH:
+                    batch, ready = ready[: push.PUSH_BATCH], ready[push.PUSH_BATCH :]
+                    await out.put((len(batch), batch))
+            if ready:
+                await out.put((len(ready), ready))
             self.total -= unchanged
         finally:
             finished.set()
@@ -104,11 +119,11 @@ class PushPipeline:
         self, pending: list[str], collecting: asyncio.Event, out: asyncio.Queue[Batch | None]
     ) -> None:
         """What waited first (it may go while cases are still being read), then what the
-        collect added."""
+        collect added but could not build."""
         await self._prepare_all(pending, out)
         await collecting.wait()
         if self.only is None:
-            seen = set(pending)
+            seen = set(pending) | self.collected
             added = await self._waiting()
             await self._prepare_all([i for i in added if i not in seen], out)
         await out.put(None)
@@ -118,31 +133,19 @@ class PushPipeline:
         for start in range(0, len(ids), push.PUSH_BATCH):
             chunk = ids[start : start + push.PUSH_BATCH]
             batch: list[push.Outgoing] = []
-            building: asyncio.Task[list[push.Outgoing]] | None = None
             rest = chunk
             while rest:
-                gathered = await self.lanes.db(
+                prepared = await self.lanes.db(
                     partial(
-                        push.gather,
+                        push.prepare,
                         ids=rest[:PREPARE_STEP],
                         enrolment=self.enrolment,
                         report=self.report,
                     )
                 )
-                rest = rest[max(1, gathered.done) :]
-                # Sealing and signing run beside the database lane; meanwhile the next
-                # entries are read.
-                if building is not None:
-                    batch += await building
-                building = asyncio.create_task(self._build(gathered))
-            if building is not None:
-                batch += await building
+                batch += prepared.ready
+                rest = rest[max(1, prepared.done) :]
             await out.put((len(chunk), batch))
-
-    async def _build(self, gathered: push.Gathered) -> list[push.Outgoing]:
-        built, failed = await asyncio.to_thread(push.build_all, gathered, self.enrolment)
-        await self.lanes.db(partial(push.keep, built=built, failed=failed, report=self.report))
-        return [item.outgoing for item in built]
 
     async def _upload(
         self, inbox: asyncio.Queue[Batch | None], out: asyncio.Queue[Batch | None]

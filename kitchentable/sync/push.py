@@ -3,12 +3,14 @@
 Owns the four steps of sending, each on its own lane:
 - collect (database): every case whose content differs from what the office last accepted,
   with no change on its way and no open conflict, becomes one outbox change; its snapshot
-  is built here, once, and its content stamp remembered so the answer can be settled
+  is built here, once, its change built and kept from it in the same step (never read back
+  and encoded again), and its content stamp remembered so the answer can be settled
   without building it again;
 - prepare (database, crypto): an outbox entry becomes a signed `Change` (payload sealed to
   the office, copies to the colleagues on the case, a plan's PDF sealed as an attachment),
   kept as first built so a retry after a cut connection is a duplicate, never a second
-  record;
+  record (a PDF is not kept twice: only the seed it was sealed with, and a retry seals it
+  again to the same bytes, checked against the hash the change names);
 - send (network): attachments uploaded (uploads.py), then the batch pushed;
 - settle (database): each change marked by the office's answer.
 Also which signed plans were never built (`unbuilt_plans`: they may still be dated by the
@@ -20,12 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kitchentable.domain.case import CaseStatus, transition
 from kitchentable.errors import KitchentableError
-from kitchentable.storage.crypto import unb64
+from kitchentable.storage.crypto import SEED_BYTES, unb64
 from kitchentable.storage.database import now_iso
 from kitchentable.storage.outbox import OutboxEntry, OutboxState
 from kitchentable.storage.sync_state import CaseSyncState, KeptChange, SyncCase
@@ -65,6 +68,7 @@ class Collected:
     unreadable: int = 0  # cases that could not be read; they wait
     stamps: dict[str, str] = field(default_factory=dict)  # change id → content stamp
     looked: int = 0  # how many of the cases asked for were looked at (the rest: next step)
+    ready: list[Outgoing] = field(default_factory=list)  # built and kept in the same step
 
 
 @dataclass(frozen=True)
@@ -123,11 +127,18 @@ def dirty_cases(
     return dirty, unreadable, looked
 
 
-def collect(local: Local, case_ids: list[str] | None = None) -> Collected:
+def collect(
+    local: Local, case_ids: list[str] | None = None, enrolment: Enrolment | None = None
+) -> Collected:
     """Changed cases into the outbox (these, or all candidates), in one transaction. The
-    run calls it on a few cases at a time, so the database is never held for long."""
+    run calls it on a few cases at a time, so the database is never held for long. With
+    the enrolment, each new change is also built from the snapshot in hand and kept in the
+    same transaction (`ready`): it never has to be read back, opened and encoded again."""
     dirty, unreadable, looked = dirty_cases(local, case_ids, yielding=True)
     collected = Collected(unreadable, looked=looked)
+    if not dirty:
+        return collected
+    cursor = local.cursor()
     with local.db.atomic():
         for item in dirty:
             state = local.state.case(item.case_id)
@@ -135,7 +146,7 @@ def collect(local: Local, case_ids: list[str] | None = None) -> Collected:
                 state = SyncCase(office_case_id=item.case_id)
                 local.state.save_case(item.case_id, state)
             item.snapshot["office_case_id"] = state.office_case_id
-            change_id = local.outbox.enqueue(
+            entry = local.outbox.add(
                 Entity.CASE,
                 state.office_case_id,
                 {"snapshot": item.snapshot, "digest": item.digest},
@@ -143,11 +154,22 @@ def collect(local: Local, case_ids: list[str] | None = None) -> Collected:
                 base_version=state.base_version,
             )
             local.repo.set_sync_state(item.case_id, CaseSyncState.PENDING)
-            collected.stamps[change_id] = item.stamp
+            collected.stamps[entry.id] = item.stamp
+            if enrolment is not None:
+                material = Material(
+                    entry, None, None, state.office_case_id, _copy_to(state, enrolment)
+                )
+                try:
+                    built = build(material, enrolment, cursor, local.state.seal_wire)
+                except (KitchentableError, ProtocolError, KeyError, ValueError):
+                    continue  # it waits in the outbox; preparing it says why
+                assert built.sealed_wire is not None
+                local.state.put_sealed_wire(entry.id, built.sealed_wire)
+                collected.ready.append(built.outgoing)
     return collected
 
 
-# --- prepare (database, then crypto off the database lane, then database) -----------------
+# --- prepare (database, crypto in the same step) -------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -161,49 +183,57 @@ class Material:
     copy_to: tuple[tuple[str, bytes], ...] = ()
 
 
-@dataclass
-class Gathered:
-    materials: list[Material]
-    cursor: int
-    seal_wire: Callable[[str, KeptChange], bytes]  # seals a kept change for the vault
-    done: int = 0  # entries handled (gathered, skipped, or quarantined); the rest: next step
-
-
 @dataclass(frozen=True)
 class Built:
     outgoing: Outgoing
     sealed_wire: bytes | None  # the kept change, sealed; None when it was kept before
 
 
-def gather(local: Local, ids: list[str], enrolment: Enrolment, report: SyncReport) -> Gathered:
-    """Read what building these outbox entries needs (a database step, ending early when
-    other work waits); an entry that cannot be read is quarantined, one no longer waiting
-    (settled meanwhile) is skipped."""
-    entries = {e.id: e for e in local.outbox.entries(ids) if e.state == OutboxState.PENDING}
-    gathered = Gathered([], local.cursor(), local.state.seal_wire)
+@dataclass
+class Prepared:
+    ready: list[Outgoing] = field(default_factory=list)
+    done: int = 0  # entries handled (ready, skipped, or quarantined); the rest: next step
+
+
+def prepare(local: Local, ids: list[str], enrolment: Enrolment, report: SyncReport) -> Prepared:
+    """Make these outbox entries ready to send, in one transaction that ends early when
+    other work waits: each read, built (sealed and signed: a fraction of a millisecond, the
+    PDF's sealing the most) and kept before any of them is sent. An entry that cannot be
+    prepared is quarantined, one no longer waiting (settled meanwhile) is skipped."""
+    prepared = Prepared()
+    cursor = local.cursor()
     with local.db.atomic():
         for change_id in ids:
-            entry = entries.get(change_id)
-            if entry is not None and gathered.done and local.others_waiting():
+            if prepared.done and local.others_waiting():
                 break
-            gathered.done += 1
-            if entry is None:
+            prepared.done += 1
+            (entry,) = local.outbox.entries([change_id]) or (None,)
+            if entry is None or entry.state != OutboxState.PENDING:
                 continue
             try:
                 with local.db.atomic():
-                    gathered.materials.append(_material(local, entry, enrolment))
+                    built = build(
+                        _material(local, entry, enrolment),
+                        enrolment,
+                        cursor,
+                        local.state.seal_wire,
+                    )
+                    if built.sealed_wire is not None:
+                        local.state.put_sealed_wire(entry.id, built.sealed_wire)
             except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
                 _quarantine(local, entry, exc, report)
-    return gathered
+                continue
+            prepared.ready.append(built.outgoing)
+    return prepared
 
 
 def _material(local: Local, entry: OutboxEntry, enrolment: Enrolment) -> Material:
     kept = local.state.wire(entry.id)
-    if kept is not None and kept.change.get("device_id") == enrolment.device_id:
-        return Material(entry, kept)
     pdf = None
-    if entry.entity == Entity.PLAN:
+    if entry.entity == Entity.PLAN and (kept is None or kept.seed is not None):
         pdf = local.repo.get_document(entry.payload["document_id"])
+    if kept is not None and kept.change.get("device_id") == enrolment.device_id:
+        return Material(entry, kept, pdf)
     if not entry.case_id:
         return Material(entry, pdf=pdf)
     state = local.state.case(entry.case_id)
@@ -212,28 +242,40 @@ def _material(local: Local, entry: OutboxEntry, enrolment: Enrolment) -> Materia
         # by side): the case gets its office id now, as the collect would give it.
         state = SyncCase(office_case_id=entry.case_id)
         local.state.save_case(entry.case_id, state)
-    copy_to = tuple(
+    return Material(entry, None, pdf, state.office_case_id, _copy_to(state, enrolment))
+
+
+def _copy_to(state: SyncCase, enrolment: Enrolment) -> tuple[tuple[str, bytes], ...]:
+    """The other devices on the case, whose copies the change carries."""
+    return tuple(
         (r["device_id"], unb64(r["box_public"]))
         for r in state.recipients
         if r["device_id"] != enrolment.device_id
     )
-    return Material(entry, None, pdf, state.office_case_id, copy_to)
 
 
-def build(material: Material, enrolment: Enrolment, gathered: Gathered) -> Built:
+def build(
+    material: Material,
+    enrolment: Enrolment,
+    cursor: int,
+    seal_wire: Callable[[str, KeptChange], bytes],
+) -> Built:
     """The change for an outbox entry, signed and sealed, and its kept form sealed for the
-    vault: crypto only, no database (runs beside the database lane)."""
+    vault: crypto only, no database."""
     entry = material.entry
     if material.kept is not None:
-        change = Change.from_wire(material.kept.change)
-        return Built(Outgoing(entry, change, material.kept.attachments), None)
+        return Built(_again(entry, material.kept, material.pdf), None)
     attachments: list[bytes] = []
     payload = dict(entry.payload)
+    seed = None
     if material.pdf is not None:
+        # Kept is only the seed the PDF is sealed with: a retry seals it again to the same
+        # bytes, so the vault never holds a second copy of the PDF.
+        seed = os.urandom(SEED_BYTES)
         plain_sha = hashlib.sha256(material.pdf).hexdigest()
         attachments.append(
             SealedPayload.seal_to_wire(
-                enrolment.office_box_public, material.pdf, attachment_info(plain_sha)
+                enrolment.office_box_public, material.pdf, attachment_info(plain_sha), seed=seed
             )
         )
         payload["pdf"] = {"sha256": plain_sha, "size": len(material.pdf)}
@@ -245,43 +287,30 @@ def build(material: Material, enrolment: Enrolment, gathered: Gathered) -> Built
         entity_id=entry.entity_id,
         case_ref=material.office_case,
         base_version=entry.base_version,
-        last_seen_server_version=gathered.cursor,
+        last_seen_server_version=cursor,
         plaintext=canonical(payload),
         office_box_public=enrolment.office_box_public,
         sign_private=enrolment.keys.sign_private,
         attachments=tuple(hashlib.sha256(a).hexdigest() for a in attachments),
         copy_to=material.copy_to,
     )
-    kept = KeptChange(change.to_wire(), tuple(attachments))
-    return Built(Outgoing(entry, change, tuple(attachments)), gathered.seal_wire(entry.id, kept))
+    kept = KeptChange(change.to_wire(), encoded=change.wire_bytes(), seed=seed)
+    return Built(Outgoing(entry, change, tuple(attachments)), seal_wire(entry.id, kept))
 
 
-def build_all(
-    gathered: Gathered, enrolment: Enrolment
-) -> tuple[list[Built], list[tuple[OutboxEntry, Exception]]]:
-    built: list[Built] = []
-    failed: list[tuple[OutboxEntry, Exception]] = []
-    for material in gathered.materials:
-        try:
-            built.append(build(material, enrolment, gathered))
-        except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
-            failed.append((material.entry, exc))
-    return built, failed
-
-
-def keep(
-    local: Local,
-    built: list[Built],
-    failed: list[tuple[OutboxEntry, Exception]],
-    report: SyncReport,
-) -> None:
-    """Keep the new changes as built (one transaction, before any of them is sent)."""
-    with local.db.atomic():
-        for item in built:
-            if item.sealed_wire is not None:
-                local.state.put_sealed_wire(item.outgoing.entry.id, item.sealed_wire)
-        for entry, exc in failed:
-            _quarantine(local, entry, exc, report)
+def _again(entry: OutboxEntry, kept: KeptChange, pdf: bytes | None) -> Outgoing:
+    """A change kept from an earlier try, with its files: kept, or sealed again from the
+    seed (the same bytes, checked against the hashes the change names)."""
+    change = Change.from_wire(kept.change)
+    files = kept.attachments
+    if kept.seed is not None:
+        if pdf is None:
+            raise ProtocolError("kept_changed", "The file of this change is not here any more.")
+        info = attachment_info(hashlib.sha256(pdf).hexdigest())
+        files = (SealedPayload.seal_to_wire(change.payload.recipient, pdf, info, seed=kept.seed),)
+    if tuple(hashlib.sha256(f).hexdigest() for f in files) != change.attachments:
+        raise ProtocolError("kept_changed", "The file of this change is not the one it names.")
+    return Outgoing(entry, change, files)
 
 
 def _quarantine(local: Local, entry: OutboxEntry, exc: Exception, report: SyncReport) -> None:
@@ -295,8 +324,10 @@ def _quarantine(local: Local, entry: OutboxEntry, exc: Exception, report: SyncRe
 async def push_batch(net: Transport, device_id: str, batch: list[Outgoing]) -> list[ChangeResult]:
     """Push the batch's changes (their files are up already); the office's answer per
     change, checked to be in order and complete."""
-    body = PushRequest.of(device_id, [o.change for o in batch]).to_wire()
-    answer = await net.json("POST", "/api/v1/push", json=body)
+    body = PushRequest.encode(device_id, [o.change for o in batch])
+    answer = await net.json(
+        "POST", "/api/v1/push", content=body, headers={"Content-Type": "application/json"}
+    )
     try:
         results = PushResponse.from_wire(answer).results
         if len(results) != len(batch):

@@ -127,10 +127,13 @@ def _process(args: list[str], log: Path, port: int | None = None) -> Iterator[Pr
             process.wait()
 
 
-def office_process(data: Path, port: int | None = None) -> AbstractContextManager[Process]:
-    """`kitchentable-office serve --insecure-http` on loopback, as a separate process."""
+def office_process(
+    data: Path, port: int | None = None, extra: tuple[str, ...] = ()
+) -> AbstractContextManager[Process]:
+    """`kitchentable-office serve --insecure-http` on loopback, as a separate process
+    (`extra`: more options for `serve`)."""
     args = ["-m", "kitchentable.office", "serve", "--data", str(data), "--host", "127.0.0.1"]
-    return _process([*args, "--insecure-http"], data / "server.log", port)
+    return _process([*args, "--insecure-http", *extra], data / "server.log", port)
 
 
 def baseline_process(db: Path | None, log: Path) -> AbstractContextManager[Process]:

@@ -170,3 +170,23 @@ def test_unicode_names_round_trip(profile: Profile, profile_path: Path, forms, n
     with Profile.unlock(profile_path, PASSPHRASE, forms=forms) as reopened:
         assert reopened.case("M-2026-0001").person.name == name
         assert [s.name for s in reopened.case_summaries(name)] == [name]
+
+
+def test_a_seeded_seal_is_the_same_bytes_again_and_only_for_the_same_plaintext() -> None:
+    private, public = crypto.x25519_keypair()
+    seed = b"s" * crypto.SEED_BYTES
+    pdf = b"%PDF plan of Zwaantje" * 100
+    info = "kitchentable/attachment/v1:" + "a" * 64
+    first = crypto.seal_to_public_key(public, pdf, info, seed=seed)
+    assert crypto.seal_to_public_key(public, pdf, info, seed=seed) == first
+    assert crypto.open_with_private_key(private, first, info) == pdf
+    # Another plaintext names another info (its hash): another key and nonce, never the same.
+    other = crypto.seal_to_public_key(public, pdf[::-1], info.replace("a", "b"), seed=seed)
+    assert other["ephemeral"] != first["ephemeral"]
+    assert crypto.unb64(other["sealed"])[1:13] != crypto.unb64(first["sealed"])[1:13]
+    # Without a seed, every seal is fresh.
+    assert crypto.seal_to_public_key(public, pdf, info) != crypto.seal_to_public_key(
+        public, pdf, info
+    )
+    with pytest.raises(ValueError):
+        crypto.seal_to_public_key(public, pdf, info, seed=b"short")

@@ -60,6 +60,34 @@ def test_a_change_survives_the_wire_and_opens_only_at_the_office() -> None:
     assert b"Vries" not in json.dumps(change.to_wire()).encode()
 
 
+def test_an_attachment_is_sealed_straight_to_its_canonical_bytes() -> None:
+    pdf = b"%PDF-1.7 " + bytes(range(256)) * 300
+    wire = SealedPayload.seal_to_wire(OFFICE_PUBLIC, pdf, "kitchentable/attachment/v1:x")
+    parsed = parse_json(wire)
+    assert canonical(parsed) == wire  # the bytes the export and the office read
+    assert (
+        SealedPayload.from_wire(parsed).open(OFFICE_PRIVATE, "kitchentable/attachment/v1:x") == pdf
+    )
+
+
+def test_a_change_and_a_push_are_encoded_once_to_their_canonical_bytes() -> None:
+    keys = DeviceKeys.generate()
+    device_id = str(uuid.uuid4())
+    _private, colleague = crypto.x25519_keypair()
+    plain = make_change(keys, device_id)
+    full = make_change(
+        keys, device_id, seq=2, attachments=("ab" * 32,), copy_to=((str(uuid.uuid4()), colleague),)
+    )
+    for change in (plain, full, roundtrip(full)):
+        assert change.wire_bytes() == canonical(change.to_wire())
+        assert change.signed_bytes().endswith(canonical(change.body()))
+        Change.from_wire(parse_json(change.wire_bytes())).verify(keys.sign_public)
+    body = PushRequest.encode(device_id, [plain, full])
+    assert parse_json(body) == PushRequest.of(device_id, [plain, full]).to_wire()
+    with pytest.raises(ProtocolError):
+        PushRequest.encode('x", "v": 2, "y": "', [plain])
+
+
 def test_a_tampered_payload_is_rejected() -> None:
     keys = DeviceKeys.generate()
     change = make_change(keys)

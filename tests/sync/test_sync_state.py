@@ -35,6 +35,17 @@ def test_a_change_kept_by_an_earlier_version_still_reads(profile: Profile) -> No
     assert store.wire("c1") == KeptChange(CHANGE, (pdf,))
 
 
+def test_a_change_kept_with_the_seed_of_its_files_holds_no_copy_of_them(profile: Profile) -> None:
+    store = SyncStore(profile.db, profile.keys)
+    seed = os.urandom(32)
+    store.put_wire("c1", KeptChange(CHANGE, seed=seed))
+    assert store.wire("c1") == KeptChange(CHANGE, seed=seed)
+    raw = profile.db.execute("SELECT data FROM outbox_wire").fetchone()[0]
+    assert seed not in raw and len(raw) < 200
+    with pytest.raises(ValueError):
+        KeptChange(CHANGE, (b"file",), seed=seed).frame()
+
+
 def test_a_kept_change_moved_to_another_row_does_not_open(profile: Profile) -> None:
     store = SyncStore(profile.db, profile.keys)
     store.put_wire("c1", KeptChange(CHANGE))

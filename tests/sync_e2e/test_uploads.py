@@ -13,7 +13,8 @@ import pytest
 from synckit import OfficeServer
 
 from kitchentable.services import Profile, sync
-from kitchentable.sync.protocol import MAX_FILES_PER_BUNDLE, MAX_WHOLE_FILE_BYTES, bundle
+from kitchentable.storage.sealed_rows import document_parent
+from kitchentable.sync.protocol import MAX_FILES_PER_BUNDLE, MAX_WHOLE_FILE_BYTES, bundle, unbundle
 from tests.core.helpers import case_document
 
 NOT_ALLOWED = b'{"error": "method_not_allowed", "message": "Method Not Allowed."}'
@@ -89,6 +90,79 @@ def test_an_office_without_either_gets_chunks(office: OfficeServer, laptop_facto
     assert line.seen["POST /api/v1/blobs"] == 1 and line.seen["PUT /api/v1/blobs/{id}"] == 1
     assert line.seen["POST /api/v1/uploads"] == 3
     assert line.seen["PUT /api/v1/uploads/{id}/chunks/0"] == 3
+
+
+class LosesThePlansAnswer(Recording):
+    """Keeps the files of every bundle; the first push that carries plans reaches the office
+    and its answer is lost on the way back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: list[bytes] = []
+        self.cut = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        if request.url.path == "/api/v1/blobs":
+            self.files += unbundle(body)
+        response = await super().handle_async_request(request)
+        if request.url.path == "/api/v1/push" and b'"entity":"plan"' in body and not self.cut:
+            self.cut = True
+            raise httpx.RemoteProtocolError("the answer broke off")
+        return response
+
+
+def _answer_lost(
+    laptop_factory: Any, plans: int
+) -> tuple[Profile, LosesThePlansAnswer, set[bytes]]:
+    """A laptop with signed plans whose first sync loses the office's answer to the plans;
+    the sealed files that went."""
+    laptop = laptop_factory()
+    signed_plans(laptop, plans)
+    line = LosesThePlansAnswer()
+    with pytest.raises(sync.Offline):
+        sync.synchronise(laptop, inner=line)
+    return laptop, line, set(line.files)
+
+
+def test_a_plan_sent_again_is_the_same_bytes_without_a_second_copy_of_its_pdf(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    laptop, line, first = _answer_lost(laptop_factory, 2)
+    assert len(first) == 2
+    # Kept until the office answers: each plan change, and only the seed of its sealed PDF.
+    kept = [row[0] for row in laptop.db.execute("SELECT data FROM outbox_wire")]
+    assert kept and max(len(k) for k in kept) < 8000 < min(len(f) for f in first)
+    line.files.clear()
+    report = sync.synchronise(laptop, inner=line)
+    assert report.duplicates >= 2 and not report.problems and not report.quarantined, report
+    assert set(line.files) == first  # sealed again: byte for byte what went the first time
+    stored = Counter((c["entity"], c["entity_id"]) for c in office.store.changes())
+    assert sorted(stored.values()) == [1, 1, 1, 1]  # two cases, two plans, each once
+    assert laptop.db.execute("SELECT count(*) FROM outbox_wire").fetchone()[0] == 0
+
+
+def test_a_kept_plan_whose_pdf_changed_is_held_back_never_sealed_again_differently(
+    office: OfficeServer, laptop_factory: Any
+) -> None:
+    laptop, line, first = _answer_lost(laptop_factory, 1)
+    # Someone with the vault's key puts another PDF under the same document.
+    (doc_id, case_id, kind) = laptop.db.execute(
+        "SELECT id, case_id, kind FROM documents"
+    ).fetchone()
+    other = laptop.keys.seal_bytes(
+        "documents", doc_id, 1, b"%PDF other", document_parent(case_id, kind)
+    )
+    laptop.db.execute("UPDATE documents SET data = ? WHERE id = ?", [other, doc_id])
+    line.files.clear()
+    report = sync.synchronise(laptop, inner=line)
+    assert report.quarantined == 1 and line.files == [], report
+    (reason,) = laptop.db.execute("SELECT reason FROM outbox WHERE entity = 'plan'").fetchone()
+    assert "not the one it names" in reason
+    assert first  # what went the first time is all the office ever got
+    assert {hashlib.sha256(f).hexdigest() for f in first} >= {
+        sha for c in office.store.changes() for sha in office.store.attachments_of(c["id"])
+    }
 
 
 @pytest.fixture
