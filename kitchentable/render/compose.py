@@ -19,7 +19,7 @@ from typing import Any
 
 from kitchentable.domain.case import BsnSource, Case
 from kitchentable.domain.plan import Result, SupportPlan
-from kitchentable.formengine.model import Form, PrintTarget
+from kitchentable.formengine.model import Form, PrintTarget, Question, QuestionType
 from kitchentable.i18n import translator
 from kitchentable.render import advice
 from kitchentable.render import document as d
@@ -219,7 +219,7 @@ def _facts(
             else say("(not checked)")
         )
     conversation = ", ".join(
-        format_value(q, v, plan.language)
+        _mid_sentence(q, format_value(q, v, plan.language))
         for p, q, v in entries.ordered()
         if p in ("header.conversation_date", "header.place", "header.place_other")
     )
@@ -251,6 +251,12 @@ def _facts(
         (say("Plan ready by") if kind == "jeugd" else say("Investigation ready by"), ready),
     ]
     return tuple((label, value) for label, value in facts if value)
+
+
+def _mid_sentence(question: Question, text: str) -> str:
+    """An option's label after a comma reads as the rest of a sentence ("30 november 2026,
+    thuis"); what was typed (a place's name) keeps its capitals."""
+    return text[:1].lower() + text[1:] if question.type == QuestionType.CHOICE else text
 
 
 def _situation(entries: Entries, form: Form, lang: str) -> list[d.Block]:

@@ -287,8 +287,12 @@ class PlanPdf:
                 cell.append(self.para(f"{labels.get('role', 'Role')}: {sig.role}", "td", width))
             if sig.note:
                 cell.append(self.para(sig.note, "td", width))
-            place_date = f"{labels.get('place_date', 'Place and date')}: {sig.place} {sig.date}"
-            cell.append(self.para(place_date.rstrip(), "td", width))
+            where_when = ", ".join(p for p in (sig.place, sig.date) if p)
+            # Empty on a draft: a line to fill in by hand. An absent signer (the note says
+            # why) signed nowhere and on no date: no line at all.
+            if where_when or not sig.note:
+                place_date = f"{labels.get('place_date', 'Place and date')}: {where_when}"
+                cell.append(self.para(place_date.rstrip(), "td", width))
             cells.append(cell)
         # Two signers a row: a gezinsplan has the young person, each parent and the consultant.
         rows = [

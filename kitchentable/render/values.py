@@ -66,9 +66,9 @@ def format_number(value: float | None, language: str) -> str:
 def format_value(question: Question, value: object, language: str) -> str:  # noqa: PLR0911
     if value is None or value in ("", []):
         return ""
+    if question.type == QuestionType.YESNO or isinstance(value, bool):
+        return yes_no(value, language)  # also a computed "maatwerk nodig": ja, never "True"
     match question.type:
-        case QuestionType.YESNO:
-            return yes_no(value, language)
         case QuestionType.DATE:
             return format_date(value, language)
         case QuestionType.CHOICE:

@@ -253,3 +253,15 @@ def test_the_first_open_legal_topic_is_in_view_in_the_checklist(
     assert checklist.viewport().rect().contains(checklist.visualItemRect(item))
     qtbot.mouseClick(checklist.viewport(), LEFT, pos=checklist.visualItemRect(item).center())
     assert QApplication.focusWidget() is no  # the question that closes it
+
+
+def test_a_computed_answer_reads_as_words_not_as_python(qtbot: QtBot, gui_forms) -> None:
+    from kitchentable.ui.conversation.fields import ComputedField
+
+    form = gui_forms.get("wmo-keukentafelgesprek")
+    field = ComputedField(form.question("maatwerk_nodig"))
+    qtbot.addWidget(field)
+    field.set_value(True)
+    assert field.label.text() == "Yes"  # was "True"
+    field.set_value("2026-12-14")
+    assert field.label.text() == "14-12-2026"

@@ -126,6 +126,18 @@ def show_number(stored: Any) -> str:
     return str(stored)
 
 
+def shown_computed(value: object) -> str:
+    """A computed value as the consultant reads it: Ja/Nee, 30-11-2026, 2,5."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value).strftime("%d-%m-%Y")
+        except ValueError:
+            return value
+    return show_number(value)
+
+
 class LineField(AnswerField):
     """One line of text: text, number, BSN, postcode, phone, e-mail (and the date's field)."""
 
@@ -335,7 +347,7 @@ class ComputedField(AnswerField):
 
     def _show(self, stored: Any) -> None:
         unit = f" {self.question.unit}" if self.question.unit else ""
-        self.label.setText("—" if stored is None else f"{stored}{unit}")
+        self.label.setText("—" if stored is None else f"{shown_computed(stored)}{unit}")
 
     def focus_target(self) -> QWidget:
         return self.label
