@@ -1,11 +1,10 @@
 """The `kitchentable` command line, for scripted and office use.
 
-Owns argument parsing, where the passphrase comes from (KITCHENTABLE_PASSPHRASE, else a
-prompt) and turning errors into one clear sentence on stderr with a non-zero exit. Every
-command calls services (the sync commands only `services.sync`, whose blocking forms give
-a sync's database steps a thread of their own); never imports Qt: the app's own self-test
-checks are handed in by the entry point (`__main__`). Never prints a traceback: an unexpected error is written to the log (without personal data) and
-summarised.
+Owns argument parsing (the shared parts in cli_common, the sync commands in cli_sync,
+the plan's in cli_plan) and turning errors into one clear sentence on stderr with a
+non-zero exit. Every command calls services; never imports Qt: the app's own self-test
+checks are handed in by the entry point (`__main__`). Never prints a traceback: an
+unexpected error is written to the log (without personal data) and summarised.
 """
 
 from __future__ import annotations
@@ -13,10 +12,8 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import getpass
 import json
 import logging
-import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -24,7 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kitchentable import __version__
+from kitchentable.cli_common import open_profile, passphrase, print_json
 from kitchentable.cli_plan import commands as plan_commands
+from kitchentable.cli_sync import commands as sync_commands
 from kitchentable.cli_verify import command as verify_command
 from kitchentable.config import Settings
 from kitchentable.errors import FormErrors, KitchentableError
@@ -43,46 +42,6 @@ EXIT_ERROR = 1
 EXIT_UNEXPECTED = 70
 
 
-def _passphrase(prompt: str, env: str = "KITCHENTABLE_PASSPHRASE", confirm: bool = False) -> str:
-    value = os.environ.get(env)
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        raise SystemExit(
-            _("No passphrase: set {env} or run the command in a terminal.").format(env=env)
-        )
-    first = getpass.getpass(prompt)
-    if confirm and getpass.getpass(_("Type it again: ")) != first:
-        raise SystemExit(_("The two passphrases differ. Nothing was changed."))
-    return first
-
-
-def _open(args: argparse.Namespace) -> Profile:
-    from kitchentable.services import Profile
-
-    profile = Profile.unlock(profile_dir(args.profile), _passphrase(_("Passphrase: ")))
-    if args.command not in ("sync", "enrol"):
-        from kitchentable.services import sync
-
-        try:
-            sync.require_check_in(profile)
-        except BaseException:
-            profile.close()
-            raise
-    return profile
-
-
-def _print_json(data: Any, out: str | None = None) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    if out:
-        path = Path(out)
-        path.write_text(text + "\n", encoding="utf-8")
-        with contextlib.suppress(OSError):  # filesystems without modes
-            path.chmod(0o600)
-    else:
-        print(text)
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     recovery = None
     if args.recovery_key:
@@ -90,10 +49,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         recovery = base64.b64decode(text, validate=True)
     settings = Settings(consultant=args.consultant or "", team=args.team or "")
     path = profile_dir(args.profile)
-    passphrase = _passphrase(_("New passphrase: "), confirm=True)
+    secret = passphrase(_("New passphrase: "), confirm=True)
     from kitchentable.services import Profile
 
-    with Profile.create(path, passphrase, settings=settings, recovery_public=recovery) as profile:
+    with Profile.create(path, secret, settings=settings, recovery_public=recovery) as profile:
         if args.language:  # an explicit choice beats IT's preset, which beats the default
             profile.update_settings(language=args.language)
         print(_("Profile created in {path}.").format(path=path))
@@ -115,7 +74,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 file=args.file, line=exc.lineno, reason=exc.msg
             )
         ) from exc
-    with _open(args) as profile:
+    with open_profile(args) as profile:
         created = profile.import_cases(document)
     print(_("{n} case(s) imported.").format(n=len(created)))
     return 0
@@ -125,7 +84,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "pdf":
         if not args.out:
             raise SystemExit(_("A PDF needs --out FILE."))
-        with _open(args) as profile:
+        with open_profile(args) as profile:
             pdf, sealed = profile.plans.pdf(args.case)
             profile.access.record("plan.export", "plan", profile.repo.resolve_case(args.case))
         Path(args.out).write_bytes(pdf)
@@ -139,9 +98,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 0
-    with _open(args) as profile:
+    with open_profile(args) as profile:
         data = profile.export_case(args.case)
-    _print_json(data, args.out)
+    print_json(data, args.out)
     if args.out:
         print(
             _(
@@ -153,10 +112,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    with _open(args) as profile:
+    with open_profile(args) as profile:
         rows = profile.case_summaries(args.search)
     if args.json:
-        _print_json(
+        print_json(
             [
                 {
                     "id": r.id,
@@ -189,7 +148,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
         value: Any = json.loads(args.value)
     except json.JSONDecodeError:
         value = args.value
-    with _open(args) as profile:
+    with open_profile(args) as profile:
         conversation = profile.open_conversation(args.case)
         profile.save_answer(conversation, args.question, value)
     print(_("Saved."))
@@ -197,7 +156,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with _open(args) as profile:
+    with open_profile(args) as profile:
         conversation = profile.open_conversation(args.case)
     state = conversation.state
     sections = []
@@ -214,7 +173,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 "errors": p.errors,
             }
         )
-    _print_json(
+    print_json(
         {
             "case": conversation.case.external_id,
             "form": {"id": conversation.form.id, "version": conversation.form.version},
@@ -237,121 +196,12 @@ def _verifier(args: argparse.Namespace) -> Profile | None:
     path = profile_dir(args.profile)
     if not profile_exists(path):
         return None
-    return Profile.unlock(path, _passphrase(_("Passphrase: ")))
-
-
-def cmd_enrol(args: argparse.Namespace) -> int:
-    import socket
-
-    from kitchentable.services import sync
-
-    with _open(args) as profile:
-        enrolment = sync.enrol(
-            profile, args.server, args.code, args.label or socket.gethostname(), args.fingerprint
-        )
-    print(
-        _("This laptop is connected to the office at {server} for {consultant}.").format(
-            server=enrolment.server, consultant=enrolment.consultant
-        )
-    )
-    return 0
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    from kitchentable.services import sync
-
-    with _open(args) as profile:
-        if args.status:
-            status = sync.sync_status(profile)
-            if not status.enrolled:
-                print(_("Not connected to the office."))
-                return 0
-            print(
-                _(
-                    "Office {server}: {waiting} waiting, {conflicts} conflict(s), "
-                    "{quarantined} held back; last synchronised {last}."
-                ).format(
-                    server=status.server,
-                    waiting=status.waiting,
-                    conflicts=status.conflicts,
-                    quarantined=status.quarantined,
-                    last=status.last_sync_at or _("never"),
-                )
-            )
-            return 0
-        report = sync.synchronise(profile)
-    print(
-        _(
-            "Synchronised: {sent} sent ({accepted} accepted, {conflicts} conflict(s), "
-            "{held} held back, {retry} to retry), {pulled} received ({assigned} new case(s))."
-        ).format(
-            sent=report.pushed,
-            accepted=report.accepted,
-            conflicts=report.conflicts,
-            held=report.quarantined,
-            retry=report.retry_later,
-            pulled=report.pulled,
-            assigned=report.assignments,
-        )
-    )
-    for problem in report.problems:
-        print(f"  - {problem}")
-    return 0
-
-
-def cmd_conflicts(args: argparse.Namespace) -> int:
-    from kitchentable.services import sync
-
-    with _open(args) as profile:
-        if args.keep:
-            if args.keep[1] not in ("mine", "theirs"):
-                raise SystemExit(_("Say which version to keep: mine or theirs."))
-            sync.resolve(profile, args.keep[0], args.keep[1])
-            print(_("Conflict resolved; the chosen version goes to the office at the next sync."))
-            return 0
-        conflicts = sync.conflict_list(profile)
-        if args.json:
-            _print_json(conflicts)
-            return 0
-        if not conflicts:
-            print(_("No conflicts."))
-        for conflict in conflicts:
-            case = profile.case(conflict["case_id"])
-            print(
-                _("{id}  case {case}: this laptop's version and one from {other}").format(
-                    id=conflict["id"],
-                    case=case.external_id,
-                    other=conflict.get("theirs_from") or _("another device (not yet received)"),
-                )
-            )
-    return 0
-
-
-def cmd_catalogue(args: argparse.Namespace) -> int:
-    from kitchentable.catalogue import KINDS, find
-    from kitchentable.services import sync
-
-    with _open(args) as profile:
-        catalogue = sync.catalogue(profile)
-    if catalogue is None:
-        print(_("There is no sociale kaart on this laptop yet; synchronise to fetch it."))
-        return 0
-    entries = find(catalogue.get("entries", []), args.search or "")
-    if args.json:
-        _print_json(entries)
-        return 0
-    for entry in entries:
-        extra = " · ".join(str(entry[k]) for k in ("phone", "website", "area") if entry.get(k))
-        print(f"{_(KINDS.get(entry['kind'], entry['kind']))}  {entry['product']}: {entry['name']}")
-        if extra:
-            print(f"    {extra}")
-    print(_("{n} of {total} entries.").format(n=len(entries), total=len(catalogue["entries"])))
-    return 0
+    return Profile.unlock(path, passphrase(_("Passphrase: ")))
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    with _open(args) as profile:
-        new = _passphrase(_("New passphrase: "), "KITCHENTABLE_NEW_PASSPHRASE", confirm=True)
+    with open_profile(args) as profile:
+        new = passphrase(_("New passphrase: "), "KITCHENTABLE_NEW_PASSPHRASE", confirm=True)
         if not args.rekey:
             profile.change_passphrase(new)
             print(_("Passphrase changed."))
@@ -396,7 +246,7 @@ def cmd_forms_list(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    with _open(args) as profile:
+    with open_profile(args) as profile:
         case_id = profile.repo.resolve_case(args.case) if args.case else None
         broken = profile.access.verify()
         for line in profile.access.lines(case_id):
@@ -472,8 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=_("also replace the data key and re-encrypt everything (old backups stay closed)"),
     )
-    _sync_commands(add)
-    plan_commands(add, _open)
+    sync_commands(add)
+    plan_commands(add, open_profile)
     p = add("log", cmd_log, _("show the access log and verify it"))
     p.add_argument("case", nargs="?")
     forms = sub.add_parser("forms", help=_("check and list conversation forms"))
@@ -484,26 +334,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = forms_sub.add_parser("list", help=_("installed forms"))
     p.set_defaults(func=cmd_forms_list)
     return parser
-
-
-def _sync_commands(
-    add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser],
-) -> None:
-    p = add("enrol", cmd_enrol, _("connect this laptop to the office with a one-time code"))
-    p.add_argument("--server", required=True, metavar="URL")
-    p.add_argument("--code", required=True)
-    p.add_argument("--label", help=_("a name for this laptop (default: its host name)"))
-    p.add_argument(
-        "--fingerprint", help=_("the server certificate's SHA-256 as the office printed it")
-    )
-    p = add("sync", cmd_sync, _("send finished work to the office and fetch new cases"))
-    p.add_argument("--status", action="store_true", help=_("only show the sync status"))
-    p = add("catalogue", cmd_catalogue, _("the sociale kaart the office sent (local services)"))
-    p.add_argument("--search", metavar="TEXT")
-    p.add_argument("--json", action="store_true")
-    p = add("conflicts", cmd_conflicts, _("cases changed on two devices: list or resolve"))
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--keep", nargs=2, metavar=("ID", "mine|theirs"), help=_("resolve one conflict"))
 
 
 def main(  # noqa: PLR0911 - one exit per outcome
