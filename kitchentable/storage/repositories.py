@@ -1,16 +1,14 @@
 """Reading and writing cases, persons, conversations, answers, plans and documents.
 
 Owns the mapping between domain objects and rows: which columns stay plaintext (ids, dates,
-status, versions, sync state), what goes into the sealed `data` column, and the blind-index
-tokens for search. Every write bumps the row's version, which is part of the sealed value's
-associated data. Never decides what is allowed (services and domain do) and never logs.
+status, versions, sync state) and what goes into the sealed `data` column; the blind-index
+tokens for search are search_index's. Every write bumps the row's version, which is part
+of the sealed value's associated data. Never decides what is allowed (services and domain do) and never logs.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 import uuid
 from dataclasses import asdict
 from datetime import date
@@ -29,29 +27,7 @@ from kitchentable.storage.sealed_rows import (
     person_parent,
     plan_parent,
 )
-
-_WORD = re.compile(r"[^\w]+", re.UNICODE)
-
-
-def normalise_name(text: str) -> str:
-    """Case- and accent-insensitive: 'Özlem Yıldız-de Vries' -> 'ozlem yildiz de vries'."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("ı", "i").replace("İ", "I"))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_WORD.sub(" ", stripped.casefold()).split())
-
-
-def name_tokens(name: str) -> set[str]:
-    normal = normalise_name(name)
-    return {normal, *normal.split()} - {""}
-
-
-def postcode_token(text: str) -> str:
-    return re.sub(r"\s+", "", text).upper()
-
-
-def bsn_token(text: str) -> str:
-    digits = re.sub(r"\D", "", text)
-    return digits.zfill(9) if digits else ""
+from kitchentable.storage.search_index import SearchIndex
 
 
 class Repository:
@@ -60,6 +36,7 @@ class Repository:
     def __init__(self, db: sqlite_utils.Database, keys: VaultKeys) -> None:
         self.db = db
         self.keys = keys
+        self.index = SearchIndex(db, keys)
 
     # -- cases and persons --------------------------------------------------------------
     def create_case(
@@ -113,20 +90,8 @@ class Repository:
                     ),
                 ],
             )
-            self._index_person(case_id, person)
+            self.index.person(case_id, person)
         return case_id
-
-    def _index_person(self, case_id: str, person: Person) -> None:
-        self.db.execute("DELETE FROM search_index WHERE case_id = ?", [case_id])
-        tokens = {self.keys.blind("name", t) for t in name_tokens(person.name)}
-        if person.bsn:
-            tokens.add(self.keys.blind("bsn", bsn_token(person.bsn)))
-        if person.address.postcode:
-            tokens.add(self.keys.blind("postcode", postcode_token(person.address.postcode)))
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO search_index(token, case_id) VALUES (?, ?)",
-            [(t, case_id) for t in tokens],
-        )
 
     def update_person(self, case_id: str, person: Person) -> None:
         row = self._one(
@@ -149,7 +114,7 @@ class Repository:
                     row["id"],
                 ],
             )
-            self._index_person(case_id, person)
+            self.index.person(case_id, person)
             self.touch_case(case_id)
 
     def _one(self, sql: str, key: str, what: str) -> dict[str, Any]:
@@ -246,27 +211,11 @@ class Repository:
     def reindex_search(self) -> None:
         """Recompute every blind-index token (after a new data key). Caller holds atomic()."""
         for row, person in self.list_people():
-            self._index_person(row["id"], person)
+            self.index.person(row["id"], person)
 
     def search(self, text: str) -> set[str]:
         """Case ids whose name (every word), BSN or postcode matches, via the blind index."""
-        found: set[str] = set()
-        words = normalise_name(text).split()
-        if words:
-            sets = [self._lookup(self.keys.blind("name", w)) for w in words]
-            found |= set.intersection(*sets)
-            found |= self._lookup(self.keys.blind("name", " ".join(words)))
-        if re.fullmatch(r"[\d\s.]{8,12}", text.strip()):
-            found |= self._lookup(self.keys.blind("bsn", bsn_token(text)))
-        if re.fullmatch(r"\s*\d{4}\s*[A-Za-z]{2}\s*", text):
-            found |= self._lookup(self.keys.blind("postcode", postcode_token(text)))
-        return found
-
-    def _lookup(self, token: str) -> set[str]:
-        return {
-            r[0]
-            for r in self.db.execute("SELECT case_id FROM search_index WHERE token = ?", [token])
-        }
+        return self.index.search(text)
 
     # Any change to what a case holds makes a case the office has ('synced') one with work
     # to send ('pending'); the sync client looks only at cases that are not 'synced'.
