@@ -65,7 +65,9 @@ find_python() {
 free_port() {
     local port
     for _ in $(seq 50); do
-        port=$(( 20000 + RANDOM % 40000 ))
+        # Below the kernel's ephemeral range (32768 and up): a client connection made
+        # elsewhere can never take the port while the server is down for a restart.
+        port=$(( 20000 + RANDOM % 12000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
     done
     fail "No free TCP port found."
@@ -123,6 +125,7 @@ web() {
     local port python log="$dir/web.log"
     port="$(cat "$dir/web.port")"
     python="$(cat "$dir/venv")/bin/python"
+    port_free "$port"
     # Its own session, so `kill` and `stop` reach the master and all its workers.
     (
         # shellcheck disable=SC1091
@@ -154,6 +157,20 @@ kill_web() {
         sleep 0.1
     done
     rm -f "$dir/web.pid"
+    # A worker the kernel has not torn down yet may still hold the port for a moment; the
+    # next start would fail to bind it ("Address already in use").
+    port_free "$(cat "$dir/web.port")"
+}
+
+port_free() {
+    local port="$1"
+    for _ in $(seq 150); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "openzaak.sh: port $port is still taken after 15 s" >&2
 }
 
 start() {

@@ -50,7 +50,9 @@ url_of() { echo "postgresql://$SUPERUSER@127.0.0.1:$(cat "$dir/port")/$DATABASE"
 free_port() {
     local port
     for _ in $(seq 50); do
-        port=$(( 20000 + RANDOM % 40000 ))
+        # Below the kernel's ephemeral range (32768 and up): a client connection made
+        # elsewhere can never take the port while the server is down for a restart.
+        port=$(( 20000 + RANDOM % 12000 ))
         # Nothing answering on the port: take it (pg_ctl fails cleanly if we lose a race).
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
     done
