@@ -151,6 +151,13 @@ def command(add: Add, unlock: Unlocker) -> None:
                     file=exc.filename or args.file, reason=exc.strerror
                 )
             ) from exc
+        bad = verification.unreadable(trusted)
+        if bad is not None:
+            raise SystemExit(
+                _("{file} is not a certificate (PEM); nothing was checked.").format(
+                    file=args.trust[bad]
+                )
+            )
         profile = None if args.no_profile else unlock(args)
         try:
             result, trust = verification.verify_document(pdf, trusted, profile)

@@ -80,9 +80,15 @@ def cmd_log(args: argparse.Namespace) -> int:
         raise OfficeCliError(f"There is no device {args.device}.")
     wanted: Callable[[Entry], bool] = access_audit.concerns(cases) if cases else (lambda _e: True)
     if cases:
-        logs = [log for log in logs if any(wanted(e) for e in log.entries)]
-        if not logs:
+        # A laptop with a finding stays in view although no line it holds is about the case:
+        # the lines that were (a report taken out of the office's store, say) may be the
+        # ones missing.
+        about = [log for log in logs if any(wanted(e) for e in log.entries)]
+        if not about:
             print(f"No laptop has reported a line about case {args.case}.")
+        logs = [log for log in logs if log in about or log.problems]
+        if len(logs) > len(about):
+            print("Laptops with a finding are shown too: their missing lines may be about it.")
     findings = sum(len(log.problems) for log in logs)
     for device_log in logs:
         _print_device(device_log, wanted)

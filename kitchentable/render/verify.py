@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -79,6 +80,10 @@ class Verification:
     detail: str = ""
 
 
+class UnreadableTrust(ValueError):
+    """A certificate to trust that is not a certificate (PEM)."""
+
+
 @dataclass(frozen=True)
 class _Stamp:
     at: datetime
@@ -97,6 +102,24 @@ def _context(
     )
 
 
+def _check_stamp(embedded: EmbeddedPdfSignature, roots: Sequence[x509.Certificate]) -> Any:
+    """pyHanko's status of one document time-stamp. A time-stamp is checked as of now, and
+    one whose certificate has run out since, as of its own time: the office's time-stamping
+    certificate lives three years, a plan is kept far longer (docs/security.md)."""
+    status = validate_pdf_timestamp(embedded, validation_context=_context(roots))
+    if (
+        status.intact
+        and status.valid
+        and not status.trusted
+        and status.trust_problem_indic in EXPIRY
+        and status.timestamp is not None
+    ):
+        status = validate_pdf_timestamp(
+            embedded, validation_context=_context(roots, status.timestamp)
+        )
+    return status
+
+
 def _office_time(
     stamps: Sequence[EmbeddedPdfSignature], roots: Sequence[x509.Certificate]
 ) -> tuple[_Stamp | None, str, bool]:
@@ -105,7 +128,7 @@ def _office_time(
     untrusted = ""
     for embedded in stamps:
         try:
-            status = validate_pdf_timestamp(embedded, validation_context=_context(roots))
+            status = _check_stamp(embedded, roots)
         except Exception:  # a damaged time-stamp: the bytes after the seal changed
             return None, "", True
         if not (status.intact and status.valid):
@@ -171,8 +194,14 @@ def verify_pdf(
     seals = [s for s in signatures if s.sig_object_type == "/Sig"]
     if not seals:
         return Verification(SealStatus.UNSIGNED)
-    roots = [certificates.load(p) for p in trusted_pem]
-    stamp, untrusted_tsa, stamp_altered = _office_time(stamps, roots)
+    try:
+        roots = [certificates.load(p) for p in trusted_pem]
+    except ValueError as exc:
+        raise UnreadableTrust from exc
+    # Only a time-stamp over the seal dates it: one the sealed bytes already held (asked
+    # for a blank page, say) says nothing about when the seal was made.
+    after = [s for s in stamps if s.signed_revision > seals[0].signed_revision]
+    stamp, untrusted_tsa, stamp_altered = _office_time(after, roots)
     if stamp_altered or len(seals) > 1:
         return Verification(SealStatus.ALTERED, detail="a signature after the seal is broken")
     try:

@@ -16,11 +16,19 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 
+from kitchentable.render import certificates
 from kitchentable.render.verify import SealStatus, Verification, verify_pdf
 from kitchentable.services import sync
 from kitchentable.services.profile import Profile
 
-__all__ = ["SealStatus", "Trust", "Verification", "trust_of", "verify_document"]
+__all__ = [
+    "SealStatus",
+    "Trust",
+    "Verification",
+    "trust_of",
+    "unreadable",
+    "verify_document",
+]
 
 
 @dataclass(frozen=True)
@@ -59,3 +67,13 @@ def verify_document(
     roots = (*trusted, *trust.roots)
     result = verify_pdf(pdf, roots, crls=trust.crls, own_keys=trust.own_keys)
     return result, Trust(roots, trust.crls, trust.own_keys, trust.office_root)
+
+
+def unreadable(pems: Sequence[bytes]) -> int | None:
+    """The place of the first certificate to trust that is not one (PEM), else None."""
+    for place, pem in enumerate(pems):
+        try:
+            certificates.load(pem)
+        except ValueError:
+            return place
+    return None

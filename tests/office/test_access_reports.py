@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from officekit import OFFICE_PASSPHRASE, Laptop, Office
 
 from kitchentable.office import access_audit, keys
+from kitchentable.office import cli as office_cli
 from kitchentable.office.access_audit import Kind, Mark
 from kitchentable.storage.crypto import x25519_keypair
 from kitchentable.sync.protocol import (
@@ -138,3 +140,25 @@ def test_a_report_taken_from_or_changed_in_the_offices_own_store_shows(office: O
         )
     (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
     assert Kind.SIGNATURE in {p.kind for p in found.problems}
+
+
+@pytest.mark.sqlite_only  # the command opens the data folder's own SQLite store
+def test_log_for_a_case_shows_a_finding_whose_lost_lines_may_be_about_it(
+    office: Office, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The only report with lines about case c1 is deleted from the office's store: the
+    laptop now holds lines about c2 only, and `log --case c1` must still fail on the gap."""
+    anna = office.enrol("anna")
+    first = lines("case.open", "case.export")
+    post(office, anna, report(anna, first))
+    second = [replace(line, case_ref="c2", case_id="c2") for line in lines("case.open", start=3)]
+    post(office, anna, report(anna, second, Anchor(2, witnesses(GENESIS, first)[-1])))
+    monkeypatch.setenv("KITCHENTABLE_OFFICE_PASSPHRASE", OFFICE_PASSPHRASE)
+    assert office_cli.main(["log", "--data", str(office.data), "--case", "c1"]) == 0
+    assert "case.export" in capsys.readouterr().out
+    with office.store.backend.transaction() as cur:
+        cur.execute("DELETE FROM access_reports WHERE anchor_id = 0")
+    assert office_cli.main(["log", "--data", str(office.data), "--case", "c1"]) == 1
+    out = capsys.readouterr().out
+    assert "No laptop has reported a line about case c1." in out
+    assert "Laptops with a finding are shown too" in out and "1 finding(s)" in out
