@@ -9,7 +9,10 @@ compared with what the office had after the same anchor, by content and witness
 (cut off the end: *truncated*), one that reads differently is *changed* (a detail taken
 away shows here), lines that appear before lines the office already had are *inserted*. An
 anchor that does not match what the office holds means the laptop's older lines changed
-without the laptop sending them again; the office can say that, not which line.
+without the laptop sending them again; the office can say that, not which line. Every head
+the laptop signed binds it: its lines must lead to the head's witness, in the same report
+or, when a report stops before its head (a long log's first part, a dropped connection),
+in the reports after it; a log that falls back below a head it signed shows too.
 
 What this cannot see: lines written and removed between two syncs (the office never had
 them), and a laptop that stops syncing. Never writes anything; never prints a secret.
@@ -122,6 +125,7 @@ class _Audit:
         self.result = DeviceLog(device)
         self.box_private = box_private
         self.current: list[_Held] = []
+        self.waiting: list[tuple[LogHead, str]] = []  # signed heads the lines have not reached
 
     def report(self, stored: StoredReport) -> None:
         found = stored.received_at
@@ -171,6 +175,7 @@ class _Audit:
                     "the lines sent do not lead to the head the laptop signed",
                 )
             )
+        self._pending(report, found)
         if report.head.broken_at is not None:
             self.result.note(
                 Problem(
@@ -182,6 +187,31 @@ class _Audit:
                     "detail with another tool)",
                 )
             )
+
+    def _pending(self, report: LogReport, found: str) -> None:
+        """Hold the laptop to every head it signed: a report that stops before its head (the
+        first part of a long log, or one whose connection dropped) is owed the rest, and
+        the line that later arrives at the head's place must lead to the head's witness."""
+        waiting = []
+        for head, signed_at in self.waiting:
+            reached = bool(self.current) and self.current[-1].line.id >= head.id
+            if not reached and report.head.id >= head.id:
+                waiting.append((head, signed_at))
+                continue
+            held = next((h for h in self.current if h.line.id == head.id), None)
+            if held is None or held.witness != head.witness:
+                self.result.note(
+                    Problem(
+                        Kind.HEAD,
+                        head.id,
+                        found,
+                        f"the lines sent since do not lead to the head the laptop signed at "
+                        f"the sync of {signed_at} (line {head.id})",
+                    )
+                )
+        if report.last < report.head.id:
+            waiting.append((report.head, found))
+        self.waiting = waiting
 
     def _base(self, report: LogReport, found: str) -> int:
         """How many lines of the current picture the report continues after."""

@@ -1,10 +1,13 @@
 """What the office takes as a laptop's access log: only its own, signed with its key, sealed
 to the office; kept once; and checked by the administrator's command against what came
-before (tests/sync_e2e/test_access_log.py runs the attacks end to end)."""
+before (tests/sync_e2e/test_access_log.py and test_access_log_attacks.py run the attacks
+end to end)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from officekit import OFFICE_PASSPHRASE, Laptop, Office
@@ -12,6 +15,7 @@ from officekit import OFFICE_PASSPHRASE, Laptop, Office
 from kitchentable.office import access_audit, keys
 from kitchentable.office import cli as office_cli
 from kitchentable.office.access_audit import Kind, Mark
+from kitchentable.office.store import CONFIG_NAME, DB_NAME
 from kitchentable.storage.crypto import x25519_keypair
 from kitchentable.sync.protocol import (
     GENESIS,
@@ -34,11 +38,16 @@ def lines(*actions: str, start: int = 1) -> list[AuditLine]:
 
 
 def report(
-    laptop: Laptop, sent: list[AuditLine], anchor: Anchor = START, **kw: object
+    laptop: Laptop,
+    sent: list[AuditLine],
+    anchor: Anchor = START,
+    head: LogHead | None = None,
+    **kw: object,
 ) -> LogReport:
+    """A report as the laptop signs it; `head` when it signs another than its lines lead to."""
     full = witnesses(anchor.witness, sent)
     last = sent[-1].id if sent else anchor.id
-    head = LogHead(last, "a" * 64, full[-1] if full else anchor.witness, None, AT)
+    head = head or LogHead(last, "a" * 64, full[-1] if full else anchor.witness, None, AT)
     made = LogReport.create(
         device_id=laptop.enrolment.device_id,
         head=head,
@@ -140,6 +149,65 @@ def test_a_report_taken_from_or_changed_in_the_offices_own_store_shows(office: O
         )
     (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
     assert Kind.SIGNATURE in {p.kind for p in found.problems}
+
+
+def command_data(office: Office) -> Path:
+    """The office's data folder as the command finds it (PostgreSQL: office.json)."""
+    url = getattr(office.store.backend, "_url", None)
+    if url is not None and not (office.data / DB_NAME).exists():
+        (office.data / CONFIG_NAME).write_text(json.dumps({"database": url}), encoding="utf-8")
+    return office.data
+
+
+def test_lines_that_do_not_lead_to_the_signed_head_are_found(
+    office: Office, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A laptop whose software was replaced (an insider with the passphrase holds the device
+    key) signs the head over its real log but sends a copy in which the export reads as an
+    opening: the lines do not lead to the witness it signed."""
+    anna = office.enrol("anna")
+    real = lines("case.open", "case.export", "case.open")
+    shown = [replace(line, action="case.open") for line in real]
+    head = LogHead(3, "a" * 64, witnesses(GENESIS, real)[-1], None, AT)
+    assert post(office, anna, report(anna, shown, head=head)) == (200, {"v": 1, "held": 3})
+    private = keys.unlock(office.data, OFFICE_PASSPHRASE)
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    assert [(p.kind, p.line) for p in found.problems] == [(Kind.HEAD, 3)]
+    assert "do not lead to the head the laptop signed" in found.problems[0].message
+    monkeypatch.setenv("KITCHENTABLE_OFFICE_PASSPHRASE", OFFICE_PASSPHRASE)
+    data = command_data(office)
+    assert office_cli.main(["log", "--data", str(data), "--device", anna.enrolment.device_id]) == 1
+    assert "1 finding(s)" in capsys.readouterr().out
+
+
+def test_a_report_that_stops_short_of_its_head_is_held_to_it_later(office: Office) -> None:
+    """The replaced software sends the lines up to just before the export and signs the head
+    over the whole log (as the first part of a long log would); at the next sync it sends
+    the export's place as an opening. The office held the signed head: the line that came
+    does not lead to it. The honest rest of a report cut short is no finding."""
+    private = keys.unlock(office.data, OFFICE_PASSPHRASE)
+    real = lines("case.open", "case.open", "case.export")
+    chain = witnesses(GENESIS, real)
+    signed = LogHead(3, "a" * 64, chain[-1], None, AT)
+    bram = office.enrol("bram")
+    post(office, bram, report(bram, real[:2], head=signed))
+    post(office, bram, report(bram, real[2:], Anchor(2, chain[1])))
+    (found,) = access_audit.audit(office.store, private.box_private, bram.enrolment.device_id)
+    assert found.problems == [] and len(found.entries) == 3
+    anna = office.enrol("anna")
+    post(office, anna, report(anna, real[:2], head=signed))
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    assert found.problems == []  # the rest may still come: a connection can drop
+    later = [replace(real[2], action="case.open"), *lines("sync.run", start=4)]
+    post(office, anna, report(anna, later, Anchor(2, chain[1])))
+    (found,) = access_audit.audit(office.store, private.box_private, anna.enrolment.device_id)
+    assert [(p.kind, p.line) for p in found.problems] == [(Kind.HEAD, 3)]
+    # Or it cuts the export off before the next sync: its log no longer reaches the head.
+    carl = office.enrol("carl")
+    post(office, carl, report(carl, real[:2], head=signed))
+    post(office, carl, report(carl, [], Anchor(2, chain[1])))
+    (found,) = access_audit.audit(office.store, private.box_private, carl.enrolment.device_id)
+    assert [(p.kind, p.line) for p in found.problems] == [(Kind.HEAD, 3)]
 
 
 @pytest.mark.sqlite_only  # the command opens the data folder's own SQLite store
