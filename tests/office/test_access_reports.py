@@ -15,7 +15,7 @@ from officekit import OFFICE_PASSPHRASE, Laptop, Office
 from kitchentable.office import access_audit, keys
 from kitchentable.office import cli as office_cli
 from kitchentable.office.access_audit import Kind, Mark
-from kitchentable.office.store import CONFIG_NAME, DB_NAME
+from kitchentable.office.store import CONFIG_NAME, DB_NAME, access_logs
 from kitchentable.storage.crypto import x25519_keypair
 from kitchentable.sync.protocol import (
     GENESIS,
@@ -230,3 +230,30 @@ def test_log_for_a_case_shows_a_finding_whose_lost_lines_may_be_about_it(
     out = capsys.readouterr().out
     assert "No laptop has reported a line about case c1." in out
     assert "Laptops with a finding are shown too" in out and "1 finding(s)" in out
+
+
+def test_a_laptop_cannot_fill_the_offices_disk_with_log_reports(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replaced software on an enrolled laptop sends report after report (each a new anchor,
+    so none is a retry): past a day's budget the office answers 429 and keeps nothing more
+    that day; the next day it takes reports again."""
+    monkeypatch.setattr(access_logs, "DAILY_BYTES", 6_000)
+    anna = office.enrol("anna")
+
+    def sent(at: int) -> LogReport:
+        return report(anna, lines(*(["case.open"] * 5), start=at + 1), Anchor(at, GENESIS))
+
+    held, refused = 0, 0
+    for n in range(1, 21):
+        status, answer = post(office, anna, sent(n * 10))
+        if status == 200:
+            held += 1
+        else:
+            assert (status, answer["error"]) == (429, "log_budget"), answer
+            refused += 1
+    with office.store.backend.transaction() as cur:
+        (total,) = cur.execute("SELECT SUM(LENGTH(envelope)) FROM access_reports").fetchone()
+    assert held >= 1 and refused >= 1 and int(total) <= 6_000
+    office.clock.advance(days=1, seconds=1)
+    assert post(office, anna, sent(990))[0] == 200

@@ -5,19 +5,26 @@ and hashes only; the lines sealed to the office key, in the envelope as received
 (the same report sent again is kept once), in the order they came, and reading them back
 for the administrator's `kitchentable-office log`, which opens and checks them. Never opens
 a sealed line and never judges a report: serve stores, the administrator's command
-verifies. Never reads the clock. Nothing here is purged: the office keeps the log.
+verifies. Never reads the clock. Nothing here is purged: the office keeps the log; what one
+device may add in a day is bounded (DAILY_BYTES), so an enrolled laptop whose software was
+replaced cannot fill the office's disk (an honest one sends a few hundred KiB a day).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kitchentable.office.backends import Backend
+from kitchentable.office.errors import OfficeError
 from kitchentable.office.store.common import counter, iso
 from kitchentable.sync.protocol import LogReport
 from kitchentable.sync.wire import canonical
+
+# What one device's reports may hold in 24 hours: a first sync of a 10,000-line log is about
+# 4 MiB, a day of syncs every 5 minutes well under 1 MiB.
+DAILY_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,19 @@ def keep(backend: Backend, report: LogReport, now: datetime) -> int:
         report_id = _report_id(report)
         if cur.execute("SELECT 1 FROM access_reports WHERE id = ?", [report_id]).fetchone():
             return report.last
+        envelope = canonical(report.to_wire()).decode("ascii")
+        (today,) = cur.execute(
+            "SELECT COALESCE(SUM(LENGTH(envelope)), 0) FROM access_reports "
+            "WHERE device_id = ? AND received_at > ?",
+            [report.device_id, iso(now - timedelta(days=1))],
+        ).fetchone()
+        if int(today) + len(envelope) > DAILY_BYTES:
+            raise OfficeError(
+                "log_budget",
+                "This laptop sent more access log today than a laptop can write; "
+                "the office keeps the rest from tomorrow.",
+                429,
+            )
         cur.execute("UPDATE counters SET value = value + 1 WHERE name = 'access_report'")
         cur.execute(
             "INSERT INTO access_reports (id, seq, device_id, received_at, head_id, "
@@ -65,7 +85,7 @@ def keep(backend: Backend, report: LogReport, now: datetime) -> int:
                 report.head.broken_at,
                 report.anchor.id,
                 report.last,
-                canonical(report.to_wire()).decode("ascii"),
+                envelope,
             ],
         )
     return report.last
