@@ -16,7 +16,7 @@ from kitchentable import casefile
 from kitchentable.domain.case import CaseStatus
 from kitchentable.sync.errors import ServerRefused
 from kitchentable.sync.model import Local
-from kitchentable.sync.wire import canonical
+from kitchentable.sync.wire import canonical, canonical_parts, joined
 
 Snapshot = dict[str, Any]
 VOLATILE = ("exported_by", "documents", "access_log")
@@ -42,6 +42,12 @@ def snapshot(local: Local, case_id: str) -> Snapshot:
 
 def digest(value: Snapshot) -> str:
     return hashlib.sha256(canonical(value)).hexdigest()
+
+
+def encoded_digest(value: Snapshot) -> tuple[dict[str, bytes], str]:
+    """The snapshot's canonical parts (wire.joined) and its digest, from one encoding."""
+    parts = canonical_parts(value)
+    return parts, hashlib.sha256(joined(parts)).hexdigest()
 
 
 def current_digest(local: Local, case_id: str) -> str:
