@@ -44,9 +44,9 @@ from kitchentable.sync.protocol import (
     SealedPayload,
     attachment_info,
 )
-from kitchentable.sync.snapshots import Snapshot, encoded_digest, snapshot
+from kitchentable.sync.snapshots import Snapshot, encoded_digest, payload_bytes, snapshot
 from kitchentable.sync.transport import Transport
-from kitchentable.sync.wire import ProtocolError, canonical, canonical_value, joined
+from kitchentable.sync.wire import ProtocolError, canonical
 
 log = logging.getLogger(__name__)
 
@@ -148,30 +148,19 @@ def collect(
                 state = SyncCase(office_case_id=item.case_id)
                 local.state.save_case(item.case_id, state)
             item.snapshot["office_case_id"] = state.office_case_id
-            payload = {"snapshot": item.snapshot, "digest": item.digest}
             entry = local.outbox.add(
                 Entity.CASE,
                 state.office_case_id,
-                payload,
+                {"snapshot": item.snapshot, "digest": item.digest},
                 case_id=item.case_id,
                 base_version=state.base_version,
             )
             local.repo.set_sync_state(item.case_id, CaseSyncState.PENDING)
             collected.stamps[entry.id] = item.stamp
             if enrolment is not None:
-                # canonical(payload), the snapshot not encoded again
-                parts = {**item.parts, "office_case_id": canonical_value(state.office_case_id)}
-                plaintext = joined(
-                    {"digest": canonical_value(item.digest), "snapshot": joined(parts)}
-                )
-                material = Material(
-                    entry,
-                    None,
-                    None,
-                    state.office_case_id,
-                    _copy_to(state, enrolment),
-                    plaintext,
-                )
+                plaintext = payload_bytes(item.parts, item.digest, state.office_case_id)
+                copy_to = _copy_to(state, enrolment)
+                material = Material(entry, None, None, state.office_case_id, copy_to, plaintext)
                 try:
                     built = build(material, enrolment, cursor, local.state.seal_wire)
                 except (KitchentableError, ProtocolError, KeyError, ValueError):

@@ -9,8 +9,12 @@ has a CA, the laptop asks for a new certificate for the same key; the answer mus
 that key and chain up to the root the laptop trusts. **Dating plans**: a signed plan not sent
 yet gets the office's document time-stamp (with its validation data) before it goes, so the
 plan the office receives shows the office's time, not the laptop's clock; the PDF work is
-the app's (`Stamp`), the requests are made here. An office without one of these additions
-(404/405) is left alone: plans then go as sealed. Never imports Qt or render.
+the app's (`Stamp`), the requests are made here; whether plans can be dated before the push
+(`dating`: a revocation list that has not run out) or must wait for the pull's, and what
+the laptop knows of the office's service (asked once with a request that dates nothing,
+`tsa_offered`; an office without it remembered for TSA_ABSENT_FOR). An office without one
+of these additions (404/405) is left alone: plans then go as sealed. Never imports Qt or
+render.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kitchentable.sync.log_messages import GENESIS, AuditLine, witness
+from kitchentable.sync.snapshots import encoded_digest, payload_bytes
 from kitchentable.sync.wire import canonical, canonical_parts, canonical_value, joined
 
 texts = st.text(max_size=40)  # any character: quotes, backslashes, controls, non-ASCII
@@ -73,3 +74,13 @@ def test_an_object_joined_from_its_parts_is_its_canonical_form(
     assert joined(parts) == canonical(value)
     # A key added afterwards (the office's case id in a snapshot) is encoded alone.
     assert joined({**parts, key: canonical_value(added)}) == canonical({**value, key: added})
+
+
+@given(st.dictionaries(texts, json_values, max_size=6), texts)
+def test_a_case_changes_payload_is_its_canonical_form(
+    snapshot: dict[str, Any], office: str
+) -> None:
+    parts, digest = encoded_digest(snapshot)
+    assert digest == hashlib.sha256(canonical(snapshot)).hexdigest()
+    payload = {"snapshot": {**snapshot, "office_case_id": office}, "digest": digest}
+    assert payload_bytes(parts, digest, office) == canonical(payload)
