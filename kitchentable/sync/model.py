@@ -63,6 +63,7 @@ class StateKey(StrEnum):
     LOG_SENT = "log_sent"  # the last access-log line the office confirmed: id and witness
     TRUST_ROOT = "trust_root"  # the office root (PEM) the laptop trusts, from enrolment
     REVOCATION = "revocation"  # the office's revocation lists, per issuing CA
+    TSA = "tsa"  # whether the office time-stamps (an office without it is asked daily)
 
 
 @dataclass

@@ -57,6 +57,8 @@ class PushPipeline:
     only: tuple[str, ...] | None = None
     stamps: dict[str, str] = field(default_factory=dict)  # change id → content stamp
     collected: set[str] = field(default_factory=set)  # changes the collect made ready
+    # Set once every changed case is in the outbox (or the collect stopped).
+    queued: asyncio.Event = field(default_factory=asyncio.Event)
     total: int = 0
     done: int = 0
 
@@ -71,11 +73,10 @@ class PushPipeline:
         self.lanes.progress(Progress(Phase.PUSH, 0, self.total))
         prepared: asyncio.Queue[Batch | None] = asyncio.Queue(AHEAD)
         uploaded: asyncio.Queue[Batch | None] = asyncio.Queue(AHEAD)
-        collecting = asyncio.Event()
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._collect(candidates, collecting, prepared))
-                group.create_task(self._prepare(pending, collecting, prepared))
+                group.create_task(self._collect(candidates, self.queued, prepared))
+                group.create_task(self._prepare(pending, self.queued, prepared))
                 group.create_task(self._upload(prepared, uploaded))
                 group.create_task(self._push(uploaded))
         except ExceptionGroup as failed:

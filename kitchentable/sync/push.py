@@ -44,7 +44,7 @@ from kitchentable.sync.protocol import (
     SealedPayload,
     attachment_info,
 )
-from kitchentable.sync.snapshots import Snapshot, digest, snapshot
+from kitchentable.sync.snapshots import Snapshot, encoded_digest, payload_bytes, snapshot
 from kitchentable.sync.transport import Transport
 from kitchentable.sync.wire import ProtocolError, canonical
 
@@ -61,6 +61,8 @@ class Dirty:
     snapshot: Snapshot
     digest: str
     stamp: str  # Repository.content_stamp when the snapshot was built
+    state: SyncCase | None = None  # as read when the digests were compared
+    parts: dict[str, bytes] = field(default_factory=dict)  # the snapshot encoded (wire.joined)
 
 
 @dataclass
@@ -118,10 +120,10 @@ def dirty_cases(
             log.warning("case %s not queued for sync: %s", case_id, exc.code)
             unreadable += 1
             continue
-        value = digest(built)
+        parts, value = encoded_digest(built)
         state = local.state.case(case_id)
         if state is None or state.pushed_digest != value:
-            dirty.append(Dirty(case_id, built, value, stamp))
+            dirty.append(Dirty(case_id, built, value, stamp, state, parts))
         else:
             local.repo.set_sync_state(case_id, CaseSyncState.SYNCED)
     return dirty, unreadable, looked
@@ -141,7 +143,7 @@ def collect(
     cursor = local.cursor()
     with local.db.atomic():
         for item in dirty:
-            state = local.state.case(item.case_id)
+            state = item.state
             if state is None:
                 state = SyncCase(office_case_id=item.case_id)
                 local.state.save_case(item.case_id, state)
@@ -156,9 +158,9 @@ def collect(
             local.repo.set_sync_state(item.case_id, CaseSyncState.PENDING)
             collected.stamps[entry.id] = item.stamp
             if enrolment is not None:
-                material = Material(
-                    entry, None, None, state.office_case_id, _copy_to(state, enrolment)
-                )
+                plaintext = payload_bytes(item.parts, item.digest, state.office_case_id)
+                copy_to = _copy_to(state, enrolment)
+                material = Material(entry, None, None, state.office_case_id, copy_to, plaintext)
                 try:
                     built = build(material, enrolment, cursor, local.state.seal_wire)
                 except (KitchentableError, ProtocolError, KeyError, ValueError):
@@ -181,6 +183,7 @@ class Material:
     pdf: bytes | None = None  # a plan's sealed PDF, to seal to the office as an attachment
     office_case: str | None = None
     copy_to: tuple[tuple[str, bytes], ...] = ()
+    plaintext: bytes | None = None  # the payload's canonical bytes, when made already
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,7 @@ def build(
         case_ref=material.office_case,
         base_version=entry.base_version,
         last_seen_server_version=cursor,
-        plaintext=canonical(payload),
+        plaintext=material.plaintext or canonical(payload),
         office_box_public=enrolment.office_box_public,
         sign_private=enrolment.keys.sign_private,
         attachments=tuple(hashlib.sha256(a).hexdigest() for a in attachments),

@@ -1,9 +1,10 @@
 """One synchronisation, start to finish, on two lanes: the parts in their order.
 
-Owns the order of a sync (the push pipeline, signed plans held back → pull page by page,
-with the office's revocation list → the seal certificate renewed when due → the held plans
-dated by the office and pushed → the access log to the office → stamps, retention, the
-sync's own log line), which lane each step runs on, cancelling, and what a revoked device does (wipe, then
+Owns the order of a sync (the access log to the office beside all the rest; signed plans
+dated by the office → the push pipeline → pull page by page, with the office's revocation
+list → the seal certificate renewed when due → plans that had to wait for that list dated
+and pushed → stamps, retention, the sync's own log line), which lane each step runs on,
+cancelling, and what a revoked device does (wipe, then
 say so). It runs as a coroutine on the network lane; every database
 step is handed to the `DbLane` (the one database worker) in short pieces, so an autosave
 never waits behind the network. Cancel is a `threading.Event`: checked between steps, and a
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 import httpx
 
@@ -53,6 +55,16 @@ CANCEL_POLL = 0.02  # s: how often the watcher looks at the cancel flag
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _together(*steps: Coroutine[Any, Any, None]) -> None:
+    """Run the steps side by side; the first failure stops the others and is raised as is."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for step in steps:
+                group.create_task(step)
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
 
 
 def _nothing(_progress: Progress) -> None:
@@ -116,16 +128,34 @@ class SyncRun:
         net = Transport(enrolment.server, enrolment.fingerprint, enrolment.token, inner=self.inner)
         try:
             async with net.open():
-                await PushPipeline(self, net, enrolment, report, hold_plans=True).run()
-                await self._pull(net, enrolment, report)
-                await self._renew(net, enrolment)
-                await self._plans(net, enrolment, report)
-                await self._ship_log(net, enrolment, report)
+                # The access log goes beside everything else (built off the database lane,
+                # sent once the changed cases are in the outbox): the lines this sync writes
+                # go with the next one.
+                first = PushPipeline(self, net, enrolment, report)
+                await _together(
+                    self._ship_log(net, enrolment, report, first.queued),
+                    self._exchange(net, enrolment, report, first),
+                )
         except DeviceRevoked:
             await self.db_shielded(self._wipe)
             raise
         await self.db(lambda local: self._finish(local, report))
         return report
+
+    async def _exchange(
+        self, net: Transport, enrolment: Enrolment, report: SyncReport, first: PushPipeline
+    ) -> None:
+        """Push, pull, renew; signed plans are dated before they go, and when that needs the
+        revocation list the pull brings (a first sync at an office that time-stamps), they
+        go in a second push after it."""
+        first.hold_plans = await self._date_plans(net, early=True)
+        await first.run()
+        await self._pull(net, enrolment, report)
+        await self._renew(net, enrolment)
+        if first.hold_plans:
+            await self._date_plans(net, early=False)
+            held = await self.db(push.unbuilt_plans)
+            await PushPipeline(self, net, enrolment, report, only=tuple(held)).run()
 
     def _wipe(self, local: Local) -> None:
         retention.wipe(local)
@@ -151,37 +181,52 @@ class SyncRun:
         if issued is not None:
             await self.db(partial(seals.keep_certificate, keys=keys, issued=issued))
 
-    async def _plans(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
-        """The signed plans held back: dated by the office (when it can), then pushed."""
+    async def _date_plans(self, net: Transport, *, early: bool) -> bool:
+        """Date the signed plans not built yet with the office's time-stamp (and their
+        validation data). Early, before the push, only with a revocation list that has not run
+        out: True when plans must wait for the pull's list. An office without the service is
+        remembered for a day, and its plans go as sealed."""
         held = await self.db(push.unbuilt_plans)
-        if not held:
-            return
-        if self.stamp is not None:
-            tsa = seals.OfficeTsa(net)
-            for change_id in held:
-                if not tsa.offered:  # an office without the service: the rest go as sealed
-                    break
-                found = await self.db(partial(seals.to_stamp, change_id=change_id))
-                if found is None:
-                    continue
-                try:
-                    stamped = await self.stamp(found.pdf, tsa, found.certificates, found.crls)
-                except ValueError as exc:  # the office's answer does not check out
-                    raise ServerAnswerUnreadable(
-                        reason="a time-stamp that does not check out"
-                    ) from exc
-                if stamped is not None:
-                    await self.db(
-                        partial(seals.keep_stamped, document_id=found.document_id, pdf=stamped)
-                    )
-        await PushPipeline(self, net, enrolment, report, only=tuple(held)).run()
+        if self.stamp is None or not held:
+            return False
+        now = self.clock()
+        can = await self.db(partial(seals.dating, now=now))
+        if can.tsa_absent:
+            return False
+        if early and not can.current_list:
+            if can.tsa is None:  # not known yet: asked with a request that dates nothing
+                offered = await seals.tsa_offered(net)
+                await self.db(partial(seals.note_tsa, offered=offered, now=now))
+                return offered
+            return True
+        tsa = seals.OfficeTsa(net)
+        for change_id in held:
+            if not tsa.offered:
+                break
+            found = await self.db(partial(seals.to_stamp, change_id=change_id))
+            if found is None:
+                continue
+            try:
+                stamped = await self.stamp(found.pdf, tsa, found.certificates, found.crls)
+            except ValueError as exc:  # the office's answer does not check out
+                raise ServerAnswerUnreadable(reason="a time-stamp that does not check out") from exc
+            if stamped is not None:
+                await self.db(
+                    partial(seals.keep_stamped, document_id=found.document_id, pdf=stamped)
+                )
+        if not tsa.offered:
+            await self.db(partial(seals.note_tsa, offered=False, now=now))
+        return False
 
     # -- the access log ------------------------------------------------------------------
-    async def _ship_log(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
+    async def _ship_log(
+        self, net: Transport, enrolment: Enrolment, report: SyncReport, queued: asyncio.Event
+    ) -> None:
         """The signed head and the lines the office lacks (logship); read in one step, built
-        beside the database lane."""
+        beside the database lane, sent once `queued` (the push meets the office first)."""
         found = await self.db(logship.read)
         reports, last = await asyncio.to_thread(logship.build, found, enrolment, self.clock())
+        await queued.wait()
         if await logship.send(net, reports):
             await self.db(partial(logship.confirm, last=last))
             report.log_lines = sum(r.count for r in reports)

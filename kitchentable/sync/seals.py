@@ -9,14 +9,19 @@ has a CA, the laptop asks for a new certificate for the same key; the answer mus
 that key and chain up to the root the laptop trusts. **Dating plans**: a signed plan not sent
 yet gets the office's document time-stamp (with its validation data) before it goes, so the
 plan the office receives shows the office's time, not the laptop's clock; the PDF work is
-the app's (`Stamp`), the requests are made here. An office without one of these additions
-(404/405) is left alone: plans then go as sealed. Never imports Qt or render.
+the app's (`Stamp`), the requests are made here; whether plans can be dated before the push
+(`dating`: a revocation list that has not run out) or must wait for the pull's, and what
+the laptop knows of the office's service (asked once with a request that dates nothing,
+`tsa_offered`; an office without it remembered for TSA_ABSENT_FOR). An office without one
+of these additions (404/405) is left alone: plans then go as sealed. Never imports Qt or
+render.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -92,7 +97,13 @@ def keep_revocation(local: Local, offered: RevocationList) -> bool:
     this_update = crl.last_update_utc.isoformat()
     if key in lists and lists[key]["this_update"] >= this_update:
         return True
-    lists[key] = {"der": b64(offered.der), "issuer": offered.issuer, "this_update": this_update}
+    next_update = crl.next_update_utc.isoformat() if crl.next_update_utc else this_update
+    lists[key] = {
+        "der": b64(offered.der),
+        "issuer": offered.issuer,
+        "this_update": this_update,
+        "next_update": next_update,
+    }
     local.state.put(StateKey.REVOCATION, lists)
     return True
 
@@ -163,6 +174,56 @@ def keep_certificate(local: Local, keys: SealKeys, issued: list[bytes]) -> None:
 
 
 # --- dating plans --------------------------------------------------------------------------
+
+TSA_ABSENT_FOR = timedelta(days=1)  # an office without the service is asked again a day later
+
+
+@dataclass(frozen=True)
+class Dating:
+    """Whether plans can be dated now: what the laptop knows of the office's service (True:
+    offered, False: absent within the last day, None: not known), and whether it holds a
+    revocation list that has not run out (for the validation data)."""
+
+    tsa: bool | None
+    current_list: bool
+
+    @property
+    def tsa_absent(self) -> bool:
+        return self.tsa is False
+
+
+def dating(local: Local, now: datetime) -> Dating:
+    noted = local.state.get(StateKey.TSA) or {}
+    offered = noted.get("offered")
+    if offered is False and now - datetime.fromisoformat(noted["at"]) >= TSA_ABSENT_FOR:
+        offered = None  # asked again
+    lists = (local.state.get(StateKey.REVOCATION) or {}).values()
+    current = any(now.isoformat() < str(item.get("next_update", "")) for item in lists)
+    return Dating(offered if isinstance(offered, bool) else None, current)
+
+
+def note_tsa(local: Local, offered: bool, now: datetime) -> None:
+    with local.db.atomic():
+        local.state.put(StateKey.TSA, {"offered": offered, "at": now.isoformat()})
+
+
+# An RFC 3161 request (version 1, a SHA-256 message imprint, no nonce, no certificate asked
+# for) over a random digest: it dates nothing of the laptop's.
+_REQUEST_HEAD = bytes.fromhex("3036020101" + "3031" + "300d060960864801650304020105000420")
+
+
+async def tsa_offered(net: Transport) -> bool:
+    """Whether the office time-stamps, asked with a request that dates nothing (a first
+    sync: the plans go at once to an office without the service, and wait for the pull's
+    revocation list at one with it). An answer other than 'not here' counts as offered."""
+    response = await net.request(
+        "POST",
+        TSA_PATH,
+        content=_REQUEST_HEAD + os.urandom(32),
+        headers={"Content-Type": "application/timestamp-query"},
+        passed=(*NOT_OFFERED, 400),
+    )
+    return response.status_code not in NOT_OFFERED
 
 
 @dataclass(frozen=True)

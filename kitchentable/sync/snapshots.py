@@ -16,7 +16,7 @@ from kitchentable import casefile
 from kitchentable.domain.case import CaseStatus
 from kitchentable.sync.errors import ServerRefused
 from kitchentable.sync.model import Local
-from kitchentable.sync.wire import canonical
+from kitchentable.sync.wire import canonical, canonical_parts, canonical_value, joined
 
 Snapshot = dict[str, Any]
 VOLATILE = ("exported_by", "documents", "access_log")
@@ -42,6 +42,19 @@ def snapshot(local: Local, case_id: str) -> Snapshot:
 
 def digest(value: Snapshot) -> str:
     return hashlib.sha256(canonical(value)).hexdigest()
+
+
+def encoded_digest(value: Snapshot) -> tuple[dict[str, bytes], str]:
+    """The snapshot's canonical parts (wire.joined) and its digest, from one encoding."""
+    parts = canonical_parts(value)
+    return parts, hashlib.sha256(joined(parts)).hexdigest()
+
+
+def payload_bytes(parts: dict[str, bytes], digest: str, office_case_id: str) -> bytes:
+    """canonical() of a case change's payload ({"snapshot", "digest"}, the snapshot with the
+    office's case id) from the snapshot's parts: the snapshot is not encoded again."""
+    snapshot = joined({**parts, "office_case_id": canonical_value(office_case_id)})
+    return joined({"digest": canonical_value(digest), "snapshot": snapshot})
 
 
 def current_digest(local: Local, case_id: str) -> str:

@@ -136,9 +136,32 @@ def parse_json(data: bytes | str) -> dict[str, Any]:
 
 def canonical(value: Mapping[str, Any]) -> bytes:
     """The bytes a signature covers: sorted keys, no spaces, ASCII escapes."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    ).encode("ascii")
+    return canonical_value(value)
+
+
+# json.dumps with these options builds an encoder at every call; this one is made once (it
+# keeps no state between calls, so every thread may use it).
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+)
+
+
+def canonical_value(value: Any) -> bytes:
+    """Any JSON value as `canonical` writes it inside an object."""
+    return _CANONICAL.encode(value).encode("ascii")
+
+
+def canonical_parts(value: Mapping[str, Any]) -> dict[str, bytes]:
+    """An object's values, each as `canonical` writes it: `joined` makes the whole, so a key
+    added afterwards is encoded alone, never the object again."""
+    return {key: canonical_value(item) for key, item in value.items()}
+
+
+def joined(parts: Mapping[str, bytes]) -> bytes:
+    """canonical() of the object whose values `parts` holds, encoded (keys are text)."""
+    return b"{%s}" % b",".join(
+        b"%s:%s" % (_CANONICAL.encode(key).encode("ascii"), parts[key]) for key in sorted(parts)
+    )
 
 
 def as_object(value: object, what: str) -> dict[str, Any]:

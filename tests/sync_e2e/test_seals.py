@@ -10,6 +10,7 @@ import io
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -134,6 +135,51 @@ def test_a_plan_sent_to_the_office_carries_the_offices_time_and_its_validation_d
     # A second sync does not date it again.
     sync.synchronise(laptop)
     assert stored_plan(laptop, "M-2026-0412") == stamped
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The paths the laptop asked for, in order."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.asked: list[str] = []
+
+    def order(self, *paths: str) -> list[str]:
+        """The last part of these paths in the order asked, a repeated one named once."""
+        named = [p.rsplit("/", 1)[-1] for p in self.asked if p in paths]
+        return [n for i, n in enumerate(named) if i == 0 or named[i - 1] != n]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(request.url.path)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+        self.inner = httpx.AsyncHTTPTransport()
+
+
+def test_with_a_current_revocation_list_a_plan_is_dated_before_the_one_push(
+    office: SealingOffice, laptop_factory: Any
+) -> None:
+    laptop = laptop_factory()
+    signed_plan(laptop, "M-2026-0412")
+    counted = Counting()
+    sync.synchronise(laptop, inner=counted)  # a first sync: the plan waits for the list
+    paths = ("/api/v1/push", "/api/v1/pull", "/api/v1/timestamp")
+    assert counted.order(*paths) == ["timestamp", "push", "pull", "timestamp", "push"]
+    assert len(sync.revocation_lists(laptop)) == 1
+    sealed = signed_plan(laptop, "M-2026-0413")
+    counted = Counting()
+    report = sync.synchronise(laptop, inner=counted)
+    assert report.accepted == 3 and not report.problems, report  # the first case's status too
+    assert counted.order(*paths) == ["timestamp", "push", "pull"]
+    stamped = stored_plan(laptop, "M-2026-0413")
+    assert stamped.startswith(sealed)
+    result, trust = verify_document(stamped, profile=laptop)
+    assert result.status == SealStatus.INTACT and trust.office_root, result
+    assert result.office_time == office.clock.now.isoformat() and result.revocation_list
+    dss = PdfFileReader(io.BytesIO(stamped)).root["/DSS"]
+    assert len(dss["/Certs"]) >= 3 and len(dss["/CRLs"]) == 1
 
 
 def test_a_plan_sealed_after_revocation_is_reported_revoked(
@@ -263,8 +309,11 @@ class OlderOffice:
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.asked: Counter[str] = Counter()  # path → requests
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.asked[scope["path"]] += 1
         if scope["type"] == "http" and scope["path"] in self.GONE:
             body = b'{"error": "not_found", "message": "Not Found."}'
             await send(
@@ -303,8 +352,14 @@ def test_an_older_office_without_the_new_endpoints_still_syncs(
         assert report.accepted == 2 and report.log_lines == 0 and not report.problems
         assert stored_plan(laptop, "M-2026-0412") == sealed  # not dated: no service
         assert sync.revocation_lists(laptop) == []
+        assert app.asked["/api/v1/timestamp"] == 1  # asked once, with a hash of nothing
         sync.synchronise(laptop)  # the case's new status ('synced') goes once more
         assert sync.synchronise(laptop).pushed == 0
+        # The office without the service is remembered: the next plan is not asked about.
+        sealed = signed_plan(laptop, "M-2026-0413")
+        assert sync.synchronise(laptop).accepted == 2
+        assert stored_plan(laptop, "M-2026-0413") == sealed
+        assert app.asked["/api/v1/timestamp"] == 1
     finally:
         laptop.close()
         server.should_exit = True
@@ -401,6 +456,39 @@ def test_after_ca_issue_laptops_move_to_the_new_online_ca_at_their_next_sync(
         after = x509.load_pem_x509_certificate(laptop.plans.identity().cert_pem)
         after.verify_directly_issued_by(second.certificate)
         assert after.public_key() == before.public_key()
+    finally:
+        laptop.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.close()
+
+
+def test_a_laptop_enrolled_while_the_office_certified_nothing_is_certified_at_a_later_sync(
+    tmp_path: Path, forms: FormRegistry
+) -> None:
+    data = tmp_path / "office"
+    data.mkdir()
+    public, _private, root = office_keys(data)
+    store = Store(SQLiteBackend(data / DB_NAME))
+    server, thread, url = serve(create_app(store, public))  # no online CA (yet)
+    laptop = Profile.create(
+        tmp_path / "laptop", PASSPHRASE, settings=Settings(consultant="Anja"), forms=forms
+    )
+    try:
+        sync.enrol(laptop, url, store.create_code("Anja", datetime.now(UTC)), "laptop")
+        assert sync.office_root(laptop) is None  # self-issued, nothing to trust yet
+        server.should_exit = True
+        thread.join(timeout=10)
+        online = pki.create_online_ca(data, root, SECRET)
+        identity = ServerIdentity(ca=online, chain=(root.certificate,))
+        port = int(url.rsplit(":", 1)[1])
+        server, thread, _ = serve(create_app(store, public, identity=identity), port=port)
+        sync.synchronise(laptop)
+        certified = x509.load_pem_x509_certificate(laptop.plans.identity().cert_pem)
+        certified.verify_directly_issued_by(online.certificate)
+        assert sync.office_root(laptop) == pki.certs.pem(root.certificate)
+        sync.synchronise(laptop)  # now the list is from a CA the laptop can check
+        assert len(sync.revocation_lists(laptop)) == 1
     finally:
         laptop.close()
         server.should_exit = True
