@@ -151,4 +151,7 @@ def split_pem(text: str) -> list[bytes]:
     parts = [p.strip() + "\n" + CERT_END + "\n" for p in text.split(CERT_END) if p.strip()]
     if not parts:
         raise ServerAnswerUnreadable(reason="the device certificate is empty")
-    return [p.encode("ascii") for p in parts]
+    try:
+        return [p.encode("ascii") for p in parts]
+    except UnicodeEncodeError as exc:  # PEM is ASCII: this is no certificate
+        raise ServerAnswerUnreadable(reason="the device certificate cannot be read") from exc

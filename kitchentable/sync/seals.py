@@ -59,7 +59,10 @@ def root_of(chain: Sequence[bytes]) -> x509.Certificate | None:
     if not chain:
         return None
     last = _load(chain[-1])
-    constraints = last.extensions.get_extension_for_class(x509.BasicConstraints).value
+    try:
+        constraints = last.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:  # no CA says what it is
+        return None
     return last if constraints.ca and issued_by(last, last) else None
 
 
@@ -88,7 +91,10 @@ def keep_revocation(local: Local, offered: RevocationList) -> bool:
     except ValueError:
         log.warning("the office's revocation list cannot be read; the last one is kept")
         return False
-    signed = crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+    try:
+        signed = crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+    except TypeError:  # a key type no CA of the office has
+        signed = False
     if not (signed and _vouched(issuer, trust_root(local))):
         log.warning("the office's revocation list is not signed by its CA; not kept")
         return False
@@ -154,14 +160,17 @@ async def ask_certificate(
 def keep_certificate(local: Local, keys: SealKeys, issued: list[bytes]) -> None:
     """Seal with the new certificate from now on, once it is checked: for this laptop's key,
     each certificate issued by the next, up to the root this laptop trusts."""
-    leaf, *chain = [_load(pem) for pem in issued]
+    try:
+        leaf, *chain = [_load(pem) for pem in issued]
+        top = root_of(issued[1:])
+    except ValueError as exc:  # not certificates
+        raise ServerAnswerUnreadable(reason="a seal certificate that cannot be read") from exc
     if public_pem_of_cert(pem(leaf)) != public_pem_of_key(keys.key_pem):
         raise ServerAnswerUnreadable(reason="the new seal certificate is for another key")
     path = [leaf, *chain]
     if not chain or not all(issued_by(a, b) for a, b in itertools.pairwise(path)):
         raise ServerAnswerUnreadable(reason="the new seal certificate's chain does not hold")
     root = trust_root(local)
-    top = root_of(issued[1:])
     if top is None or (root is not None and top != root):
         raise ServerAnswerUnreadable(reason="the new seal certificate is not from the office root")
     with local.db.atomic():

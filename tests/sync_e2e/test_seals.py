@@ -38,7 +38,7 @@ from kitchentable.services import Profile, sync
 from kitchentable.services.sync import local
 from kitchentable.services.verification import SealStatus, verify_document
 from kitchentable.sync import seals
-from kitchentable.sync.enrolment import public_pem_of_key
+from kitchentable.sync.enrolment import public_pem_of_key, split_pem
 from kitchentable.sync.errors import DeviceRevoked, ServerAnswerUnreadable
 from kitchentable.sync.protocol import RevocationList
 from tests.conftest import PASSPHRASE
@@ -419,6 +419,12 @@ def test_the_laptop_keeps_only_a_revocation_list_and_a_certificate_from_its_offi
     )
     with pytest.raises(ServerAnswerUnreadable, match="root"):
         seals.keep_certificate(here, keys, [ours_elsewhere, pki.certs.pem(impostor.certificate)])
+    # An office that sends garbage for a certificate: one sentence, nothing kept.
+    for garbage in ([b"not a certificate"], [keys.certificate, b"\x00junk"]):
+        with pytest.raises(ServerAnswerUnreadable, match="cannot be read"):
+            seals.keep_certificate(here, keys, garbage)
+    with pytest.raises(ServerAnswerUnreadable, match="cannot be read"):
+        split_pem("-----BEGIN CERTIFICATE-----\nZŻ\n-----END CERTIFICATE-----\n")
     assert laptop.plans.identity().cert_pem == keys.certificate
 
 
