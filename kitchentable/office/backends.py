@@ -45,8 +45,12 @@ class Cursor(Protocol):
 class Backend(Protocol):
     """What the store needs from a database: transactions of `?`-style statements."""
 
-    def transaction(self, write: bool = True) -> AbstractContextManager[Cursor]:
-        """write=False: the body only reads; the backend may run it beside other readers."""
+    def transaction(
+        self, write: bool = True, *, ordered: bool = True
+    ) -> AbstractContextManager[Cursor]:
+        """write=False: the body only reads; the backend may run it beside other readers.
+        ordered=False: the body only writes rows no decision reads (a device's activity);
+        the backend may run it beside the writer that decides."""
         ...
 
     def close(self) -> None: ...
@@ -72,7 +76,8 @@ class SQLiteBackend:
         self._conn.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Cursor]:
+    def transaction(self, write: bool = True, *, ordered: bool = True) -> Iterator[Cursor]:
+        # One connection, one writer: `ordered` changes nothing here.
         with self._lock:
             cursor = self._conn.cursor()
             cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -181,22 +186,26 @@ class PostgresBackend:
                 return
         conn.close()
 
-    def _begin(self, write: bool) -> tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]:
+    def _begin(
+        self, write: bool, ordered: bool
+    ) -> tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]:
         """A connection inside a transaction: a writer holds the lock; a reader instead
         reads one consistent snapshot (REPEATABLE READ, read only) and waits for no one.
         Writers commit one at a time in server-version order, so a snapshot always holds a
-        gap-free prefix of the versions. An idle connection the server dropped (restart,
-        idle timeout) is replaced once: nothing has run on it yet."""
+        gap-free prefix of the versions. A writer of rows no decision reads (`ordered`
+        false: activity) takes no lock; its rows carry no server version. An idle
+        connection the server dropped (restart, idle timeout) is replaced once: nothing has
+        run on it yet."""
         conn = self._take()
         try:
-            return conn, _start(conn, write)
+            return conn, _start(conn, write, ordered)
         except BaseException:
             self._give_back_after_error(conn)
             if not conn.broken:
                 raise
         conn = self._connect()
         try:
-            return conn, _start(conn, write)
+            return conn, _start(conn, write, ordered)
         except BaseException:
             self._give_back_after_error(conn)
             raise
@@ -209,8 +218,8 @@ class PostgresBackend:
         self._give_back(conn)
 
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[PostgresCursor]:
-        conn, cursor = self._begin(write)
+    def transaction(self, write: bool = True, *, ordered: bool = True) -> Iterator[PostgresCursor]:
+        conn, cursor = self._begin(write, ordered)
         try:
             yield PostgresCursor(cursor)
         except BaseException:
@@ -231,11 +240,11 @@ class PostgresBackend:
             conn.close()
 
 
-def _start(conn: psycopg.Connection[Any], write: bool) -> psycopg.Cursor[Any]:
+def _start(conn: psycopg.Connection[Any], write: bool, ordered: bool) -> psycopg.Cursor[Any]:
     cursor = conn.cursor()
-    if write:
+    if write and ordered:
         cursor.execute(LOCK_SQL, [WRITER_LOCK])
-    else:
+    elif not write:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     return cursor
 

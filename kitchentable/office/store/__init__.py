@@ -36,7 +36,7 @@ from kitchentable.office.store import feed as feed_rows
 from kitchentable.office.store import purge as purging
 from kitchentable.office.store import uploads as files
 from kitchentable.office.store.common import Device, iso, new_token, sha256_hex
-from kitchentable.office.store.devices import CODE_LIFETIME
+from kitchentable.office.store.devices import CODE_LIFETIME, Visit
 from kitchentable.office.store.schema import CONFIG_NAME, DB_NAME, database_spec, migrate
 from kitchentable.sync.protocol import (
     MAX_PULL_ITEMS,
@@ -61,6 +61,7 @@ __all__ = [
     "SQLiteBackend",
     "Store",
     "UploadRefused",
+    "Visit",
     "database_spec",
     "iso",
     "new_token",
@@ -108,8 +109,8 @@ class Store:
     def revoke(self, device_id: str, now: datetime) -> bool:
         return device_rows.revoke(self.backend, device_id, now)
 
-    def seen(self, device_id: str, action: str, detail: dict[str, Any], now: datetime) -> None:
-        device_rows.seen(self.backend, device_id, action, detail, now)
+    def seen(self, visit: Visit, now: datetime) -> None:
+        device_rows.seen(self.backend, visit, now)
 
     def certificate(self, device_id: str) -> str | None:
         return device_rows.certificate(self.backend, device_id)
@@ -136,9 +137,9 @@ class Store:
         return change_rows.record_change(self.backend, index, change, now)
 
     def record_changes(
-        self, items: Sequence[tuple[int, Change]], now: datetime
+        self, items: Sequence[tuple[int, Change]], now: datetime, visit: Visit | None = None
     ) -> list[ChangeResult]:
-        return change_rows.record_changes(self.backend, items, now)
+        return change_rows.record_changes(self.backend, items, now, visit)
 
     def changes(self) -> list[dict[str, Any]]:
         return change_rows.changes(self.backend)

@@ -13,14 +13,20 @@ fate depends on it.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from kitchentable.office.backends import Backend, Cursor
+from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import rights
-from kitchentable.office.store.common import iso, next_version
+from kitchentable.office.store.common import Versions, iso
+from kitchentable.office.store.devices import Visit
 from kitchentable.sync.protocol import Change, ChangeResult
+
+log = logging.getLogger(__name__)
 
 CHANGE_COLUMNS = (
     "id", "device_id", "seq", "entity", "entity_id", "case_ref", "base_version",
@@ -39,25 +45,61 @@ def record_change(backend: Backend, index: int, change: Change, now: datetime) -
     sees conflicts too.
     """
     with backend.transaction() as cur:
-        return _record(cur, index, change, now)
+        versions = Versions(cur, batched=False)
+        return _record(cur, index, change, now, rights.Consultants(cur), versions)
 
 
 def record_changes(
-    backend: Backend, changes: Sequence[tuple[int, Change]], now: datetime
+    backend: Backend,
+    changes: Sequence[tuple[int, Change]],
+    now: datetime,
+    visit: Visit | None = None,
 ) -> list[ChangeResult]:
     """Several verified changes in ONE transaction (one writer lock per push, not one
-    per change), each inside its own savepoint: a change the database refuses is undone
-    alone and answered `server_error`; the others are decided as `record_change` would."""
+    per change): a change the database refuses is undone alone and answered
+    `server_error`; the others are decided as `record_change` would. The push's visit (its
+    counts so far) is noted in the same transaction, with the count of each answer given
+    here added.
+
+    First all at once, with the fewest statements (the writer lock is held for them); if
+    the database fails on any, that try is rolled back whole and the changes go again,
+    each in a savepoint of its own."""
+    try:
+        return _record_all(backend, changes, now, visit, one_by_one=False)
+    except Exception:
+        log.warning("a push failed as a whole; its changes go again one by one")
+        return _record_all(backend, changes, now, visit, one_by_one=True)
+
+
+def _record_all(
+    backend: Backend,
+    changes: Sequence[tuple[int, Change]],
+    now: datetime,
+    visit: Visit | None,
+    *,
+    one_by_one: bool,
+) -> list[ChangeResult]:
     results = []
     with backend.transaction() as cur:
+        consultants = rights.Consultants(cur)
+        versions = Versions(cur, batched=not one_by_one)
         for index, change in changes:
+            if not one_by_one:
+                results.append(_record(cur, index, change, now, consultants, versions))
+                continue
             cur.execute("SAVEPOINT one_change")
             try:
-                results.append(_record(cur, index, change, now))
+                results.append(_record(cur, index, change, now, consultants, versions))
             except Exception:
                 cur.execute("ROLLBACK TO SAVEPOINT one_change")
                 results.append(ChangeResult.server_error(index, change.id))
             cur.execute("RELEASE SAVEPOINT one_change")
+        versions.close()
+        if visit is not None:
+            detail = dict(visit.detail)
+            for result in results:
+                detail[result.status] = detail.get(result.status, 0) + 1
+            device_rows.note(cur, replace(visit, detail=detail), now)
     return results
 
 
@@ -79,45 +121,66 @@ def attachments_of(backend: Backend, change_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _record(cur: Cursor, index: int, change: Change, now: datetime) -> ChangeResult:
+def _record(
+    cur: Cursor,
+    index: int,
+    change: Change,
+    now: datetime,
+    consultants: rights.Consultants,
+    versions: Versions,
+) -> ChangeResult:
     """record_change's decision, inside the caller's transaction."""
-    envelope = change.wire_bytes().decode("ascii")  # canonical(change.to_wire())
     digest = hashlib.sha256(change.signed_bytes() + change.signature).hexdigest()
-    known = cur.execute(
-        "SELECT digest, status, server_version, device_id FROM changes WHERE id = ?",
-        [change.id],
-    ).fetchone()
+    # The change id and the device's sequence number in one look (round trips count when
+    # the database is on another machine and the writer lock is held).
+    taken = cur.execute(
+        "SELECT id, digest, status, server_version, device_id FROM changes "
+        "WHERE id = ? OR (device_id = ? AND seq = ?)",
+        [change.id, change.device_id, change.seq],
+    ).fetchall()
+    stored = rights.record(cur, change.entity, change.entity_id)
+    known = next((row for row in taken if row[0] == change.id), None)
     if known is not None:
-        return _again(cur, index, change, digest, known)
-    held = _admissible(cur, index, change)
+        return _again(cur, index, change, digest, known, stored, consultants)
+    if taken:
+        return _rejected(
+            index, change.id, "seq_reused", "This sequence number was already used by this device."
+        )
+    held = _admissible(cur, index, change, stored, consultants)
     if isinstance(held, ChangeResult):
         return held
-    return _store(cur, index, change, held, digest, envelope, now)
+    return _store(cur, index, change, held, stored, digest, now, versions)
 
 
-def _again(cur: Cursor, index: int, change: Change, digest: str, known: Any) -> ChangeResult:
+def _again(
+    cur: Cursor,
+    index: int,
+    change: Change,
+    digest: str,
+    known: Any,
+    stored: rights.Record | None,
+    consultants: rights.Consultants,
+) -> ChangeResult:
     """A change id the office has seen: a duplicate of the same bytes, else refused."""
-    if known[0] != digest or known[3] != change.device_id:
+    if known[1] != digest or known[4] != change.device_id:
         return _rejected(
             index, change.id, "id_reused", "This change id was already used for other content."
         )
     # The record's version now, only for a device that still works on the case.
-    allowed = isinstance(rights.check(cur, change), rights.Right)
-    current = _current_version(cur, change.entity, change.entity_id) if allowed else None
-    return ChangeResult(index, change.id, "duplicate", known[2], current, first_status=known[1])
+    allowed = isinstance(rights.check(cur, change, stored, consultants), rights.Right)
+    current = (0 if stored is None else stored.server_version) if allowed else None
+    return ChangeResult(index, change.id, "duplicate", known[3], current, first_status=known[2])
 
 
-def _admissible(cur: Cursor, index: int, change: Change) -> rights.Right | ChangeResult:
+def _admissible(
+    cur: Cursor,
+    index: int,
+    change: Change,
+    stored: rights.Record | None,
+    consultants: rights.Consultants,
+) -> rights.Right | ChangeResult:
     """The right a new change is stored under, or the refusal it is answered with."""
-    seq_taken = cur.execute(
-        "SELECT 1 FROM changes WHERE device_id = ? AND seq = ?",
-        [change.device_id, change.seq],
-    ).fetchone()
-    if seq_taken is not None:
-        return _rejected(
-            index, change.id, "seq_reused", "This sequence number was already used by this device."
-        )
-    held = rights.check(cur, change)
+    held = rights.check(cur, change, stored, consultants)
     if isinstance(held, rights.Refusal):
         return _rejected(index, change.id, held.reason, held.message)
     for sha in change.attachments:
@@ -140,17 +203,14 @@ def _store(
     index: int,
     change: Change,
     held: rights.Right,
+    stored: rights.Record | None,
     digest: str,
-    envelope: str,
     now: datetime,
+    versions: Versions,
 ) -> ChangeResult:
     """Keep an admissible change: accepted on the current version, else a conflict."""
-    record = cur.execute(
-        "SELECT server_version, change_id FROM records WHERE entity = ? AND entity_id = ?",
-        [change.entity, change.entity_id],
-    ).fetchone()
-    current, holder = (0, None) if record is None else (record[0], record[1])
-    version = next_version(cur)
+    current, holder = (0, None) if stored is None else (stored.server_version, stored.change_id)
+    version = versions.next()
     status = "accepted" if change.base_version == current else "conflict"
     cur.execute(
         "INSERT INTO changes (id, device_id, seq, entity, entity_id, case_ref, "
@@ -170,7 +230,7 @@ def _store(
             status,
             holder if status == "conflict" else None,
             digest,
-            envelope,
+            change.wire_bytes().decode("ascii"),  # canonical(change.to_wire())
             iso(now),
         ],
     )
@@ -188,11 +248,11 @@ def _store(
         cur.execute(
             "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, "
             "created_at) VALUES (?, ?, 'peer_change', ?, '', ?)",
-            [next_version(cur), recipient, change.id, iso(now)],
+            [versions.next(), recipient, change.id, iso(now)],
         )
     if status == "conflict":
         return ChangeResult(index, change.id, "conflict", version, current)
-    if record is None:
+    if stored is None:
         cur.execute(
             "INSERT INTO records (entity, entity_id, server_version, change_id, case_ref) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -205,14 +265,6 @@ def _store(
             [version, change.id, case_ref, change.entity, change.entity_id],
         )
     return ChangeResult(index, change.id, "accepted", version, version)
-
-
-def _current_version(cur: Cursor, entity: str, entity_id: str) -> int:
-    row = cur.execute(
-        "SELECT server_version FROM records WHERE entity = ? AND entity_id = ?",
-        [entity, entity_id],
-    ).fetchone()
-    return 0 if row is None else int(row[0])
 
 
 def _rejected(index: int, change_id: str, reason: str, message: str) -> ChangeResult:

@@ -12,7 +12,7 @@ says why and never names a version or anything else about the case.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from kitchentable.office.backends import Backend, Cursor
@@ -38,6 +38,41 @@ class Right:
 
     consultant: str
     device_id: str | None
+    new: bool = field(default=False, compare=False)  # made for a new case, not yet stored
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record's row: the case it is stored under, its version, the change holding it."""
+
+    case_ref: str | None
+    server_version: int
+    change_id: str
+
+
+def record(cur: Cursor, entity: str, entity_id: str) -> Record | None:
+    row = cur.execute(
+        "SELECT case_ref, server_version, change_id FROM records WHERE entity = ? AND entity_id = ?",
+        [entity, entity_id],
+    ).fetchone()
+    return None if row is None else Record(row[0], int(row[1]), row[2])
+
+
+class Consultants:
+    """Whose each device is, read once per transaction (a push names one device many
+    times; no transaction changes a device's consultant)."""
+
+    def __init__(self, cur: Cursor) -> None:
+        self.cur = cur
+        self._known: dict[str, str | None] = {}
+
+    def of(self, device_id: str) -> str | None:
+        if device_id not in self._known:
+            row = self.cur.execute(
+                "SELECT consultant FROM devices WHERE id = ?", [device_id]
+            ).fetchone()
+            self._known[device_id] = None if row is None else row[0]
+        return self._known[device_id]
 
 
 def case_of(change: Change) -> str:
@@ -61,33 +96,26 @@ def right(cur: Cursor, case_ref: str) -> Right | None:
     return None if row is None else Right(row[0], row[1])
 
 
-def check(cur: Cursor, change: Change) -> Refusal | Right:
-    """The right this change pushes under (made for a new case, not yet stored), or why
-    it is refused."""
+def check(
+    cur: Cursor, change: Change, stored: Record | None, consultants: Consultants
+) -> Refusal | Right:
+    """The right this change pushes under (`new` for a new case, not yet stored), or why
+    it is refused; `stored` is the row of the record it changes, as the caller read it."""
     case_ref = case_of(change)
     if change.entity == "case" and change.case_ref not in (None, change.entity_id):
         return Refusal("wrong_case", "A case snapshot must name its own case.")
-    device = cur.execute(
-        "SELECT consultant FROM devices WHERE id = ?", [change.device_id]
-    ).fetchone()
-    if device is None:
+    consultant = consultants.of(change.device_id)
+    if consultant is None:
         return Refusal("not_your_case", NOT_YOURS)
     held = right(cur, case_ref)
     if held is None:
-        held = Right(device[0], change.device_id)  # a new case: its creator owns it
-    elif held.device_id not in (None, change.device_id) or held.consultant != device[0]:
+        held = Right(consultant, change.device_id, new=True)  # its creator owns a new case
+    elif held.device_id not in (None, change.device_id) or held.consultant != consultant:
         return Refusal("not_your_case", NOT_YOURS)
-    record = cur.execute(
-        "SELECT case_ref FROM records WHERE entity = ? AND entity_id = ?",
-        [change.entity, change.entity_id],
-    ).fetchone()
-    if record is not None and record[0] is not None and record[0] != case_ref:
+    if stored is not None and stored.case_ref is not None and stored.case_ref != case_ref:
         return Refusal("wrong_case", "This record belongs to another case; it was not stored.")
     for recipient, _sealed in change.copies:
-        consultant = cur.execute(
-            "SELECT consultant FROM devices WHERE id = ?", [recipient]
-        ).fetchone()
-        if consultant is None or consultant[0] != held.consultant:
+        if consultants.of(recipient) != held.consultant:
             return Refusal(
                 "foreign_copy",
                 "A copy of this change is addressed to a device that does not work on this "
@@ -98,7 +126,7 @@ def check(cur: Cursor, change: Change) -> Refusal | Right:
 
 def claim(cur: Cursor, case_ref: str, held: Right, now: datetime) -> None:
     """Keep the right a stored change was decided under (a new case's owner)."""
-    if right(cur, case_ref) is None:
+    if held.new:
         cur.execute(
             "INSERT INTO case_rights (case_ref, consultant, device_id, created_at) "
             "VALUES (?, ?, ?, ?)",
