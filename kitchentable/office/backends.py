@@ -1,8 +1,9 @@
 """The office store's database engines: embedded SQLite and PostgreSQL, and the choice.
 
 Owns what the store needs from a database (`Backend`, `Cursor`: transactions of `?`-style
-statements), both engines, connecting, pooling connections, the transaction boundary and
-translating `?` placeholders for psycopg. Knows nothing of the schema or of what a change
+statements), both engines, connecting, pooling connections, the transaction boundary,
+translating `?` placeholders for psycopg, and sending statements together where the engine
+can (`batched`, `read_together`: PostgreSQL's pipeline, fewer round trips under the lock). Knows nothing of the schema or of what a change
 means: every statement comes from `kitchentable.office.store`, which this module never
 imports. Never puts a password in a message or a log.
 """
@@ -13,7 +14,7 @@ import functools
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -128,6 +129,34 @@ class PostgresCursor:
 
     def fetchall(self) -> list[Any]:
         return self._cursor.fetchall()
+
+    def pipeline(self) -> AbstractContextManager[object]:
+        return self._cursor.connection.pipeline()
+
+    def read_together(self, queries: Sequence[tuple[str, Params]]) -> list[list[Any]]:
+        conn = self._cursor.connection
+        with conn.pipeline():
+            cursors = [conn.cursor() for _ in queries]
+            for cursor, (sql, params) in zip(cursors, queries, strict=True):
+                cursor.execute(translate(sql), list(params))
+            # The first fetch waits for every answer sent before it.
+            return [cursor.fetchall() for cursor in cursors]
+
+
+def batched(cur: Cursor) -> AbstractContextManager[object]:
+    """Statements whose results nobody reads, sent together: on PostgreSQL a pipeline (one
+    round trip where each would wait for its answer; an error surfaces at the latest when
+    the block ends); on SQLite, in-process, there is nothing to save."""
+    if isinstance(cur, PostgresCursor):
+        return cur.pipeline()
+    return nullcontext()
+
+
+def read_together(cur: Cursor, queries: Sequence[tuple[str, Params]]) -> list[list[Any]]:
+    """The rows of several statements, in order; on PostgreSQL in one round trip."""
+    if isinstance(cur, PostgresCursor):
+        return cur.read_together(queries)
+    return [cur.execute(sql, params).fetchall() for sql, params in queries]
 
 
 class PostgresBackend:

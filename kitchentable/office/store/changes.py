@@ -15,16 +15,18 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from kitchentable.office.backends import Backend, Cursor
+from kitchentable.office.backends import Backend, batched
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import rights
 from kitchentable.office.store.common import Versions, iso
 from kitchentable.office.store.devices import Visit
-from kitchentable.sync.protocol import Change, ChangeResult
+from kitchentable.office.store.lookups import ChangeRow, Lookups, Record
+from kitchentable.sync.protocol import Change, ChangeResult, Status
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,7 @@ def record_change(backend: Backend, index: int, change: Change, now: datetime) -
     sees conflicts too.
     """
     with backend.transaction() as cur:
-        versions = Versions(cur, batched=False)
-        return _record(cur, index, change, now, rights.Consultants(cur), versions)
+        return _record(Lookups(cur), index, change, now, Versions(cur, batched=False))
 
 
 def record_changes(
@@ -61,11 +62,12 @@ def record_changes(
     counts so far) is noted in the same transaction, with the count of each answer given
     here added.
 
-    First all at once, with the fewest statements (the writer lock is held for them); if
-    the database fails on any, that try is rolled back whole and the changes go again,
-    each in a savepoint of its own."""
+    First all at once, with the fewest round trips (the writer lock is held for them):
+    every row the decisions read in a few statements (`lookups`), the writes sent together
+    (`backends.batched`). If the database fails on any, that try is rolled back whole and
+    the changes go again, each in a savepoint of its own, reading as each decision asks."""
     try:
-        return _record_all(backend, changes, now, visit, one_by_one=False)
+        return _record_all(backend, changes, now, visit, one_by_one=not changes)
     except Exception:
         log.warning("a push failed as a whole; its changes go again one by one")
         return _record_all(backend, changes, now, visit, one_by_one=True)
@@ -81,25 +83,30 @@ def _record_all(
 ) -> list[ChangeResult]:
     results = []
     with backend.transaction() as cur:
-        consultants = rights.Consultants(cur)
-        versions = Versions(cur, batched=not one_by_one)
-        for index, change in changes:
-            if not one_by_one:
-                results.append(_record(cur, index, change, now, consultants, versions))
-                continue
-            cur.execute("SAVEPOINT one_change")
-            try:
-                results.append(_record(cur, index, change, now, consultants, versions))
-            except Exception:
-                cur.execute("ROLLBACK TO SAVEPOINT one_change")
-                results.append(ChangeResult.server_error(index, change.id))
-            cur.execute("RELEASE SAVEPOINT one_change")
-        versions.close()
-        if visit is not None:
-            detail = dict(visit.detail)
-            for result in results:
-                detail[result.status] = detail.get(result.status, 0) + 1
-            device_rows.note(cur, replace(visit, detail=detail), now)
+        lookups = Lookups(cur, ahead=not one_by_one)
+        if one_by_one:
+            versions = Versions(cur, batched=False)
+        else:
+            counted = lookups.read_ahead([change for _, change in changes])
+            versions = Versions(cur, batched=True, now_at=counted)
+        with nullcontext() if one_by_one else batched(cur):
+            for index, change in changes:
+                if not one_by_one:
+                    results.append(_record(lookups, index, change, now, versions))
+                    continue
+                cur.execute("SAVEPOINT one_change")
+                try:
+                    results.append(_record(lookups, index, change, now, versions))
+                except Exception:
+                    cur.execute("ROLLBACK TO SAVEPOINT one_change")
+                    results.append(ChangeResult.server_error(index, change.id))
+                cur.execute("RELEASE SAVEPOINT one_change")
+            versions.close()
+            if visit is not None:
+                detail = dict(visit.detail)
+                for result in results:
+                    detail[result.status] = detail.get(result.status, 0) + 1
+                device_rows.note(cur, replace(visit, detail=detail), now)
     return results
 
 
@@ -122,44 +129,31 @@ def attachments_of(backend: Backend, change_id: str) -> list[str]:
 
 
 def _record(
-    cur: Cursor,
-    index: int,
-    change: Change,
-    now: datetime,
-    consultants: rights.Consultants,
-    versions: Versions,
+    lookups: Lookups, index: int, change: Change, now: datetime, versions: Versions
 ) -> ChangeResult:
     """record_change's decision, inside the caller's transaction."""
     digest = hashlib.sha256(change.signed_bytes() + change.signature).hexdigest()
-    # The change id and the device's sequence number in one look (round trips count when
-    # the database is on another machine and the writer lock is held).
-    taken = cur.execute(
-        "SELECT id, digest, status, server_version, device_id FROM changes "
-        "WHERE id = ? OR (device_id = ? AND seq = ?)",
-        [change.id, change.device_id, change.seq],
-    ).fetchall()
-    stored = rights.record(cur, change.entity, change.entity_id)
-    known = next((row for row in taken if row[0] == change.id), None)
+    known, seq_taken = lookups.change(change)
+    stored = lookups.record(change.entity, change.entity_id)
     if known is not None:
-        return _again(cur, index, change, digest, known, stored, consultants)
-    if taken:
+        return _again(lookups, index, change, digest, known, stored)
+    if seq_taken:
         return _rejected(
             index, change.id, "seq_reused", "This sequence number was already used by this device."
         )
-    held = _admissible(cur, index, change, stored, consultants)
+    held = _admissible(lookups, index, change, stored)
     if isinstance(held, ChangeResult):
         return held
-    return _store(cur, index, change, held, stored, digest, now, versions)
+    return _store(lookups, index, change, held, stored, digest, now, versions)
 
 
 def _again(
-    cur: Cursor,
+    lookups: Lookups,
     index: int,
     change: Change,
     digest: str,
-    known: Any,
-    stored: rights.Record | None,
-    consultants: rights.Consultants,
+    known: ChangeRow,
+    stored: Record | None,
 ) -> ChangeResult:
     """A change id the office has seen: a duplicate of the same bytes, else refused."""
     if known[1] != digest or known[4] != change.device_id:
@@ -167,24 +161,20 @@ def _again(
             index, change.id, "id_reused", "This change id was already used for other content."
         )
     # The record's version now, only for a device that still works on the case.
-    allowed = isinstance(rights.check(cur, change, stored, consultants), rights.Right)
+    allowed = isinstance(rights.check(lookups, change, stored), rights.Right)
     current = (0 if stored is None else stored.server_version) if allowed else None
     return ChangeResult(index, change.id, "duplicate", known[3], current, first_status=known[2])
 
 
 def _admissible(
-    cur: Cursor,
-    index: int,
-    change: Change,
-    stored: rights.Record | None,
-    consultants: rights.Consultants,
+    lookups: Lookups, index: int, change: Change, stored: Record | None
 ) -> rights.Right | ChangeResult:
     """The right a new change is stored under, or the refusal it is answered with."""
-    held = rights.check(cur, change, stored, consultants)
+    held = rights.check(lookups, change, stored)
     if isinstance(held, rights.Refusal):
         return _rejected(index, change.id, held.reason, held.message)
     for sha in change.attachments:
-        arrived = cur.execute(
+        arrived = lookups.cur.execute(
             "SELECT 1 FROM blobs WHERE sha256 = ? AND kind = 'attachment' AND device_id = ?",
             [sha, change.device_id],
         ).fetchone()
@@ -199,19 +189,20 @@ def _admissible(
 
 
 def _store(
-    cur: Cursor,
+    lookups: Lookups,
     index: int,
     change: Change,
     held: rights.Right,
-    stored: rights.Record | None,
+    stored: Record | None,
     digest: str,
     now: datetime,
     versions: Versions,
 ) -> ChangeResult:
     """Keep an admissible change: accepted on the current version, else a conflict."""
+    cur = lookups.cur
     current, holder = (0, None) if stored is None else (stored.server_version, stored.change_id)
     version = versions.next()
-    status = "accepted" if change.base_version == current else "conflict"
+    status: Status = "accepted" if change.base_version == current else "conflict"
     cur.execute(
         "INSERT INTO changes (id, device_id, seq, entity, entity_id, case_ref, "
         "base_version, last_seen_server_version, server_version, status, "
@@ -234,8 +225,9 @@ def _store(
             iso(now),
         ],
     )
+    lookups.kept_change(change, (change.id, digest, status, version, change.device_id))
     case_ref = rights.case_of(change)
-    rights.claim(cur, case_ref, held, now)
+    rights.claim(lookups, case_ref, held, now)
     for sha in change.attachments:
         cur.execute(
             "INSERT INTO change_attachments (change_id, sha256) VALUES (?, ?)",
@@ -243,7 +235,7 @@ def _store(
         )
     # The other devices on this case see this version (theirs to open: the copy).
     for recipient, _sealed in change.copies:
-        if recipient == change.device_id or not rights.delivered_to(cur, recipient):
+        if recipient == change.device_id or not rights.delivered_to(lookups, recipient):
             continue
         cur.execute(
             "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, "
@@ -264,6 +256,7 @@ def _store(
             "WHERE entity = ? AND entity_id = ?",
             [version, change.id, case_ref, change.entity, change.entity_id],
         )
+    lookups.kept_record(change.entity, change.entity_id, Record(case_ref, version, change.id))
     return ChangeResult(index, change.id, "accepted", version, version)
 
 

@@ -67,10 +67,13 @@ class Versions:
     rollback then takes the counter's update with it. Otherwise each version is counted in
     the database as it is given (`next_version`)."""
 
-    def __init__(self, cur: Cursor, *, batched: bool) -> None:
+    def __init__(self, cur: Cursor, *, batched: bool, now_at: int | None = None) -> None:
+        """`now_at`: the counter's value as the caller just read it in this transaction."""
         self.cur = cur
         self.batched = batched
-        self._first = self._last = counter(cur, "server_version") if batched else 0
+        if batched and now_at is None:
+            now_at = counter(cur, "server_version")
+        self._first = self._last = now_at or 0
 
     def next(self) -> int:
         if not self.batched:

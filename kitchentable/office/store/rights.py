@@ -14,11 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from kitchentable.office.backends import Backend, Cursor
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.store.common import insert_item, iso
 from kitchentable.sync.protocol import Change, FeedItem
+
+if TYPE_CHECKING:
+    from kitchentable.office.store.lookups import Lookups, Record
 
 NOT_YOURS = (
     "This case is not assigned to this laptop's consultant; the office decides who works on "
@@ -39,40 +43,6 @@ class Right:
     consultant: str
     device_id: str | None
     new: bool = field(default=False, compare=False)  # made for a new case, not yet stored
-
-
-@dataclass(frozen=True)
-class Record:
-    """A record's row: the case it is stored under, its version, the change holding it."""
-
-    case_ref: str | None
-    server_version: int
-    change_id: str
-
-
-def record(cur: Cursor, entity: str, entity_id: str) -> Record | None:
-    row = cur.execute(
-        "SELECT case_ref, server_version, change_id FROM records WHERE entity = ? AND entity_id = ?",
-        [entity, entity_id],
-    ).fetchone()
-    return None if row is None else Record(row[0], int(row[1]), row[2])
-
-
-class Consultants:
-    """Whose each device is, read once per transaction (a push names one device many
-    times; no transaction changes a device's consultant)."""
-
-    def __init__(self, cur: Cursor) -> None:
-        self.cur = cur
-        self._known: dict[str, str | None] = {}
-
-    def of(self, device_id: str) -> str | None:
-        if device_id not in self._known:
-            row = self.cur.execute(
-                "SELECT consultant FROM devices WHERE id = ?", [device_id]
-            ).fetchone()
-            self._known[device_id] = None if row is None else row[0]
-        return self._known[device_id]
 
 
 def case_of(change: Change) -> str:
@@ -96,18 +66,17 @@ def right(cur: Cursor, case_ref: str) -> Right | None:
     return None if row is None else Right(row[0], row[1])
 
 
-def check(
-    cur: Cursor, change: Change, stored: Record | None, consultants: Consultants
-) -> Refusal | Right:
+def check(lookups: Lookups, change: Change, stored: Record | None) -> Refusal | Right:
     """The right this change pushes under (`new` for a new case, not yet stored), or why
     it is refused; `stored` is the row of the record it changes, as the caller read it."""
     case_ref = case_of(change)
     if change.entity == "case" and change.case_ref not in (None, change.entity_id):
         return Refusal("wrong_case", "A case snapshot must name its own case.")
-    consultant = consultants.of(change.device_id)
-    if consultant is None:
+    device = lookups.device(change.device_id)
+    if device is None:
         return Refusal("not_your_case", NOT_YOURS)
-    held = right(cur, case_ref)
+    consultant = device.consultant
+    held = lookups.right(case_ref)
     if held is None:
         held = Right(consultant, change.device_id, new=True)  # its creator owns a new case
     elif held.device_id not in (None, change.device_id) or held.consultant != consultant:
@@ -115,7 +84,8 @@ def check(
     if stored is not None and stored.case_ref is not None and stored.case_ref != case_ref:
         return Refusal("wrong_case", "This record belongs to another case; it was not stored.")
     for recipient, _sealed in change.copies:
-        if consultants.of(recipient) != held.consultant:
+        named = lookups.device(recipient)
+        if named is None or named.consultant != held.consultant:
             return Refusal(
                 "foreign_copy",
                 "A copy of this change is addressed to a device that does not work on this "
@@ -124,20 +94,21 @@ def check(
     return held
 
 
-def claim(cur: Cursor, case_ref: str, held: Right, now: datetime) -> None:
+def claim(lookups: Lookups, case_ref: str, held: Right, now: datetime) -> None:
     """Keep the right a stored change was decided under (a new case's owner)."""
     if held.new:
-        cur.execute(
+        lookups.cur.execute(
             "INSERT INTO case_rights (case_ref, consultant, device_id, created_at) "
             "VALUES (?, ?, ?, ?)",
             [case_ref, held.consultant, held.device_id, iso(now)],
         )
+        lookups.kept_right(case_ref, held)
 
 
-def delivered_to(cur: Cursor, recipient: str) -> bool:
+def delivered_to(lookups: Lookups, recipient: str) -> bool:
     """A copy reaches a device of the case's consultant only while it is not revoked."""
-    row = cur.execute("SELECT revoked_at FROM devices WHERE id = ?", [recipient]).fetchone()
-    return row is not None and row[0] is None
+    device = lookups.device(recipient)
+    return device is not None and not device.revoked
 
 
 def reassign(
