@@ -3,7 +3,8 @@
 Owns what the store needs from a database (`Backend`, `Cursor`: transactions of `?`-style
 statements), both engines, connecting, pooling connections, the transaction boundary,
 translating `?` placeholders for psycopg, and sending statements together where the engine
-can (`batched`, `read_together`: PostgreSQL's pipeline, fewer round trips under the lock). Knows nothing of the schema or of what a change
+can (a `batched` transaction, `read_together`: PostgreSQL's pipeline, fewer round trips
+under the writer lock). Knows nothing of the schema or of what a change
 means: every statement comes from `kitchentable.office.store`, which this module never
 imports. Never puts a password in a message or a log.
 """
@@ -47,11 +48,14 @@ class Backend(Protocol):
     """What the store needs from a database: transactions of `?`-style statements."""
 
     def transaction(
-        self, write: bool = True, *, ordered: bool = True
+        self, write: bool = True, *, ordered: bool = True, batched: bool = False
     ) -> AbstractContextManager[Cursor]:
         """write=False: the body only reads; the backend may run it beside other readers.
         ordered=False: the body only writes rows no decision reads (a device's activity);
-        the backend may run it beside the writer that decides."""
+        the backend may run it beside the writer that decides. batched=True: the backend
+        may send statements together and wait only when the body reads rows or commits, so
+        a database error may surface at a later statement or at the commit: for a body that
+        undoes nothing alone (no savepoint) and starts again whole when it fails."""
         ...
 
     def close(self) -> None: ...
@@ -77,8 +81,10 @@ class SQLiteBackend:
         self._conn.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
-    def transaction(self, write: bool = True, *, ordered: bool = True) -> Iterator[Cursor]:
-        # One connection, one writer: `ordered` changes nothing here.
+    def transaction(
+        self, write: bool = True, *, ordered: bool = True, batched: bool = False
+    ) -> Iterator[Cursor]:
+        # One connection, one writer, in-process: `ordered` and `batched` change nothing.
         with self._lock:
             cursor = self._conn.cursor()
             cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -116,8 +122,9 @@ def translate(sql: str) -> str:
 class PostgresCursor:
     """The store's `Cursor` over a psycopg cursor: `?` statements, tuples back."""
 
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+    def __init__(self, cursor: psycopg.Cursor[Any], *, pipelined: bool = False) -> None:
         self._cursor = cursor
+        self._pipelined = pipelined  # the connection is in pipeline mode already
 
     def execute(self, sql: str, params: Params = ()) -> PostgresCursor:
         # Always pass a list, even empty: psycopg then parses the query and turns %% into %.
@@ -130,26 +137,14 @@ class PostgresCursor:
     def fetchall(self) -> list[Any]:
         return self._cursor.fetchall()
 
-    def pipeline(self) -> AbstractContextManager[object]:
-        return self._cursor.connection.pipeline()
-
     def read_together(self, queries: Sequence[tuple[str, Params]]) -> list[list[Any]]:
         conn = self._cursor.connection
-        with conn.pipeline():
+        with nullcontext() if self._pipelined else conn.pipeline():
             cursors = [conn.cursor() for _ in queries]
             for cursor, (sql, params) in zip(cursors, queries, strict=True):
                 cursor.execute(translate(sql), list(params))
             # The first fetch waits for every answer sent before it.
             return [cursor.fetchall() for cursor in cursors]
-
-
-def batched(cur: Cursor) -> AbstractContextManager[object]:
-    """Statements whose results nobody reads, sent together: on PostgreSQL a pipeline (one
-    round trip where each would wait for its answer; an error surfaces at the latest when
-    the block ends); on SQLite, in-process, there is nothing to save."""
-    if isinstance(cur, PostgresCursor):
-        return cur.pipeline()
-    return nullcontext()
 
 
 def read_together(cur: Cursor, queries: Sequence[tuple[str, Params]]) -> list[list[Any]]:
@@ -247,7 +242,13 @@ class PostgresBackend:
         self._give_back(conn)
 
     @contextmanager
-    def transaction(self, write: bool = True, *, ordered: bool = True) -> Iterator[PostgresCursor]:
+    def transaction(
+        self, write: bool = True, *, ordered: bool = True, batched: bool = False
+    ) -> Iterator[PostgresCursor]:
+        if write and batched:
+            with self._pipelined(ordered) as pipelined:
+                yield pipelined
+            return
         conn, cursor = self._begin(write, ordered)
         try:
             yield PostgresCursor(cursor)
@@ -256,6 +257,25 @@ class PostgresBackend:
             raise
         try:
             conn.commit()
+        except BaseException:
+            self._give_back_after_error(conn)
+            raise
+        self._give_back(conn)
+
+    @contextmanager
+    def _pipelined(self, ordered: bool) -> Iterator[PostgresCursor]:
+        """A writer in pipeline mode from its start: the writer lock goes out with the
+        body's first read, the body's writes with the COMMIT, so the lock is held for a few
+        round trips whatever the body's statement count. A connection the server dropped
+        fails the body (no second try here: the caller starts again whole)."""
+        conn = self._take()
+        try:
+            with conn.pipeline():
+                cursor = conn.cursor()
+                if ordered:
+                    cursor.execute(LOCK_SQL, [WRITER_LOCK])
+                yield PostgresCursor(cursor, pipelined=True)
+                conn.commit()
         except BaseException:
             self._give_back_after_error(conn)
             raise

@@ -15,12 +15,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from kitchentable.office.backends import Backend, batched
+from kitchentable.office.backends import Backend
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import rights
 from kitchentable.office.store.common import Versions, iso
@@ -63,8 +62,8 @@ def record_changes(
     here added.
 
     First all at once, with the fewest round trips (the writer lock is held for them):
-    every row the decisions read in a few statements (`lookups`), the writes sent together
-    (`backends.batched`). If the database fails on any, that try is rolled back whole and
+    every row the decisions read, sent together with the writer lock (`lookups`), the writes
+    sent together with the commit (a `batched` transaction). If the database fails on any, that try is rolled back whole and
     the changes go again, each in a savepoint of its own, reading as each decision asks."""
     try:
         return _record_all(backend, changes, now, visit, one_by_one=not changes)
@@ -82,31 +81,30 @@ def _record_all(
     one_by_one: bool,
 ) -> list[ChangeResult]:
     results = []
-    with backend.transaction() as cur:
+    with backend.transaction(batched=not one_by_one) as cur:
         lookups = Lookups(cur, ahead=not one_by_one)
         if one_by_one:
             versions = Versions(cur, batched=False)
         else:
             counted = lookups.read_ahead([change for _, change in changes])
             versions = Versions(cur, batched=True, now_at=counted)
-        with nullcontext() if one_by_one else batched(cur):
-            for index, change in changes:
-                if not one_by_one:
-                    results.append(_record(lookups, index, change, now, versions))
-                    continue
-                cur.execute("SAVEPOINT one_change")
-                try:
-                    results.append(_record(lookups, index, change, now, versions))
-                except Exception:
-                    cur.execute("ROLLBACK TO SAVEPOINT one_change")
-                    results.append(ChangeResult.server_error(index, change.id))
-                cur.execute("RELEASE SAVEPOINT one_change")
-            versions.close()
-            if visit is not None:
-                detail = dict(visit.detail)
-                for result in results:
-                    detail[result.status] = detail.get(result.status, 0) + 1
-                device_rows.note(cur, replace(visit, detail=detail), now)
+        for index, change in changes:
+            if not one_by_one:
+                results.append(_record(lookups, index, change, now, versions))
+                continue
+            cur.execute("SAVEPOINT one_change")
+            try:
+                results.append(_record(lookups, index, change, now, versions))
+            except Exception:
+                cur.execute("ROLLBACK TO SAVEPOINT one_change")
+                results.append(ChangeResult.server_error(index, change.id))
+            cur.execute("RELEASE SAVEPOINT one_change")
+        versions.close()
+        if visit is not None:
+            detail = dict(visit.detail)
+            for result in results:
+                detail[result.status] = detail.get(result.status, 0) + 1
+            device_rows.note(cur, replace(visit, detail=detail), now)
     return results
 
 
