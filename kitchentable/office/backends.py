@@ -55,7 +55,9 @@ class Backend(Protocol):
         the backend may run it beside the writer that decides. batched=True: the backend
         may send statements together and wait only when the body reads rows or commits, so
         a database error may surface at a later statement or at the commit: for a body that
-        undoes nothing alone (no savepoint) and starts again whole when it fails."""
+        undoes nothing alone (no savepoint) and starts again whole when it fails. A reader
+        and a writer with ordered=False may always be sent together (they undo nothing
+        alone)."""
         ...
 
     def close(self) -> None: ...
@@ -239,14 +241,21 @@ class PostgresBackend:
             conn.rollback()
         except psycopg.Error:
             conn.close()
+        if conn.broken:
+            # The server went away (a restart drops every connection): the idle ones are
+            # most likely broken too, and the next transaction connects afresh.
+            with self._lock:
+                idle, self._idle = self._idle, []
+            for other in idle:
+                other.close()
         self._give_back(conn)
 
     @contextmanager
     def transaction(
         self, write: bool = True, *, ordered: bool = True, batched: bool = False
     ) -> Iterator[PostgresCursor]:
-        if write and batched:
-            with self._pipelined(ordered) as pipelined:
+        if batched or not write or not ordered:
+            with self._pipelined(write, ordered) as pipelined:
                 yield pipelined
             return
         conn, cursor = self._begin(write, ordered)
@@ -263,17 +272,17 @@ class PostgresBackend:
         self._give_back(conn)
 
     @contextmanager
-    def _pipelined(self, ordered: bool) -> Iterator[PostgresCursor]:
-        """A writer in pipeline mode from its start: the writer lock goes out with the
-        body's first read, the body's writes with the COMMIT, so the lock is held for a few
-        round trips whatever the body's statement count. A connection the server dropped
-        fails the body (no second try here: the caller starts again whole)."""
+    def _pipelined(self, write: bool, ordered: bool) -> Iterator[PostgresCursor]:
+        """A transaction in pipeline mode from its start: BEGIN, the writer lock or the
+        reader's snapshot go out with the body's first read, the body's writes with the
+        COMMIT, so a writer holds the lock for a few round trips whatever the body's
+        statement count, and a reader or an activity row costs one or two. A connection the
+        server dropped fails the body (no second try: nothing can tell before the body
+        runs); the idle ones go with it (`_give_back_after_error`)."""
         conn = self._take()
         try:
             with conn.pipeline():
-                cursor = conn.cursor()
-                if ordered:
-                    cursor.execute(LOCK_SQL, [WRITER_LOCK])
+                cursor = _start(conn, write, ordered)
                 yield PostgresCursor(cursor, pipelined=True)
                 conn.commit()
         except BaseException:

@@ -6,7 +6,8 @@ and the commands hold. The SQL lives in the parts, each a room of its own: `sche
 (tables, migrations), `devices` (codes, devices, activity), `certificates` (the seal
 certificates issued), `changes` (a change's fate), `feed` (what devices pull), `uploads`
 (files), `access_logs` (laptops' access logs), `admin` (accounts, sessions), `overview`
-(what the admin page reads) and `latest` (the latest version per case, for bulk readers).
+(what the admin page reads), `latest` (the latest version per case, for bulk readers) and
+`together` (pushes arriving at once stored in one transaction).
 Holds only metadata and sealed envelopes: it never sees
 plaintext client data and never holds an office private key. Token and code values are
 stored as SHA-256 hashes only. Never reads the clock: callers pass `now`.
@@ -38,6 +39,7 @@ from kitchentable.office.store import uploads as files
 from kitchentable.office.store.common import Device, iso, new_token, sha256_hex
 from kitchentable.office.store.devices import CODE_LIFETIME, Visit
 from kitchentable.office.store.schema import CONFIG_NAME, DB_NAME, database_spec, migrate
+from kitchentable.office.store.together import Together
 from kitchentable.sync.protocol import (
     MAX_PULL_ITEMS,
     Change,
@@ -75,6 +77,7 @@ class Store:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         migrate(backend)
+        self._together = Together(backend)
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -139,7 +142,8 @@ class Store:
     def record_changes(
         self, items: Sequence[tuple[int, Change]], now: datetime, visit: Visit | None = None
     ) -> list[ChangeResult]:
-        return change_rows.record_changes(self.backend, items, now, visit)
+        """One push's changes; pushes arriving at once are stored together (`together`)."""
+        return self._together.record(change_rows.Push(items, now, visit))
 
     def changes(self) -> list[dict[str, Any]]:
         return change_rows.changes(self.backend)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from kitchentable.office.backends import Backend
+from kitchentable.office.backends import Backend, Cursor
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import rights
 from kitchentable.office.store.common import Versions, iso
@@ -49,6 +49,16 @@ def record_change(backend: Backend, index: int, change: Change, now: datetime) -
         return _record(Lookups(cur), index, change, now, Versions(cur, batched=False))
 
 
+@dataclass(frozen=True)
+class Push:
+    """One device's push as the store keeps it: its verified changes (with their place in
+    the request), the moment, and the visit its activity row tells."""
+
+    changes: Sequence[tuple[int, Change]]
+    now: datetime
+    visit: Visit | None = None
+
+
 def record_changes(
     backend: Backend,
     changes: Sequence[tuple[int, Change]],
@@ -61,51 +71,64 @@ def record_changes(
     counts so far) is noted in the same transaction, with the count of each answer given
     here added.
 
-    First all at once, with the fewest round trips (the writer lock is held for them):
-    every row the decisions read, sent together with the writer lock (`lookups`), the writes
-    sent together with the commit (a `batched` transaction). If the database fails on any, that try is rolled back whole and
-    the changes go again, each in a savepoint of its own, reading as each decision asks."""
-    try:
-        return _record_all(backend, changes, now, visit, one_by_one=not changes)
-    except Exception:
-        log.warning("a push failed as a whole; its changes go again one by one")
-        return _record_all(backend, changes, now, visit, one_by_one=True)
+    First all at once (`record_pushes`); if the database fails on any, that try is rolled
+    back whole and the changes go again, each in a savepoint of its own, reading as each
+    decision asks."""
+    push = Push(changes, now, visit)
+    if changes:
+        try:
+            return record_pushes(backend, [push])[0]
+        except Exception:
+            log.warning("a push failed as a whole; its changes go again one by one")
+    return _one_by_one(backend, push)
 
 
-def _record_all(
-    backend: Backend,
-    changes: Sequence[tuple[int, Change]],
-    now: datetime,
-    visit: Visit | None,
-    *,
-    one_by_one: bool,
-) -> list[ChangeResult]:
+def record_pushes(backend: Backend, pushes: Sequence[Push]) -> list[list[ChangeResult]]:
+    """Pushes decided in order in ONE transaction with the fewest round trips (the writer
+    lock is held for them): every row the decisions read, sent together with the writer
+    lock (`lookups`), the writes sent together with the commit (a `batched` transaction).
+    Raises if the database fails on anything: then nothing of it was kept."""
+    out = []
+    with backend.transaction(batched=True) as cur:
+        lookups = Lookups(cur, ahead=True)
+        counted = lookups.read_ahead([change for push in pushes for _, change in push.changes])
+        versions = Versions(cur, batched=True, now_at=counted)
+        for push in pushes:
+            results = [
+                _record(lookups, index, change, push.now, versions)
+                for index, change in push.changes
+            ]
+            _note(cur, push, results)
+            out.append(results)
+        versions.close()
+    return out
+
+
+def _one_by_one(backend: Backend, push: Push) -> list[ChangeResult]:
     results = []
-    with backend.transaction(batched=not one_by_one) as cur:
-        lookups = Lookups(cur, ahead=not one_by_one)
-        if one_by_one:
-            versions = Versions(cur, batched=False)
-        else:
-            counted = lookups.read_ahead([change for _, change in changes])
-            versions = Versions(cur, batched=True, now_at=counted)
-        for index, change in changes:
-            if not one_by_one:
-                results.append(_record(lookups, index, change, now, versions))
-                continue
+    with backend.transaction() as cur:
+        lookups = Lookups(cur)
+        versions = Versions(cur, batched=False)
+        for index, change in push.changes:
             cur.execute("SAVEPOINT one_change")
             try:
-                results.append(_record(lookups, index, change, now, versions))
+                results.append(_record(lookups, index, change, push.now, versions))
             except Exception:
                 cur.execute("ROLLBACK TO SAVEPOINT one_change")
                 results.append(ChangeResult.server_error(index, change.id))
             cur.execute("RELEASE SAVEPOINT one_change")
-        versions.close()
-        if visit is not None:
-            detail = dict(visit.detail)
-            for result in results:
-                detail[result.status] = detail.get(result.status, 0) + 1
-            device_rows.note(cur, replace(visit, detail=detail), now)
+        _note(cur, push, results)
     return results
+
+
+def _note(cur: Cursor, push: Push, results: Sequence[ChangeResult]) -> None:
+    """The push's visit, with the count of each answer given here added."""
+    if push.visit is None:
+        return
+    detail = dict(push.visit.detail)
+    for result in results:
+        detail[result.status] = detail.get(result.status, 0) + 1
+    device_rows.note(cur, replace(push.visit, detail=detail), push.now)
 
 
 def changes(backend: Backend) -> list[dict[str, Any]]:

@@ -59,7 +59,13 @@ class Lookups:
         PostgreSQL); returns the server-version counter as it stands."""
         ids = [c.id for c in changes]
         seqs = {(c.device_id, c.seq) for c in changes}
-        devices, numbers = sorted({d for d, _ in seqs}), sorted({n for _, n in seqs})
+        numbers: dict[str, list[int]] = {}
+        for device_id, seq in sorted(seqs):
+            numbers.setdefault(device_id, []).append(seq)
+        # Each device's numbers apart: the (device_id, seq) index answers each part.
+        by_device = " OR ".join(
+            f"(device_id = ? AND seq IN ({_marks(n)}))" for n in numbers.values()
+        )
         keys = {(c.entity, c.entity_id) for c in changes}
         entities, entity_ids = sorted({e for e, _ in keys}), sorted({i for _, i in keys})
         cases = sorted({case_of(c) for c in changes})
@@ -68,9 +74,8 @@ class Lookups:
             ("SELECT value FROM counters WHERE name = 'server_version'", []),
             (
                 "SELECT id, digest, status, server_version, device_id, seq FROM changes "  # noqa: S608
-                f"WHERE id IN ({_marks(ids)}) "
-                f"OR (device_id IN ({_marks(devices)}) AND seq IN ({_marks(numbers)}))",
-                [*ids, *devices, *numbers],
+                f"WHERE id IN ({_marks(ids)}) OR {by_device}",
+                [*ids, *(v for d, n in numbers.items() for v in (d, *n))],
             ),
             (
                 "SELECT entity, entity_id, case_ref, server_version, change_id FROM records "  # noqa: S608
