@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,18 +72,19 @@ class OfficeApi:
         return JSONResponse({"v": 1, "device_id": device.id, "consultant": device.consultant})
 
     async def pull(self, request: Request) -> Response:
-        device = await self.authenticate(request)
-        cursor_text = request.query_params.get("cursor", "0")
-        resync = request.query_params.get("resync", "0") == "1"
-        if not cursor_text.isdigit() or len(cursor_text) > 16:
-            raise OfficeError("malformed", "The cursor must be a whole number.", 400)
-        crl_wanted = request.query_params.get("crl", "0") == "1"
-        answer = await run_in_threadpool(self._pull, device, int(cursor_text), resync, crl_wanted)
+        token = self.requests.token_of(request)
+        answer = await run_in_threadpool(self._pull, token, request.query_params)
         return JSONResponse(answer.to_wire())
 
-    def _pull(self, device: Device, cursor: int, resync: bool, crl_wanted: bool) -> PullResponse:
-        """A page for the device, and its visit noted (one trip to the thread pool)."""
-        entries, cursor, more = self.store.pull(device.id, cursor, resync=resync)
+    def _pull(self, token: str, query: Mapping[str, str]) -> PullResponse:
+        """The device, a page for it and its visit noted (one trip to the thread pool)."""
+        device = self.requests.device_of(token)
+        cursor_text = query.get("cursor", "0")
+        resync = query.get("resync", "0") == "1"
+        if not cursor_text.isdigit() or len(cursor_text) > 16:
+            raise OfficeError("malformed", "The cursor must be a whole number.", 400)
+        crl_wanted = query.get("crl", "0") == "1"
+        entries, cursor, more = self.store.pull(device.id, int(cursor_text), resync=resync)
         # The revocation list only for a laptop that asks: an older one refuses the field.
         crl = self.seals.revocations() if crl_wanted else None
         self.store.seen(Visit(device.id, "pull", {"entries": len(entries)}), self.clock())
