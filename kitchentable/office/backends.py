@@ -39,6 +39,10 @@ MAX_IDLE = 8  # connections kept open between transactions (the server's thread 
 class Cursor(Protocol):
     def execute(self, sql: str, params: Params = ()) -> Cursor: ...
 
+    def executemany(self, sql: str, rows: Sequence[Params]) -> Any:
+        """One statement for each row (sent together where the engine can)."""
+        ...
+
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
@@ -133,6 +137,11 @@ class PostgresCursor:
         self._cursor.execute(translate(sql), list(params))
         return self
 
+    def executemany(self, sql: str, rows: Sequence[Params]) -> PostgresCursor:
+        # psycopg sends the rows together (a pipeline), the statement parsed once.
+        self._cursor.executemany(translate(sql), [list(row) for row in rows])
+        return self
+
     def fetchone(self) -> Any:
         return self._cursor.fetchone()
 
@@ -168,6 +177,10 @@ class PostgresBackend:
     earlier commits. SERIALIZABLE would need the whole body retried on a serialization
     failure, which a context manager cannot do; REPEATABLE READ would fix its snapshot at
     the lock statement, before the wait, and read stale rows.
+
+    Round trips are what a busy server waits on while a writer holds the lock: readers,
+    writers of activity and batched writers run in pipeline mode, their statements sent
+    together and answered when the body reads rows or commits.
     """
 
     def __init__(self, url: str) -> None:
@@ -219,9 +232,10 @@ class PostgresBackend:
         reads one consistent snapshot (REPEATABLE READ, read only) and waits for no one.
         Writers commit one at a time in server-version order, so a snapshot always holds a
         gap-free prefix of the versions. A writer of rows no decision reads (`ordered`
-        false: activity) takes no lock; its rows carry no server version. An idle
-        connection the server dropped (restart, idle timeout) is replaced once: nothing has
-        run on it yet."""
+        false: activity) takes no lock; its rows carry no server version. Readers, such
+        writers and batched writers start the same way in pipeline mode (`_pipelined`).
+        Here, for a writer statement by statement, an idle connection the server dropped
+        (restart, idle timeout) is replaced once: nothing has run on it yet."""
         conn = self._take()
         try:
             return conn, _start(conn, write, ordered)

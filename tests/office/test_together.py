@@ -91,8 +91,8 @@ def test_a_change_the_database_refuses_in_a_group_is_answered_alone(
 ) -> None:
     real = change_rows._record
 
-    def failing(lookups, index, change, now, versions):  # type: ignore[no-untyped-def]
-        result = real(lookups, index, change, now, versions)  # its rows are written ...
+    def failing(lookups, index, change, now, *more):  # type: ignore[no-untyped-def]
+        result = real(lookups, index, change, now, *more)  # its rows are given ...
         if change.entity_id == uid("boom"):
             raise RuntimeError("disk full")  # ... and then the database fails
         return result

@@ -19,12 +19,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from kitchentable.office.backends import Backend, Cursor
+from kitchentable.office.backends import Backend
 from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import rights
 from kitchentable.office.store.common import Versions, iso
 from kitchentable.office.store.devices import Visit
 from kitchentable.office.store.lookups import ChangeRow, Lookups, Record
+from kitchentable.office.store.writes import Writes
 from kitchentable.sync.protocol import Change, ChangeResult, Status
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def record_change(backend: Backend, index: int, change: Change, now: datetime) -
     sees conflicts too.
     """
     with backend.transaction() as cur:
-        return _record(Lookups(cur), index, change, now, Versions(cur, batched=False))
+        versions, writes = Versions(cur, batched=False), Writes(cur, deferred=False)
+        return _record(Lookups(cur), index, change, now, versions, writes)
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,15 @@ def record_pushes(backend: Backend, pushes: Sequence[Push]) -> list[list[ChangeR
         lookups = Lookups(cur, ahead=True)
         counted = lookups.read_ahead([change for push in pushes for _, change in push.changes])
         versions = Versions(cur, batched=True, now_at=counted)
+        writes = Writes(cur, deferred=True)
         for push in pushes:
             results = [
-                _record(lookups, index, change, push.now, versions)
+                _record(lookups, index, change, push.now, versions, writes)
                 for index, change in push.changes
             ]
-            _note(cur, push, results)
+            _note(writes, push, results)
             out.append(results)
+        writes.flush()
         versions.close()
     return out
 
@@ -108,27 +112,28 @@ def _one_by_one(backend: Backend, push: Push) -> list[ChangeResult]:
     results = []
     with backend.transaction() as cur:
         lookups = Lookups(cur)
-        versions = Versions(cur, batched=False)
+        versions, writes = Versions(cur, batched=False), Writes(cur, deferred=False)
         for index, change in push.changes:
             cur.execute("SAVEPOINT one_change")
             try:
-                results.append(_record(lookups, index, change, push.now, versions))
+                results.append(_record(lookups, index, change, push.now, versions, writes))
             except Exception:
                 cur.execute("ROLLBACK TO SAVEPOINT one_change")
                 results.append(ChangeResult.server_error(index, change.id))
             cur.execute("RELEASE SAVEPOINT one_change")
-        _note(cur, push, results)
+        _note(writes, push, results)
     return results
 
 
-def _note(cur: Cursor, push: Push, results: Sequence[ChangeResult]) -> None:
+def _note(writes: Writes, push: Push, results: Sequence[ChangeResult]) -> None:
     """The push's visit, with the count of each answer given here added."""
     if push.visit is None:
         return
     detail = dict(push.visit.detail)
     for result in results:
         detail[result.status] = detail.get(result.status, 0) + 1
-    device_rows.note(cur, replace(push.visit, detail=detail), push.now)
+    visit = replace(push.visit, detail=detail)
+    writes.visit(visit.device_id, iso(push.now), visit.action, device_rows.detail_text(visit))
 
 
 def changes(backend: Backend) -> list[dict[str, Any]]:
@@ -150,7 +155,12 @@ def attachments_of(backend: Backend, change_id: str) -> list[str]:
 
 
 def _record(
-    lookups: Lookups, index: int, change: Change, now: datetime, versions: Versions
+    lookups: Lookups,
+    index: int,
+    change: Change,
+    now: datetime,
+    versions: Versions,
+    writes: Writes,
 ) -> ChangeResult:
     """record_change's decision, inside the caller's transaction."""
     digest = hashlib.sha256(change.signed_bytes() + change.signature).hexdigest()
@@ -165,7 +175,7 @@ def _record(
     held = _admissible(lookups, index, change, stored)
     if isinstance(held, ChangeResult):
         return held
-    return _store(lookups, index, change, held, stored, digest, now, versions)
+    return _store(lookups, writes, index, change, held, stored, digest, now, versions)
 
 
 def _again(
@@ -211,6 +221,7 @@ def _admissible(
 
 def _store(
     lookups: Lookups,
+    writes: Writes,
     index: int,
     change: Change,
     held: rights.Right,
@@ -220,16 +231,12 @@ def _store(
     versions: Versions,
 ) -> ChangeResult:
     """Keep an admissible change: accepted on the current version, else a conflict."""
-    cur = lookups.cur
     current, holder = (0, None) if stored is None else (stored.server_version, stored.change_id)
     version = versions.next()
     status: Status = "accepted" if change.base_version == current else "conflict"
-    cur.execute(
-        "INSERT INTO changes (id, device_id, seq, entity, entity_id, case_ref, "
-        "base_version, last_seen_server_version, server_version, status, "
-        "conflict_with, digest, envelope, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
+    at = iso(now)
+    writes.change(
+        (
             change.id,
             change.device_id,
             change.seq,
@@ -243,40 +250,24 @@ def _store(
             holder if status == "conflict" else None,
             digest,
             change.wire_bytes().decode("ascii"),  # canonical(change.to_wire())
-            iso(now),
-        ],
+            at,
+        )
     )
     lookups.kept_change(change, (change.id, digest, status, version, change.device_id))
     case_ref = rights.case_of(change)
-    rights.claim(lookups, case_ref, held, now)
+    if held.new:  # a new case: its creator's device owns it from now on
+        writes.right(case_ref, held.consultant, held.device_id, at)
+        lookups.kept_right(case_ref, held)
     for sha in change.attachments:
-        cur.execute(
-            "INSERT INTO change_attachments (change_id, sha256) VALUES (?, ?)",
-            [change.id, sha],
-        )
+        writes.attachment(change.id, sha)
     # The other devices on this case see this version (theirs to open: the copy).
     for recipient, _sealed in change.copies:
         if recipient == change.device_id or not rights.delivered_to(lookups, recipient):
             continue
-        cur.execute(
-            "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, "
-            "created_at) VALUES (?, ?, 'peer_change', ?, '', ?)",
-            [versions.next(), recipient, change.id, iso(now)],
-        )
+        writes.peer_item(versions.next(), recipient, change.id, at)
     if status == "conflict":
         return ChangeResult(index, change.id, "conflict", version, current)
-    if stored is None:
-        cur.execute(
-            "INSERT INTO records (entity, entity_id, server_version, change_id, case_ref) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [change.entity, change.entity_id, version, change.id, case_ref],
-        )
-    else:
-        cur.execute(
-            "UPDATE records SET server_version = ?, change_id = ?, case_ref = ? "
-            "WHERE entity = ? AND entity_id = ?",
-            [version, change.id, case_ref, change.entity, change.entity_id],
-        )
+    writes.record(change.entity, change.entity_id, version, change.id, case_ref)
     lookups.kept_record(change.entity, change.entity_id, Record(case_ref, version, change.id))
     return ChangeResult(index, change.id, "accepted", version, version)
 

@@ -158,14 +158,13 @@ def note(cur: Cursor, visit: Visit, now: datetime) -> None:
     cur.execute("UPDATE devices SET last_seen_at = ? WHERE id = ?", [iso(now), visit.device_id])
     cur.execute(
         "INSERT INTO activity (id, at, device_id, action, detail) VALUES (?, ?, ?, ?, ?)",
-        [
-            str(uuid.uuid4()),
-            iso(now),
-            visit.device_id,
-            visit.action,
-            canonical(visit.detail).decode(),
-        ],
+        [str(uuid.uuid4()), iso(now), visit.device_id, visit.action, detail_text(visit)],
     )
+
+
+def detail_text(visit: Visit) -> str:
+    """The visit's counts as its activity row keeps them (canonical JSON)."""
+    return canonical(visit.detail).decode()
 
 
 def certificate(backend: Backend, device_id: str) -> str | None:

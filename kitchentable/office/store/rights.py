@@ -94,17 +94,6 @@ def check(lookups: Lookups, change: Change, stored: Record | None) -> Refusal | 
     return held
 
 
-def claim(lookups: Lookups, case_ref: str, held: Right, now: datetime) -> None:
-    """Keep the right a stored change was decided under (a new case's owner)."""
-    if held.new:
-        lookups.cur.execute(
-            "INSERT INTO case_rights (case_ref, consultant, device_id, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            [case_ref, held.consultant, held.device_id, iso(now)],
-        )
-        lookups.kept_right(case_ref, held)
-
-
 def delivered_to(lookups: Lookups, recipient: str) -> bool:
     """A copy reaches a device of the case's consultant only while it is not revoked."""
     device = lookups.device(recipient)
