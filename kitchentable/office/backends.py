@@ -33,7 +33,9 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 WRITER_LOCK = 0x4B544F4646494345
 LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 CONNECT_TIMEOUT = 10  # seconds; an unreachable host must not hang the server's start
-MAX_IDLE = 8  # connections kept open between transactions (the server's thread pool is ~40)
+MAX_IDLE = 40  # connections kept open between transactions: one per thread of the server's pool
+# (anyio: 40), else every transaction beyond them connects anew (50 devices at once: ~100 new
+# connections a second, each a PostgreSQL process started)
 
 
 class Cursor(Protocol):
