@@ -67,6 +67,11 @@ class Requests:
         self.budget = budget
 
     async def authenticate(self, request: Request) -> Device:
+        return await run_in_threadpool(self.device_of, self.token_of(request))
+
+    @staticmethod
+    def token_of(request: Request) -> str:
+        """The bearer token the request carries (not yet checked)."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:
@@ -75,7 +80,12 @@ class Requests:
             raise OfficeError(
                 "invalid_token", "The token is not in the form 'Bearer <token>'.", 401
             )
-        device = await run_in_threadpool(self.store.device_for_token, token.strip())
+        return token.strip()
+
+    def device_of(self, token: str) -> Device:
+        """The device a token belongs to, or the refusal (in a worker thread: it reads the
+        store; a handler may call it in the same trip to the thread pool as its work)."""
+        device = self.store.device_for_token(token)
         if device is None:
             raise OfficeError(
                 "invalid_token", "This token is not known. Enrol the device again.", 401

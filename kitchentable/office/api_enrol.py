@@ -23,7 +23,7 @@ from kitchentable.office.errors import CODE_MESSAGES, OfficeError
 from kitchentable.office.keys import OfficePublicKeys
 from kitchentable.office.limits import Limits, Window, client_of
 from kitchentable.office.pki import issue_device_certificate
-from kitchentable.office.store import Store
+from kitchentable.office.store import Store, Visit
 from kitchentable.sync.protocol import EnrolRequest, EnrolResponse
 from kitchentable.sync.wire import ProtocolError
 
@@ -108,13 +108,8 @@ class EnrolApi:
             # root: the laptop embeds the chain in each seal and trusts the root.
             above = [c.public_bytes(Encoding.PEM) for c in (ca.certificate, *self.identity.chain)]
             certificate = b"".join([issued, *above]).decode()
-        await run_in_threadpool(
-            self.store.seen,
-            device.id,
-            "enrol",
-            {"certificate": certificate is not None},
-            self.clock(),
-        )
+        visit = Visit(device.id, "enrol", {"certificate": certificate is not None})
+        await run_in_threadpool(self.store.seen, visit, self.clock())
         answer = EnrolResponse(
             device.id,
             token,

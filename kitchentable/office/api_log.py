@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from kitchentable.office.api_base import Clock, Requests
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.keys import OfficePublicKeys
-from kitchentable.office.store import Store
+from kitchentable.office.store import Store, Visit
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import LogAnswer, LogReport
 from kitchentable.sync.wire import ProtocolError
@@ -61,7 +61,6 @@ class LogApi:
                 device.id,
                 report.head.broken_at,
             )
-        await run_in_threadpool(
-            self.store.seen, device.id, "log", {"lines": report.count, "head": report.head.id}, now
-        )
+        visit = Visit(device.id, "log", {"lines": report.count, "head": report.head.id})
+        await run_in_threadpool(self.store.seen, visit, now)
         return JSONResponse(LogAnswer(held).to_wire())

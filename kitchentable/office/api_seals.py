@@ -30,7 +30,7 @@ from kitchentable.office.api_base import Clock, Requests, ServerIdentity
 from kitchentable.office.crl import revocation_list
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.pki import issue_device_certificate
-from kitchentable.office.store import Device, Store
+from kitchentable.office.store import Device, Store, Visit
 from kitchentable.storage.crypto import issued_by, unb64
 from kitchentable.sync.protocol import CertificateAnswer, CertificateRequest, RevocationList
 from kitchentable.sync.wire import ProtocolError
@@ -107,7 +107,7 @@ class SealsApi:
             ca.key, ca.certificate, device.id, device.consultant, seal_public
         )
         self.store.certificate_issued(device.id, issued.decode("ascii"), now)
-        self.store.seen(device.id, "certificate", {"renewed": current is not None}, now)
+        self.store.seen(Visit(device.id, "certificate", {"renewed": current is not None}), now)
         log.info("seal certificate issued for device %s", device.id)
         return issued
 

@@ -11,6 +11,8 @@ logs tokens, codes or payload bytes, and never lets one bad change stop the othe
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +34,7 @@ from kitchentable.office.api_seals import SealsApi
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.keys import OfficePublicKeys
 from kitchentable.office.limits import BodyBudget, Limits, RequestGate
-from kitchentable.office.store import Device, Store
+from kitchentable.office.store import Device, Store, Visit
 from kitchentable.office.tsa import TimeStampAuthority
 from kitchentable.storage.crypto import unb64
 from kitchentable.sync.protocol import (
@@ -70,22 +72,23 @@ class OfficeApi:
         return JSONResponse({"v": 1, "device_id": device.id, "consultant": device.consultant})
 
     async def pull(self, request: Request) -> Response:
-        device = await self.authenticate(request)
-        cursor_text = request.query_params.get("cursor", "0")
-        resync = request.query_params.get("resync", "0") == "1"
+        token = self.requests.token_of(request)
+        answer = await run_in_threadpool(self._pull, token, request.query_params)
+        return JSONResponse(answer.to_wire())
+
+    def _pull(self, token: str, query: Mapping[str, str]) -> PullResponse:
+        """The device, a page for it and its visit noted (one trip to the thread pool)."""
+        device = self.requests.device_of(token)
+        cursor_text = query.get("cursor", "0")
+        resync = query.get("resync", "0") == "1"
         if not cursor_text.isdigit() or len(cursor_text) > 16:
             raise OfficeError("malformed", "The cursor must be a whole number.", 400)
-        entries, cursor, more = await run_in_threadpool(
-            self.store.pull, device.id, int(cursor_text), resync=resync
-        )
+        crl_wanted = query.get("crl", "0") == "1"
+        entries, cursor, more = self.store.pull(device.id, int(cursor_text), resync=resync)
         # The revocation list only for a laptop that asks: an older one refuses the field.
-        crl = None
-        if request.query_params.get("crl", "0") == "1":
-            crl = await run_in_threadpool(self.seals.revocations)
-        await run_in_threadpool(
-            self.store.seen, device.id, "pull", {"entries": len(entries)}, self.clock()
-        )
-        return JSONResponse(PullResponse(cursor, more, entries, crl).to_wire())
+        crl = self.seals.revocations() if crl_wanted else None
+        self.store.seen(Visit(device.id, "pull", {"entries": len(entries)}), self.clock())
+        return PullResponse(cursor, more, entries, crl)
 
     async def push(self, request: Request) -> Response:
         device = await self.authenticate(request)
@@ -98,16 +101,13 @@ class OfficeApi:
         if push.device_id != device.id:
             raise OfficeError("wrong_device", "This push names another device than the token.", 403)
         results = await run_in_threadpool(self._apply_all, device, push.changes)
-        counts: dict[str, int] = {}
-        for result in results:
-            counts[result.status] = counts.get(result.status, 0) + 1
-        log.info("push from %s: %s", device.id, counts)
-        await run_in_threadpool(self.store.seen, device.id, "push", counts, self.clock())
+        log.info("push from %s: %s", device.id, _counts(results))
         return JSONResponse(PushResponse(results).to_wire())
 
     def _apply_all(self, device: Device, items: list[Any]) -> list[ChangeResult]:
         """Check every change (outside any lock: signatures cost CPU), then store the good
-        ones in one transaction; answers keep the order the changes were sent in."""
+        ones in one transaction, the push's activity row with them; answers keep the order
+        the changes were sent in."""
         results: dict[int, ChangeResult] = {}
         verified: list[tuple[int, Change]] = []
         for index, item in enumerate(items):
@@ -116,9 +116,10 @@ class OfficeApi:
                 results[index] = checked
             else:
                 verified.append((index, checked))
+        visit = Visit(device.id, "push", _counts(results.values()))
         if verified:
             try:
-                recorded = self.store.record_changes(verified, self.clock())
+                recorded = self.store.record_changes(verified, self.clock(), visit)
             except Exception:
                 # The database failed as a whole: every change is answered, none is lost.
                 log.exception("storing a push of %d change(s) failed", len(verified))
@@ -127,6 +128,8 @@ class OfficeApi:
                 ]
             for result in recorded:
                 results[result.index] = result
+        else:
+            self.store.seen(visit, self.clock())
         return [results[index] for index in range(len(items))]
 
     def _check(self, index: int, device: Device, item: Any) -> Change | ChangeResult:
@@ -148,6 +151,11 @@ class OfficeApi:
                 index, _best_effort_id(item), "rejected", reason=exc.code, message=exc.message
             )
         return change
+
+
+def _counts(results: Iterable[ChangeResult]) -> dict[str, int]:
+    """How many answers of each status (the push's activity row, the log)."""
+    return dict(Counter(result.status for result in results))
 
 
 def _best_effort_id(item: Any) -> str | None:

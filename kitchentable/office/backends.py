@@ -1,8 +1,10 @@
 """The office store's database engines: embedded SQLite and PostgreSQL, and the choice.
 
 Owns what the store needs from a database (`Backend`, `Cursor`: transactions of `?`-style
-statements), both engines, connecting, pooling connections, the transaction boundary and
-translating `?` placeholders for psycopg. Knows nothing of the schema or of what a change
+statements), both engines, connecting, pooling connections, the transaction boundary,
+translating `?` placeholders for psycopg, and sending statements together where the engine
+can (a `batched` transaction, `read_together`: PostgreSQL's pipeline, fewer round trips
+under the writer lock). Knows nothing of the schema or of what a change
 means: every statement comes from `kitchentable.office.store`, which this module never
 imports. Never puts a password in a message or a log.
 """
@@ -13,7 +15,7 @@ import functools
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,11 +33,17 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 WRITER_LOCK = 0x4B544F4646494345
 LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 CONNECT_TIMEOUT = 10  # seconds; an unreachable host must not hang the server's start
-MAX_IDLE = 8  # connections kept open between transactions (the server's thread pool is ~40)
+MAX_IDLE = 40  # connections kept open between transactions: one per thread of the server's pool
+# (anyio: 40), else every transaction beyond them connects anew (50 devices at once: ~100 new
+# connections a second, each a PostgreSQL process started)
 
 
 class Cursor(Protocol):
     def execute(self, sql: str, params: Params = ()) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> Any:
+        """One statement for each row (sent together where the engine can)."""
+        ...
 
     def fetchone(self) -> Any: ...
 
@@ -45,8 +53,17 @@ class Cursor(Protocol):
 class Backend(Protocol):
     """What the store needs from a database: transactions of `?`-style statements."""
 
-    def transaction(self, write: bool = True) -> AbstractContextManager[Cursor]:
-        """write=False: the body only reads; the backend may run it beside other readers."""
+    def transaction(
+        self, write: bool = True, *, ordered: bool = True, batched: bool = False
+    ) -> AbstractContextManager[Cursor]:
+        """write=False: the body only reads; the backend may run it beside other readers.
+        ordered=False: the body only writes rows no decision reads (a device's activity);
+        the backend may run it beside the writer that decides. batched=True: the backend
+        may send statements together and wait only when the body reads rows or commits, so
+        a database error may surface at a later statement or at the commit: for a body that
+        undoes nothing alone (no savepoint) and starts again whole when it fails. A reader
+        and a writer with ordered=False may always be sent together (they undo nothing
+        alone)."""
         ...
 
     def close(self) -> None: ...
@@ -72,7 +89,10 @@ class SQLiteBackend:
         self._conn.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Cursor]:
+    def transaction(
+        self, write: bool = True, *, ordered: bool = True, batched: bool = False
+    ) -> Iterator[Cursor]:
+        # One connection, one writer, in-process: `ordered` and `batched` change nothing.
         with self._lock:
             cursor = self._conn.cursor()
             cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -110,12 +130,18 @@ def translate(sql: str) -> str:
 class PostgresCursor:
     """The store's `Cursor` over a psycopg cursor: `?` statements, tuples back."""
 
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+    def __init__(self, cursor: psycopg.Cursor[Any], *, pipelined: bool = False) -> None:
         self._cursor = cursor
+        self._pipelined = pipelined  # the connection is in pipeline mode already
 
     def execute(self, sql: str, params: Params = ()) -> PostgresCursor:
         # Always pass a list, even empty: psycopg then parses the query and turns %% into %.
         self._cursor.execute(translate(sql), list(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> PostgresCursor:
+        # psycopg sends the rows together (a pipeline), the statement parsed once.
+        self._cursor.executemany(translate(sql), [list(row) for row in rows])
         return self
 
     def fetchone(self) -> Any:
@@ -123,6 +149,22 @@ class PostgresCursor:
 
     def fetchall(self) -> list[Any]:
         return self._cursor.fetchall()
+
+    def read_together(self, queries: Sequence[tuple[str, Params]]) -> list[list[Any]]:
+        conn = self._cursor.connection
+        with nullcontext() if self._pipelined else conn.pipeline():
+            cursors = [conn.cursor() for _ in queries]
+            for cursor, (sql, params) in zip(cursors, queries, strict=True):
+                cursor.execute(translate(sql), list(params))
+            # The first fetch waits for every answer sent before it.
+            return [cursor.fetchall() for cursor in cursors]
+
+
+def read_together(cur: Cursor, queries: Sequence[tuple[str, Params]]) -> list[list[Any]]:
+    """The rows of several statements, in order; on PostgreSQL in one round trip."""
+    if isinstance(cur, PostgresCursor):
+        return cur.read_together(queries)
+    return [cur.execute(sql, params).fetchall() for sql, params in queries]
 
 
 class PostgresBackend:
@@ -137,6 +179,10 @@ class PostgresBackend:
     earlier commits. SERIALIZABLE would need the whole body retried on a serialization
     failure, which a context manager cannot do; REPEATABLE READ would fix its snapshot at
     the lock statement, before the wait, and read stale rows.
+
+    Round trips are what a busy server waits on while a writer holds the lock: readers,
+    writers of activity and batched writers run in pipeline mode, their statements sent
+    together and answered when the body reads rows or commits.
     """
 
     def __init__(self, url: str) -> None:
@@ -181,22 +227,27 @@ class PostgresBackend:
                 return
         conn.close()
 
-    def _begin(self, write: bool) -> tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]:
+    def _begin(
+        self, write: bool, ordered: bool
+    ) -> tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]:
         """A connection inside a transaction: a writer holds the lock; a reader instead
         reads one consistent snapshot (REPEATABLE READ, read only) and waits for no one.
         Writers commit one at a time in server-version order, so a snapshot always holds a
-        gap-free prefix of the versions. An idle connection the server dropped (restart,
-        idle timeout) is replaced once: nothing has run on it yet."""
+        gap-free prefix of the versions. A writer of rows no decision reads (`ordered`
+        false: activity) takes no lock; its rows carry no server version. Readers, such
+        writers and batched writers start the same way in pipeline mode (`_pipelined`).
+        Here, for a writer statement by statement, an idle connection the server dropped
+        (restart, idle timeout) is replaced once: nothing has run on it yet."""
         conn = self._take()
         try:
-            return conn, _start(conn, write)
+            return conn, _start(conn, write, ordered)
         except BaseException:
             self._give_back_after_error(conn)
             if not conn.broken:
                 raise
         conn = self._connect()
         try:
-            return conn, _start(conn, write)
+            return conn, _start(conn, write, ordered)
         except BaseException:
             self._give_back_after_error(conn)
             raise
@@ -206,11 +257,24 @@ class PostgresBackend:
             conn.rollback()
         except psycopg.Error:
             conn.close()
+        if conn.broken:
+            # The server went away (a restart drops every connection): the idle ones are
+            # most likely broken too, and the next transaction connects afresh.
+            with self._lock:
+                idle, self._idle = self._idle, []
+            for other in idle:
+                other.close()
         self._give_back(conn)
 
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[PostgresCursor]:
-        conn, cursor = self._begin(write)
+    def transaction(
+        self, write: bool = True, *, ordered: bool = True, batched: bool = False
+    ) -> Iterator[PostgresCursor]:
+        if batched or not write or not ordered:
+            with self._pipelined(write, ordered) as pipelined:
+                yield pipelined
+            return
+        conn, cursor = self._begin(write, ordered)
         try:
             yield PostgresCursor(cursor)
         except BaseException:
@@ -218,6 +282,25 @@ class PostgresBackend:
             raise
         try:
             conn.commit()
+        except BaseException:
+            self._give_back_after_error(conn)
+            raise
+        self._give_back(conn)
+
+    @contextmanager
+    def _pipelined(self, write: bool, ordered: bool) -> Iterator[PostgresCursor]:
+        """A transaction in pipeline mode from its start: BEGIN, the writer lock or the
+        reader's snapshot go out with the body's first read, the body's writes with the
+        COMMIT, so a writer holds the lock for a few round trips whatever the body's
+        statement count, and a reader or an activity row costs one or two. A connection the
+        server dropped fails the body (no second try: nothing can tell before the body
+        runs); the idle ones go with it (`_give_back_after_error`)."""
+        conn = self._take()
+        try:
+            with conn.pipeline():
+                cursor = _start(conn, write, ordered)
+                yield PostgresCursor(cursor, pipelined=True)
+                conn.commit()
         except BaseException:
             self._give_back_after_error(conn)
             raise
@@ -231,11 +314,11 @@ class PostgresBackend:
             conn.close()
 
 
-def _start(conn: psycopg.Connection[Any], write: bool) -> psycopg.Cursor[Any]:
+def _start(conn: psycopg.Connection[Any], write: bool, ordered: bool) -> psycopg.Cursor[Any]:
     cursor = conn.cursor()
-    if write:
+    if write and ordered:
         cursor.execute(LOCK_SQL, [WRITER_LOCK])
-    else:
+    elif not write:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     return cursor
 

@@ -189,7 +189,9 @@ def sampled(pid: int, out: Path) -> Iterator[list[str]]:
         return
     args = [exe, "record", "-p", str(pid), "-o", str(out), "-f", "raw", "-r", "200"]
     spy = subprocess.Popen(
-        [*args, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [*args, "--nonblocking", *os.environ.get("KT_BENCH_PYSPY_FLAGS", "").split()],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     time.sleep(1.0)  # attaching takes a moment
     try:

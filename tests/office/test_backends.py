@@ -13,7 +13,7 @@ import pytest
 from officekit import Office
 
 from kitchentable.office.backends import OfficeDatabaseError, open_backend, translate
-from kitchentable.office.store import SQLiteBackend
+from kitchentable.office.store import SQLiteBackend, Visit
 from kitchentable.sync.protocol import Change, ChangeResult
 
 THREADS = 8
@@ -119,3 +119,39 @@ def test_an_unreachable_database_is_one_sentence_without_the_password() -> None:
     message = str(raised.value)
     assert message.startswith("The office database at 127.0.0.1:1/kitchentable cannot be reached")
     assert "hunter2" not in message and "\n" not in message
+
+
+def test_a_visit_is_noted_while_a_push_holds_the_writer_lock(office: Office) -> None:
+    """The activity row of a request waits for no decision about changes (PostgreSQL: it
+    takes no writer lock); on SQLite there is one writer, so it waits its turn."""
+    laptop = office.enrol()
+    holding, release = threading.Event(), threading.Event()
+
+    def decide() -> None:
+        with office.store.backend.transaction() as cur:
+            cur.execute("SELECT 1")
+            holding.set()
+            release.wait(10)
+
+    decider = threading.Thread(target=decide)
+    decider.start()
+    try:
+        assert holding.wait(10)
+        noted = threading.Thread(
+            target=office.store.seen,
+            args=(Visit(laptop.enrolment.device_id, "pull", {"entries": 0}), office.clock()),
+        )
+        noted.start()
+        noted.join(2)
+        beside = not noted.is_alive()
+    finally:
+        release.set()
+        decider.join(10)
+        noted.join(10)
+    assert beside == (not isinstance(office.store.backend, SQLiteBackend))
+    detail = office.store.backend.transaction(write=False)
+    with detail as cur:
+        rows = cur.execute(
+            "SELECT action, detail FROM activity WHERE device_id = ?", [laptop.enrolment.device_id]
+        )
+        assert ("pull", '{"entries":0}') in [tuple(r) for r in rows.fetchall()]

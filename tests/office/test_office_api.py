@@ -361,8 +361,8 @@ def test_a_change_the_database_fails_on_is_undone_alone_and_can_be_sent_again(
 
     real = store_module._record
 
-    def failing(cur, index, change, now):  # type: ignore[no-untyped-def]
-        result = real(cur, index, change, now)  # its rows are written ...
+    def failing(cur, index, change, now, *more):  # type: ignore[no-untyped-def]
+        result = real(cur, index, change, now, *more)  # its rows are written ...
         if change.entity_id == uid("boom"):
             raise RuntimeError("disk full")  # ... and then the database fails
         return result

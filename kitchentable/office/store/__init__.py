@@ -6,7 +6,8 @@ and the commands hold. The SQL lives in the parts, each a room of its own: `sche
 (tables, migrations), `devices` (codes, devices, activity), `certificates` (the seal
 certificates issued), `changes` (a change's fate), `feed` (what devices pull), `uploads`
 (files), `access_logs` (laptops' access logs), `admin` (accounts, sessions), `overview`
-(what the admin page reads) and `latest` (the latest version per case, for bulk readers).
+(what the admin page reads), `latest` (the latest version per case, for bulk readers) and
+`together` (pushes arriving at once stored in one transaction).
 Holds only metadata and sealed envelopes: it never sees
 plaintext client data and never holds an office private key. Token and code values are
 stored as SHA-256 hashes only. Never reads the clock: callers pass `now`.
@@ -36,8 +37,9 @@ from kitchentable.office.store import feed as feed_rows
 from kitchentable.office.store import purge as purging
 from kitchentable.office.store import uploads as files
 from kitchentable.office.store.common import Device, iso, new_token, sha256_hex
-from kitchentable.office.store.devices import CODE_LIFETIME
+from kitchentable.office.store.devices import CODE_LIFETIME, Visit
 from kitchentable.office.store.schema import CONFIG_NAME, DB_NAME, database_spec, migrate
+from kitchentable.office.store.together import Together
 from kitchentable.sync.protocol import (
     MAX_PULL_ITEMS,
     Change,
@@ -61,6 +63,7 @@ __all__ = [
     "SQLiteBackend",
     "Store",
     "UploadRefused",
+    "Visit",
     "database_spec",
     "iso",
     "new_token",
@@ -74,6 +77,7 @@ class Store:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         migrate(backend)
+        self._together = Together(backend)
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
@@ -108,8 +112,8 @@ class Store:
     def revoke(self, device_id: str, now: datetime) -> bool:
         return device_rows.revoke(self.backend, device_id, now)
 
-    def seen(self, device_id: str, action: str, detail: dict[str, Any], now: datetime) -> None:
-        device_rows.seen(self.backend, device_id, action, detail, now)
+    def seen(self, visit: Visit, now: datetime) -> None:
+        device_rows.seen(self.backend, visit, now)
 
     def certificate(self, device_id: str) -> str | None:
         return device_rows.certificate(self.backend, device_id)
@@ -136,9 +140,10 @@ class Store:
         return change_rows.record_change(self.backend, index, change, now)
 
     def record_changes(
-        self, items: Sequence[tuple[int, Change]], now: datetime
+        self, items: Sequence[tuple[int, Change]], now: datetime, visit: Visit | None = None
     ) -> list[ChangeResult]:
-        return change_rows.record_changes(self.backend, items, now)
+        """One push's changes; pushes arriving at once are stored together (`together`)."""
+        return self._together.record(change_rows.Push(items, now, visit))
 
     def changes(self) -> list[dict[str, Any]]:
         return change_rows.changes(self.backend)

@@ -13,14 +13,22 @@ fate depends on it.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from kitchentable.office.backends import Backend, Cursor
+from kitchentable.office.backends import Backend
+from kitchentable.office.store import devices as device_rows
 from kitchentable.office.store import rights
-from kitchentable.office.store.common import iso, next_version
-from kitchentable.sync.protocol import Change, ChangeResult
+from kitchentable.office.store.common import Versions, iso
+from kitchentable.office.store.devices import Visit
+from kitchentable.office.store.lookups import ChangeRow, Lookups, Record
+from kitchentable.office.store.writes import Writes
+from kitchentable.sync.protocol import Change, ChangeResult, Status
+
+log = logging.getLogger(__name__)
 
 CHANGE_COLUMNS = (
     "id", "device_id", "seq", "entity", "entity_id", "case_ref", "base_version",
@@ -39,26 +47,93 @@ def record_change(backend: Backend, index: int, change: Change, now: datetime) -
     sees conflicts too.
     """
     with backend.transaction() as cur:
-        return _record(cur, index, change, now)
+        versions, writes = Versions(cur, batched=False), Writes(cur, deferred=False)
+        return _record(Lookups(cur), index, change, now, versions, writes)
+
+
+@dataclass(frozen=True)
+class Push:
+    """One device's push as the store keeps it: its verified changes (with their place in
+    the request), the moment, and the visit its activity row tells."""
+
+    changes: Sequence[tuple[int, Change]]
+    now: datetime
+    visit: Visit | None = None
 
 
 def record_changes(
-    backend: Backend, changes: Sequence[tuple[int, Change]], now: datetime
+    backend: Backend,
+    changes: Sequence[tuple[int, Change]],
+    now: datetime,
+    visit: Visit | None = None,
 ) -> list[ChangeResult]:
     """Several verified changes in ONE transaction (one writer lock per push, not one
-    per change), each inside its own savepoint: a change the database refuses is undone
-    alone and answered `server_error`; the others are decided as `record_change` would."""
+    per change): a change the database refuses is undone alone and answered
+    `server_error`; the others are decided as `record_change` would. The push's visit (its
+    counts so far) is noted in the same transaction, with the count of each answer given
+    here added.
+
+    First all at once (`record_pushes`); if the database fails on any, that try is rolled
+    back whole and the changes go again, each in a savepoint of its own, reading as each
+    decision asks."""
+    push = Push(changes, now, visit)
+    if changes:
+        try:
+            return record_pushes(backend, [push])[0]
+        except Exception:
+            log.warning("a push failed as a whole; its changes go again one by one")
+    return _one_by_one(backend, push)
+
+
+def record_pushes(backend: Backend, pushes: Sequence[Push]) -> list[list[ChangeResult]]:
+    """Pushes decided in order in ONE transaction with the fewest round trips (the writer
+    lock is held for them): every row the decisions read, sent together with the writer
+    lock (`lookups`), the writes sent together with the commit (a `batched` transaction).
+    Raises if the database fails on anything: then nothing of it was kept."""
+    out = []
+    with backend.transaction(batched=True) as cur:
+        lookups = Lookups(cur, ahead=True)
+        counted = lookups.read_ahead([change for push in pushes for _, change in push.changes])
+        versions = Versions(cur, batched=True, now_at=counted)
+        writes = Writes(cur, deferred=True)
+        for push in pushes:
+            results = [
+                _record(lookups, index, change, push.now, versions, writes)
+                for index, change in push.changes
+            ]
+            _note(writes, push, results)
+            out.append(results)
+        writes.flush()
+        versions.close()
+    return out
+
+
+def _one_by_one(backend: Backend, push: Push) -> list[ChangeResult]:
     results = []
     with backend.transaction() as cur:
-        for index, change in changes:
+        lookups = Lookups(cur)
+        versions, writes = Versions(cur, batched=False), Writes(cur, deferred=False)
+        for index, change in push.changes:
             cur.execute("SAVEPOINT one_change")
             try:
-                results.append(_record(cur, index, change, now))
+                results.append(_record(lookups, index, change, push.now, versions, writes))
             except Exception:
                 cur.execute("ROLLBACK TO SAVEPOINT one_change")
                 results.append(ChangeResult.server_error(index, change.id))
             cur.execute("RELEASE SAVEPOINT one_change")
+        _note(writes, push, results)
     return results
+
+
+def _note(writes: Writes, push: Push, results: Sequence[ChangeResult]) -> None:
+    """The push's visit, with the count of each answer given here added."""
+    if push.visit is None:
+        return
+    detail = dict(push.visit.detail)
+    for result in results:
+        detail[result.status] = detail.get(result.status, 0) + 1
+    visit = replace(push.visit, detail=detail)
+    writes.visit(visit.device_id, iso(push.now), visit.action, device_rows.detail_text(visit))
 
 
 def changes(backend: Backend) -> list[dict[str, Any]]:
@@ -79,49 +154,58 @@ def attachments_of(backend: Backend, change_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _record(cur: Cursor, index: int, change: Change, now: datetime) -> ChangeResult:
+def _record(
+    lookups: Lookups,
+    index: int,
+    change: Change,
+    now: datetime,
+    versions: Versions,
+    writes: Writes,
+) -> ChangeResult:
     """record_change's decision, inside the caller's transaction."""
-    envelope = change.wire_bytes().decode("ascii")  # canonical(change.to_wire())
     digest = hashlib.sha256(change.signed_bytes() + change.signature).hexdigest()
-    known = cur.execute(
-        "SELECT digest, status, server_version, device_id FROM changes WHERE id = ?",
-        [change.id],
-    ).fetchone()
+    known, seq_taken = lookups.change(change)
+    stored = lookups.record(change.entity, change.entity_id)
     if known is not None:
-        return _again(cur, index, change, digest, known)
-    held = _admissible(cur, index, change)
+        return _again(lookups, index, change, digest, known, stored)
+    if seq_taken:
+        return _rejected(
+            index, change.id, "seq_reused", "This sequence number was already used by this device."
+        )
+    held = _admissible(lookups, index, change, stored)
     if isinstance(held, ChangeResult):
         return held
-    return _store(cur, index, change, held, digest, envelope, now)
+    return _store(lookups, writes, index, change, held, stored, digest, now, versions)
 
 
-def _again(cur: Cursor, index: int, change: Change, digest: str, known: Any) -> ChangeResult:
+def _again(
+    lookups: Lookups,
+    index: int,
+    change: Change,
+    digest: str,
+    known: ChangeRow,
+    stored: Record | None,
+) -> ChangeResult:
     """A change id the office has seen: a duplicate of the same bytes, else refused."""
-    if known[0] != digest or known[3] != change.device_id:
+    if known[1] != digest or known[4] != change.device_id:
         return _rejected(
             index, change.id, "id_reused", "This change id was already used for other content."
         )
     # The record's version now, only for a device that still works on the case.
-    allowed = isinstance(rights.check(cur, change), rights.Right)
-    current = _current_version(cur, change.entity, change.entity_id) if allowed else None
-    return ChangeResult(index, change.id, "duplicate", known[2], current, first_status=known[1])
+    allowed = isinstance(rights.check(lookups, change, stored), rights.Right)
+    current = (0 if stored is None else stored.server_version) if allowed else None
+    return ChangeResult(index, change.id, "duplicate", known[3], current, first_status=known[2])
 
 
-def _admissible(cur: Cursor, index: int, change: Change) -> rights.Right | ChangeResult:
+def _admissible(
+    lookups: Lookups, index: int, change: Change, stored: Record | None
+) -> rights.Right | ChangeResult:
     """The right a new change is stored under, or the refusal it is answered with."""
-    seq_taken = cur.execute(
-        "SELECT 1 FROM changes WHERE device_id = ? AND seq = ?",
-        [change.device_id, change.seq],
-    ).fetchone()
-    if seq_taken is not None:
-        return _rejected(
-            index, change.id, "seq_reused", "This sequence number was already used by this device."
-        )
-    held = rights.check(cur, change)
+    held = rights.check(lookups, change, stored)
     if isinstance(held, rights.Refusal):
         return _rejected(index, change.id, held.reason, held.message)
     for sha in change.attachments:
-        arrived = cur.execute(
+        arrived = lookups.cur.execute(
             "SELECT 1 FROM blobs WHERE sha256 = ? AND kind = 'attachment' AND device_id = ?",
             [sha, change.device_id],
         ).fetchone()
@@ -136,28 +220,23 @@ def _admissible(cur: Cursor, index: int, change: Change) -> rights.Right | Chang
 
 
 def _store(
-    cur: Cursor,
+    lookups: Lookups,
+    writes: Writes,
     index: int,
     change: Change,
     held: rights.Right,
+    stored: Record | None,
     digest: str,
-    envelope: str,
     now: datetime,
+    versions: Versions,
 ) -> ChangeResult:
     """Keep an admissible change: accepted on the current version, else a conflict."""
-    record = cur.execute(
-        "SELECT server_version, change_id FROM records WHERE entity = ? AND entity_id = ?",
-        [change.entity, change.entity_id],
-    ).fetchone()
-    current, holder = (0, None) if record is None else (record[0], record[1])
-    version = next_version(cur)
-    status = "accepted" if change.base_version == current else "conflict"
-    cur.execute(
-        "INSERT INTO changes (id, device_id, seq, entity, entity_id, case_ref, "
-        "base_version, last_seen_server_version, server_version, status, "
-        "conflict_with, digest, envelope, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
+    current, holder = (0, None) if stored is None else (stored.server_version, stored.change_id)
+    version = versions.next()
+    status: Status = "accepted" if change.base_version == current else "conflict"
+    at = iso(now)
+    writes.change(
+        (
             change.id,
             change.device_id,
             change.seq,
@@ -170,49 +249,27 @@ def _store(
             status,
             holder if status == "conflict" else None,
             digest,
-            envelope,
-            iso(now),
-        ],
-    )
-    case_ref = rights.case_of(change)
-    rights.claim(cur, case_ref, held, now)
-    for sha in change.attachments:
-        cur.execute(
-            "INSERT INTO change_attachments (change_id, sha256) VALUES (?, ?)",
-            [change.id, sha],
+            change.wire_bytes().decode("ascii"),  # canonical(change.to_wire())
+            at,
         )
+    )
+    lookups.kept_change(change, (change.id, digest, status, version, change.device_id))
+    case_ref = rights.case_of(change)
+    if held.new:  # a new case: its creator's device owns it from now on
+        writes.right(case_ref, held.consultant, held.device_id, at)
+        lookups.kept_right(case_ref, held)
+    for sha in change.attachments:
+        writes.attachment(change.id, sha)
     # The other devices on this case see this version (theirs to open: the copy).
     for recipient, _sealed in change.copies:
-        if recipient == change.device_id or not rights.delivered_to(cur, recipient):
+        if recipient == change.device_id or not rights.delivered_to(lookups, recipient):
             continue
-        cur.execute(
-            "INSERT INTO feed (server_version, device_id, kind, item_id, envelope, "
-            "created_at) VALUES (?, ?, 'peer_change', ?, '', ?)",
-            [next_version(cur), recipient, change.id, iso(now)],
-        )
+        writes.peer_item(versions.next(), recipient, change.id, at)
     if status == "conflict":
         return ChangeResult(index, change.id, "conflict", version, current)
-    if record is None:
-        cur.execute(
-            "INSERT INTO records (entity, entity_id, server_version, change_id, case_ref) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [change.entity, change.entity_id, version, change.id, case_ref],
-        )
-    else:
-        cur.execute(
-            "UPDATE records SET server_version = ?, change_id = ?, case_ref = ? "
-            "WHERE entity = ? AND entity_id = ?",
-            [version, change.id, case_ref, change.entity, change.entity_id],
-        )
+    writes.record(change.entity, change.entity_id, version, change.id, case_ref)
+    lookups.kept_record(change.entity, change.entity_id, Record(case_ref, version, change.id))
     return ChangeResult(index, change.id, "accepted", version, version)
-
-
-def _current_version(cur: Cursor, entity: str, entity_id: str) -> int:
-    row = cur.execute(
-        "SELECT server_version FROM records WHERE entity = ? AND entity_id = ?",
-        [entity, entity_id],
-    ).fetchone()
-    return 0 if row is None else int(row[0])
 
 
 def _rejected(index: int, change_id: str, reason: str, message: str) -> ChangeResult:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from kitchentable.office.backends import Backend
+from kitchentable.office.backends import Backend, Cursor
 from kitchentable.office.errors import CodeRefused
 from kitchentable.office.store.common import DEVICE_COLUMNS, Device, iso, new_token, sha256_hex
 from kitchentable.storage.crypto import unb64
@@ -136,15 +137,34 @@ def revoke(backend: Backend, device_id: str, now: datetime) -> bool:
     return found is not None
 
 
-def seen(
-    backend: Backend, device_id: str, action: str, detail: dict[str, Any], now: datetime
-) -> None:
-    with backend.transaction() as cur:
-        cur.execute("UPDATE devices SET last_seen_at = ? WHERE id = ?", [iso(now), device_id])
-        cur.execute(
-            "INSERT INTO activity (id, at, device_id, action, detail) VALUES (?, ?, ?, ?, ?)",
-            [str(uuid.uuid4()), iso(now), device_id, action, canonical(detail).decode()],
-        )
+@dataclass(frozen=True)
+class Visit:
+    """A device's request, as its activity row tells it: what it did, and counts."""
+
+    device_id: str
+    action: str
+    detail: dict[str, Any]
+
+
+def seen(backend: Backend, visit: Visit, now: datetime) -> None:
+    """The visit in a transaction of its own, beside the writer that decides changes: its
+    rows are read by no decision (PostgreSQL takes no writer lock for it)."""
+    with backend.transaction(ordered=False) as cur:
+        note(cur, visit, now)
+
+
+def note(cur: Cursor, visit: Visit, now: datetime) -> None:
+    """The device's last contact and an activity row, in the caller's transaction."""
+    cur.execute("UPDATE devices SET last_seen_at = ? WHERE id = ?", [iso(now), visit.device_id])
+    cur.execute(
+        "INSERT INTO activity (id, at, device_id, action, detail) VALUES (?, ?, ?, ?, ?)",
+        [str(uuid.uuid4()), iso(now), visit.device_id, visit.action, detail_text(visit)],
+    )
+
+
+def detail_text(visit: Visit) -> str:
+    """The visit's counts as its activity row keeps them (canonical JSON)."""
+    return canonical(visit.detail).decode()
 
 
 def certificate(backend: Backend, device_id: str) -> str | None:

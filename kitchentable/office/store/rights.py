@@ -12,13 +12,17 @@ says why and never names a version or anything else about the case.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from kitchentable.office.backends import Backend, Cursor
 from kitchentable.office.errors import OfficeError
 from kitchentable.office.store.common import insert_item, iso
 from kitchentable.sync.protocol import Change, FeedItem
+
+if TYPE_CHECKING:
+    from kitchentable.office.store.lookups import Lookups, Record
 
 NOT_YOURS = (
     "This case is not assigned to this laptop's consultant; the office decides who works on "
@@ -38,6 +42,7 @@ class Right:
 
     consultant: str
     device_id: str | None
+    new: bool = field(default=False, compare=False)  # made for a new case, not yet stored
 
 
 def case_of(change: Change) -> str:
@@ -61,33 +66,26 @@ def right(cur: Cursor, case_ref: str) -> Right | None:
     return None if row is None else Right(row[0], row[1])
 
 
-def check(cur: Cursor, change: Change) -> Refusal | Right:
-    """The right this change pushes under (made for a new case, not yet stored), or why
-    it is refused."""
+def check(lookups: Lookups, change: Change, stored: Record | None) -> Refusal | Right:
+    """The right this change pushes under (`new` for a new case, not yet stored), or why
+    it is refused; `stored` is the row of the record it changes, as the caller read it."""
     case_ref = case_of(change)
     if change.entity == "case" and change.case_ref not in (None, change.entity_id):
         return Refusal("wrong_case", "A case snapshot must name its own case.")
-    device = cur.execute(
-        "SELECT consultant FROM devices WHERE id = ?", [change.device_id]
-    ).fetchone()
+    device = lookups.device(change.device_id)
     if device is None:
         return Refusal("not_your_case", NOT_YOURS)
-    held = right(cur, case_ref)
+    consultant = device.consultant
+    held = lookups.right(case_ref)
     if held is None:
-        held = Right(device[0], change.device_id)  # a new case: its creator owns it
-    elif held.device_id not in (None, change.device_id) or held.consultant != device[0]:
+        held = Right(consultant, change.device_id, new=True)  # its creator owns a new case
+    elif held.device_id not in (None, change.device_id) or held.consultant != consultant:
         return Refusal("not_your_case", NOT_YOURS)
-    record = cur.execute(
-        "SELECT case_ref FROM records WHERE entity = ? AND entity_id = ?",
-        [change.entity, change.entity_id],
-    ).fetchone()
-    if record is not None and record[0] is not None and record[0] != case_ref:
+    if stored is not None and stored.case_ref is not None and stored.case_ref != case_ref:
         return Refusal("wrong_case", "This record belongs to another case; it was not stored.")
     for recipient, _sealed in change.copies:
-        consultant = cur.execute(
-            "SELECT consultant FROM devices WHERE id = ?", [recipient]
-        ).fetchone()
-        if consultant is None or consultant[0] != held.consultant:
+        named = lookups.device(recipient)
+        if named is None or named.consultant != held.consultant:
             return Refusal(
                 "foreign_copy",
                 "A copy of this change is addressed to a device that does not work on this "
@@ -96,20 +94,10 @@ def check(cur: Cursor, change: Change) -> Refusal | Right:
     return held
 
 
-def claim(cur: Cursor, case_ref: str, held: Right, now: datetime) -> None:
-    """Keep the right a stored change was decided under (a new case's owner)."""
-    if right(cur, case_ref) is None:
-        cur.execute(
-            "INSERT INTO case_rights (case_ref, consultant, device_id, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            [case_ref, held.consultant, held.device_id, iso(now)],
-        )
-
-
-def delivered_to(cur: Cursor, recipient: str) -> bool:
+def delivered_to(lookups: Lookups, recipient: str) -> bool:
     """A copy reaches a device of the case's consultant only while it is not revoked."""
-    row = cur.execute("SELECT revoked_at FROM devices WHERE id = ?", [recipient]).fetchone()
-    return row is not None and row[0] is None
+    device = lookups.device(recipient)
+    return device is not None and not device.revoked
 
 
 def reassign(
