@@ -289,16 +289,15 @@ class PostgresBackend:
 
     @contextmanager
     def _pipelined(self, write: bool, ordered: bool) -> Iterator[PostgresCursor]:
-        """A transaction in pipeline mode from its start: BEGIN, the writer lock or the
-        reader's snapshot go out with the body's first read, the body's writes with the
-        COMMIT, so a writer holds the lock for a few round trips whatever the body's
-        statement count, and a reader or an activity row costs one or two. A connection the
-        server dropped fails the body (no second try: nothing can tell before the body
-        runs); the idle ones go with it (`_give_back_after_error`)."""
-        conn = self._take()
+        """A transaction whose body runs in pipeline mode: the body's reads go out together
+        and its writes with the COMMIT, so a writer holds the lock for a few round trips
+        whatever the body's statement count. The first statement (the writer lock, or the
+        reader's snapshot) goes alone, as in `_begin`: a connection the server dropped while
+        idle (a restart, an idle timeout) shows there and is replaced once, before the body
+        has run."""
+        conn, cursor = self._begin(write, ordered)
         try:
             with conn.pipeline():
-                cursor = _start(conn, write, ordered)
                 yield PostgresCursor(cursor, pipelined=True)
                 conn.commit()
         except BaseException:

@@ -9,10 +9,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 from officekit import Office
+from pg import fresh_schema
 
-from kitchentable.office.backends import OfficeDatabaseError, open_backend, translate
+from kitchentable.office.backends import (
+    OfficeDatabaseError,
+    PostgresBackend,
+    open_backend,
+    translate,
+)
 from kitchentable.office.store import SQLiteBackend, Visit
 from kitchentable.sync.protocol import Change, ChangeResult
 
@@ -155,3 +162,36 @@ def test_a_visit_is_noted_while_a_push_holds_the_writer_lock(office: Office) -> 
             "SELECT action, detail FROM activity WHERE device_id = ?", [laptop.enrolment.device_id]
         )
         assert ("pull", '{"entries":0}') in [tuple(r) for r in rows.fetchall()]
+
+
+def test_connections_postgresql_dropped_while_idle_are_replaced(postgres_url: str) -> None:
+    """A PostgreSQL restart or idle timeout drops the connections the server keeps idle: the
+    next reader, batched writer, activity row and writer each get a fresh one instead of
+    failing (a 500 for every device after a database restart)."""
+    with fresh_schema(postgres_url) as url:
+        backend = PostgresBackend(url)
+        try:
+            with (
+                backend.transaction(write=False) as a,
+                backend.transaction(write=False) as b,
+                backend.transaction(write=False) as c,
+            ):
+                for cursor in (a, b, c):
+                    assert cursor.execute("SELECT 1").fetchone() == (1,)
+            pids = [conn.info.backend_pid for conn in backend._idle]
+            assert len(pids) == 3
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                for pid in pids:
+                    admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            kinds: list[dict[str, bool]] = [
+                {"write": False},
+                {"batched": True},
+                {"ordered": False},
+                {},
+                {"write": False},
+            ]
+            for kind in kinds:
+                with backend.transaction(**kind) as cursor:
+                    assert cursor.execute("SELECT 1").fetchone() == (1,)
+        finally:
+            backend.close()

@@ -18,6 +18,7 @@ The SQL is portable (TEXT, BIGINT, standard statements) with `?` placeholders; a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +50,8 @@ from kitchentable.sync.protocol import (
     PullEntry,
     UploadState,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CODE_LIFETIME",
@@ -113,7 +116,12 @@ class Store:
         return device_rows.revoke(self.backend, device_id, now)
 
     def seen(self, visit: Visit, now: datetime) -> None:
-        device_rows.seen(self.backend, visit, now)
+        """Note a device's visit, best effort: the activity row is a count for the admin
+        page, and a database that fails on it must not fail the pull or push it notes."""
+        try:
+            device_rows.seen(self.backend, visit, now)
+        except Exception as exc:
+            log.warning("a device's visit was not noted: %s", type(exc).__name__)
 
     def certificate(self, device_id: str) -> str | None:
         return device_rows.certificate(self.backend, device_id)
