@@ -46,13 +46,25 @@ class TimeStampUnusable(ValueError):
     """The office's answer is not a time-stamp this plan can carry (it does not check out)."""
 
 
+class _Asking(Exception):
+    """What the caller's `ask` raised (a cut line, a revoked device): raised again as it was,
+    never taken for an answer that does not check out."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(type(original).__name__)
+        self.original = original
+
+
 class _OfficeTimeStamper(TimeStamper):
     def __init__(self, ask: Ask) -> None:
         super().__init__()
         self.ask = ask
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        answer = await self.ask(req.dump())
+        try:
+            answer = await self.ask(req.dump())
+        except Exception as exc:
+            raise _Asking(exc) from exc
         if answer is None:
             raise NoTimeStamps
         response: tsp.TimeStampResp = tsp.TimeStampResp.load(answer)
@@ -106,6 +118,8 @@ async def time_stamp(
         )
     except NoTimeStamps:
         return None
+    except _Asking as asking:
+        raise asking.original from None
     except Exception as exc:  # any answer that does not check out, whatever its shape
         raise TimeStampUnusable(type(exc).__name__) from exc
     dated = bytes(stamped.getvalue())

@@ -1,5 +1,6 @@
 """What every part of the office store shares: time as text, hashes of secrets, the device
-row, and the one server-version counter.
+row, the one server-version counter, and a case's right (`Right`, `case_of`: what rights
+decides and lookups reads ahead).
 
 Owns the text form of a moment in the database (ISO 8601, seconds), hashing a token or code
 before it is stored (SHA-256: the database never holds one), the `Device` row, and the
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from kitchentable.office.backends import Cursor
-from kitchentable.sync.protocol import FeedItem
+from kitchentable.sync.protocol import Change, FeedItem
 from kitchentable.sync.wire import canonical
 
 
@@ -109,3 +110,17 @@ def insert_item(cur: Cursor, item: FeedItem, now: datetime) -> int:
 def utc_iso(moment: datetime) -> str:
     """A moment as ISO text in UTC (the admin tables keep UTC; the page shows local time)."""
     return iso(moment.astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class Right:
+    """The right to push a case: any device of `consultant`, or only `device_id`."""
+
+    consultant: str
+    device_id: str | None
+    new: bool = field(default=False, compare=False)  # made for a new case, not yet stored
+
+
+def case_of(change: Change) -> str:
+    """The case a change belongs to: the case it names, else (a case snapshot) itself."""
+    return change.case_ref or change.entity_id

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kitchentable.office.backends import Cursor, read_together
-from kitchentable.office.store.rights import Right, case_of
+from kitchentable.office.store.common import Right, case_of
 from kitchentable.sync.protocol import Change, Status
 
 # A change row as a decision reads it: id, digest, status, server_version, device_id.

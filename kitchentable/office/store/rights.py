@@ -12,17 +12,30 @@ says why and never names a version or anything else about the case.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from kitchentable.office.backends import Backend, Cursor
 from kitchentable.office.errors import OfficeError
-from kitchentable.office.store.common import insert_item, iso
+from kitchentable.office.store.common import Right, case_of, insert_item, iso
 from kitchentable.sync.protocol import Change, FeedItem
 
 if TYPE_CHECKING:
     from kitchentable.office.store.lookups import Lookups, Record
+
+__all__ = [
+    "NOT_YOURS",
+    "Refusal",
+    "Right",
+    "case_of",
+    "check",
+    "delivered_to",
+    "grant",
+    "reassign",
+    "right",
+    "rights",
+]
 
 NOT_YOURS = (
     "This case is not assigned to this laptop's consultant; the office decides who works on "
@@ -34,20 +47,6 @@ NOT_YOURS = (
 class Refusal:
     reason: str
     message: str
-
-
-@dataclass(frozen=True)
-class Right:
-    """The right to push a case: any device of `consultant`, or only `device_id`."""
-
-    consultant: str
-    device_id: str | None
-    new: bool = field(default=False, compare=False)  # made for a new case, not yet stored
-
-
-def case_of(change: Change) -> str:
-    """The case a change belongs to: the case it names, else (a case snapshot) itself."""
-    return change.case_ref or change.entity_id
 
 
 def grant(cur: Cursor, case_ref: str, consultant: str, now: datetime) -> None:
