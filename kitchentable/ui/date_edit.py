@@ -11,6 +11,7 @@ Never judges whether a date is allowed (not in the future, …): the dialog that
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -34,6 +35,27 @@ DISPLAY = "%d-%m-%Y"
 def parse_date(text: str) -> date:
     """The date in `text`, as the form engine reads dates; ValueError with a sentence."""
     return date.fromisoformat(validators.normalise_date(text))
+
+
+def calendar_button(
+    parent: QWidget, picked: Callable[[QDate], None]
+) -> tuple[QToolButton, QCalendarWidget]:
+    """A "Calendar" button whose menu is a month calendar; a day clicked, or chosen with
+    Enter, goes to `picked`."""
+    button = QToolButton(parent)
+    button.setText(_("Calendar"))
+    button.setAccessibleName(_("Pick a date from the calendar"))
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    menu = QMenu(button)
+    calendar = QCalendarWidget(menu)
+    calendar.setGridVisible(False)
+    action = QWidgetAction(menu)
+    action.setDefaultWidget(calendar)
+    menu.addAction(action)
+    button.setMenu(menu)
+    calendar.clicked.connect(picked)
+    calendar.activated.connect(picked)
+    return button, calendar
 
 
 class _Edit(QLineEdit):
@@ -61,22 +83,10 @@ class DateLineEdit(QWidget):
         self.edit.setToolTip(_("Type the date, or press Alt+Down for a calendar."))
         self.edit.setMaximumWidth(self.fontMetrics().horizontalAdvance("0") * 14 + 24)
         self.setFocusProxy(self.edit)
-        self.pick = QToolButton(self)
-        self.pick.setText(_("Calendar"))
-        self.pick.setAccessibleName(_("Pick a date from the calendar"))
+        self.pick, self.calendar = calendar_button(self, self._picked)
         # Not a Tab stop: typed-in-order text must land in the next field, not on this button.
         self.pick.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.pick)
-        self.calendar = QCalendarWidget(menu)
-        self.calendar.setGridVisible(False)
-        action = QWidgetAction(menu)
-        action.setDefaultWidget(self.calendar)
-        menu.addAction(action)
-        menu.aboutToShow.connect(self._sync_calendar)
-        self.pick.setMenu(menu)
-        self.calendar.clicked.connect(self._picked)
-        self.calendar.activated.connect(self._picked)
+        self.pick.menu().aboutToShow.connect(self._sync_calendar)
         self.edit.calendar_requested.connect(self.pick.showMenu)
         self.edit.editingFinished.connect(self.normalise)
         self.edit.textEdited.connect(lambda _text: self.edited.emit())

@@ -14,11 +14,12 @@ from typing import Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import QCalendarWidget, QMenu, QToolButton, QWidget, QWidgetAction
+from PySide6.QtWidgets import QToolButton, QWidget
 
 from kitchentable.formengine.model import Prefill, Question
 from kitchentable.i18n import _
 from kitchentable.ui.conversation.fields import FieldContext, LineField
+from kitchentable.ui.date_edit import calendar_button
 
 TODAY_KEYS = "Alt+V"
 CONVERSATION_DATE_KEYS = "Alt+G"
@@ -54,19 +55,7 @@ class DateField(LineField):
             )
             self.meeting_button.clicked.connect(self._conversation_date)
             self.row.insertWidget(2, self.meeting_button)
-        self.pick = QToolButton(self)
-        self.pick.setText(_("Calendar"))
-        self.pick.setAccessibleName(_("Pick a date from the calendar"))
-        self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.pick)
-        self.calendar = QCalendarWidget(menu)
-        self.calendar.setGridVisible(False)
-        action = QWidgetAction(menu)
-        action.setDefaultWidget(self.calendar)
-        menu.addAction(action)
-        self.pick.setMenu(menu)
-        self.calendar.clicked.connect(self._picked_day)
-        self.calendar.activated.connect(self._picked_day)
+        self.pick, self.calendar = calendar_button(self, self._picked_day)
         self.row.insertWidget(3 if self.meeting_button else 2, self.pick)
 
     def _button(self, text: str, tip: str, keys: str) -> QToolButton:
