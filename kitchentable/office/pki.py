@@ -205,10 +205,9 @@ def create_online_ca(
             "certificates only; create the office again (init) and enrol the laptops again."
         )
     key = ec.generate_private_key(ec.SECP256R1())
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, ONLINE_NAME)]
-    if organisation := certs.organisation(root.certificate):
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
-    certificate = _ca_certificate(x509.Name(attributes), key, root, ONLINE_DAYS, path_length=0)
+    certificate = _ca_certificate(
+        _under_root(ONLINE_NAME, root), key, root, ONLINE_DAYS, path_length=0
+    )
     key_pem = certs.encrypted_pem(key, online_ca_password(serve_secret))
     certs.write(data_dir / ONLINE_KEY, key_pem, 0o600, replace)
     certs.write(data_dir / ONLINE_CERT, certs.pem(certificate), 0o644, replace)
@@ -221,14 +220,33 @@ def has_online_ca(data_dir: Path) -> bool:
 
 def load_online_ca(data_dir: Path, serve_secret: bytes) -> OfficeCA:
     """The online CA, opened with the serve secret; `ServeSecretRefused` when it does not."""
-    key_path = data_dir / ONLINE_KEY
-    certificate = x509.load_pem_x509_certificate((data_dir / ONLINE_CERT).read_bytes())
-    key = certs.open_key(key_path, online_ca_password(serve_secret))
+    return _open_pair(
+        data_dir,
+        ONLINE_CERT,
+        ONLINE_KEY,
+        online_ca_password(serve_secret),
+        f"The serve secret does not open the online CA key ({ONLINE_KEY}). Give the "
+        "secret the office was created with (see packaging/office/README.md).",
+    )
+
+
+def _under_root(common_name: str, root: OfficeCA) -> x509.Name:
+    """A name for a key the root certifies: its own name, the root's organisation."""
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organisation := certs.organisation(root.certificate):
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
+    return x509.Name(attributes)
+
+
+def _open_pair(
+    data_dir: Path, cert_name: str, key_name: str, password: bytes, refused: str
+) -> OfficeCA:
+    """A key and its certificate from the data folder; `ServeSecretRefused(refused)` when
+    the password does not open the key or the key is not the certificate's."""
+    certificate = x509.load_pem_x509_certificate((data_dir / cert_name).read_bytes())
+    key = certs.open_key(data_dir / key_name, password)
     if key is None or certs.spki(key) != certs.spki(certificate):
-        raise ServeSecretRefused(
-            f"The serve secret does not open the online CA key ({key_path.name}). Give the "
-            "secret the office was created with (see packaging/office/README.md)."
-        )
+        raise ServeSecretRefused(refused)
     return OfficeCA(key, certificate)
 
 
@@ -243,11 +261,8 @@ def create_tsa(
     if not replace:
         certs.refuse_existing([data_dir / TSA_CERT, data_dir / TSA_KEY], "a time-stamping key")
     key = ec.generate_private_key(ec.SECP256R1())
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, TSA_NAME)]
-    if organisation := certs.organisation(root.certificate):
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
     certificate = (
-        certs.issued(x509.Name(attributes), key.public_key(), root, ONLINE_DAYS)
+        certs.issued(_under_root(TSA_NAME, root), key.public_key(), root, ONLINE_DAYS)
         .add_extension(
             certs.key_usage(digital_signature=True, content_commitment=True), critical=True
         )
@@ -268,13 +283,13 @@ def has_tsa(data_dir: Path) -> bool:
 def load_tsa(data_dir: Path, serve_secret: bytes) -> OfficeCA:
     """The time-stamping key, opened with the serve secret."""
     online_ca_password(serve_secret)  # the same rule for the secret's length
-    certificate = x509.load_pem_x509_certificate((data_dir / TSA_CERT).read_bytes())
-    key = certs.open_key(data_dir / TSA_KEY, crypto.hkdf(serve_secret, TSA_INFO))
-    if key is None or certs.spki(key) != certs.spki(certificate):
-        raise ServeSecretRefused(
-            f"The serve secret does not open the time-stamping key ({TSA_KEY})."
-        )
-    return OfficeCA(key, certificate)
+    return _open_pair(
+        data_dir,
+        TSA_CERT,
+        TSA_KEY,
+        crypto.hkdf(serve_secret, TSA_INFO),
+        f"The serve secret does not open the time-stamping key ({TSA_KEY}).",
+    )
 
 
 def chain_above(data_dir: Path) -> tuple[x509.Certificate, ...]:
