@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -35,7 +34,11 @@ from pyhanko.sign.validation import (
     validate_pdf_signature,
     validate_pdf_timestamp,
 )
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko.sign.validation.status import (
+    DocumentTimestampStatus,
+    PdfSignatureStatus,
+    SignatureCoverageLevel,
+)
 from pyhanko_certvalidator import ValidationContext
 
 from kitchentable.render import certificates
@@ -80,10 +83,6 @@ class Verification:
     detail: str = ""
 
 
-class UnreadableTrust(ValueError):
-    """A certificate to trust that is not a certificate (PEM)."""
-
-
 @dataclass(frozen=True)
 class _Stamp:
     at: datetime
@@ -102,7 +101,9 @@ def _context(
     )
 
 
-def _check_stamp(embedded: EmbeddedPdfSignature, roots: Sequence[x509.Certificate]) -> Any:
+def _check_stamp(
+    embedded: EmbeddedPdfSignature, roots: Sequence[x509.Certificate]
+) -> DocumentTimestampStatus:
     """pyHanko's status of one document time-stamp. A time-stamp is checked as of now, and
     one whose certificate has run out since, as of its own time: the office's time-stamping
     certificate lives three years, a plan is kept far longer (docs/security.md)."""
@@ -194,10 +195,7 @@ def verify_pdf(
     seals = [s for s in signatures if s.sig_object_type == "/Sig"]
     if not seals:
         return Verification(SealStatus.UNSIGNED)
-    try:
-        roots = [certificates.load(p) for p in trusted_pem]
-    except ValueError as exc:
-        raise UnreadableTrust from exc
+    roots = [certificates.load(p) for p in trusted_pem]  # checked by the caller (services)
     # Only a time-stamp over the seal dates it: one the sealed bytes already held (asked
     # for a blank page, say) says nothing about when the seal was made.
     after = [s for s in stamps if s.signed_revision > seals[0].signed_revision]
