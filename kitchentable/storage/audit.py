@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -67,7 +67,17 @@ class LogRow:
 
     @property
     def fields(self) -> list[Any]:
-        return list(astuple(self.line))
+        line = self.line  # in the order of LogLine's fields (what the link covers)
+        return [
+            line.id,
+            line.at,
+            line.actor,
+            line.action,
+            line.object,
+            line.case_id,
+            line.result,
+            line.origin,
+        ]
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,7 @@ def _link(key: bytes, previous: str, fields: list[Any], detail: bytes | None, fm
         digest = hashlib.sha256(detail).hexdigest() if detail is not None else None
         fields = [*fields, digest, fmt]
     message = previous.encode() + json.dumps(fields, separators=(",", ":")).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.digest(key, message, "sha256").hex()
 
 
 class AccessLog:

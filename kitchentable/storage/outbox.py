@@ -59,8 +59,11 @@ class Outbox:
         *,
         case_id: str | None = None,
         base_version: int = 0,
+        encoded: bytes | None = None,
     ) -> OutboxEntry:
-        """Queue a change; the entry as written (no need to read it back)."""
+        """Queue a change; the entry as written (no need to read it back). `encoded`: the
+        payload as JSON already (UTF-8), when the caller has made it: it is not encoded
+        again (a case's snapshot is large)."""
         entry = OutboxEntry(
             str(uuid.uuid4()),
             0,
@@ -91,7 +94,9 @@ class Outbox:
                     entry.state.value,
                     entry.attempts,
                     entry.reason,
-                    self.keys.seal("outbox", entry.id, 1, payload),
+                    self.keys.seal("outbox", entry.id, 1, payload)
+                    if encoded is None
+                    else self.keys.seal_bytes("outbox", entry.id, 1, encoded),
                 ],
             )
         return entry

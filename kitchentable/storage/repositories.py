@@ -139,6 +139,13 @@ class Repository:
             is not None
         )
 
+    def status(self, case_id: str) -> CaseStatus:
+        """A case's status alone (a plaintext column: nothing is opened)."""
+        row = self.db.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()
+        if row is None:
+            raise NotFound(what="case", key=case_id)
+        return CaseStatus(row[0])
+
     def get_case(self, case_id: str) -> Case:
         row = self._one("SELECT * FROM cases WHERE id = ?", case_id, "case")
         person_row = self._one("SELECT * FROM persons WHERE case_id = ?", case_id, "person")

@@ -91,9 +91,23 @@ class AuditLine:
 
     def canonical(self, *, witnessed: bool = False) -> bytes:
         """canonical(self.to_wire()), or of `witnessed()`, byte for byte, written directly:
-        a log has thousands of lines, each encoded at every sync (the general encoder sorts
-        the keys of each line again). A line with a field of another type than its own takes
-        the general way."""
+        a log has thousands of lines, each encoded twice at every sync (the general encoder
+        sorts the keys of each line again; the two differ only by `case_ref`, so the rest is
+        written once). A line with a field of another type than its own takes the general
+        way."""
+        if "_parts" not in self.__dict__:
+            self.__dict__["_parts"] = self._parts()  # a frozen line: made once
+        parts: tuple[bytes, bytes] | None = self.__dict__["_parts"]
+        if parts is None:
+            return canonical(self.witnessed() if witnessed else self.to_wire())
+        head, tail = parts
+        if witnessed:
+            return head + tail
+        return b'%s,"case_ref":%s%s' % (head, _nullable(self.case_ref).encode("ascii"), tail)
+
+    def _parts(self) -> tuple[bytes, bytes] | None:
+        """The canonical text before and after where `case_ref` goes; None when a field
+        has another type than its own."""
         text = _ascii
         detail = self.detail
         if not (
@@ -107,16 +121,18 @@ class AuditLine:
             and (self.case_ref is None or type(self.case_ref) is str)
             and (detail is None or type(detail) is dict)
         ):
-            return canonical(self.witnessed() if witnessed else self.to_wire())
-        ref = "" if witnessed else f',"case_ref":{_nullable(self.case_ref)}'
-        return (
+            return None
+        head = (
             f'{{"action":{text(self.action)},"actor":{text(self.actor)},"at":{text(self.at)},'
-            f'"case_id":{_nullable(self.case_id)}{ref},'
-            f'"detail":{"null" if detail is None else canonical(detail).decode("ascii")},'
+            f'"case_id":{_nullable(self.case_id)}'
+        )
+        tail = (
+            f',"detail":{"null" if detail is None else canonical(detail).decode("ascii")},'
             f'"id":{self.id},"object":{text(self.target)},"origin":{text(self.origin)},'
             f'"result":{text(self.result)},'
             f'"sealed_detail":{"true" if self.sealed_detail else "false"}}}'
-        ).encode("ascii")
+        )
+        return head.encode("ascii"), tail.encode("ascii")
 
     def witnessed(self) -> dict[str, Any]:
         """What the witness covers: everything the laptop itself keeps, not `case_ref` (the

@@ -8,17 +8,19 @@ batches on through small queues, so the first file travels a moment after the sy
 not after every case has been read. The first failure stops every stage; a Cancel stops
 them all at their next await. A first pass may leave signed plans not built yet for a
 second pass after the pull (`hold_plans`, `only`: the office dates them in between,
-seals.py). The steps themselves are push.py's; this module only runs them side by side.
+seals.py); whether it does (`deciding`: the run asks the office, or dates them) is settled
+while the changed cases are already being collected, so the first batch never waits for that
+question. The steps themselves are push.py's; this module only runs them side by side.
 Never imports Qt.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from kitchentable.sync import push, uploads
 from kitchentable.sync.model import Enrolment, Local, Phase, Progress, SyncReport
@@ -51,8 +53,11 @@ class PushPipeline:
     net: Transport
     enrolment: Enrolment
     report: SyncReport
-    # Leave signed plans not built yet for a later pass (dated by the office after the
-    # pull); that pass names the only entries it sends (`only`: no case is collected).
+    # Whether signed plans not built yet are left for a later pass (dated by the office
+    # after the pull): `deciding` answers it (and may date plans first) beside the collect;
+    # the answer is `hold_plans`. That pass names the only entries it sends (`only`: no case
+    # is collected).
+    deciding: Coroutine[Any, Any, bool] | None = None
     hold_plans: bool = False
     only: tuple[str, ...] | None = None
     stamps: dict[str, str] = field(default_factory=dict)  # change id → content stamp
@@ -63,31 +68,47 @@ class PushPipeline:
     done: int = 0
 
     async def run(self) -> None:
-        waiting = await self._waiting()
+        try:
+            await self._run()
+        finally:
+            if self.deciding is not None:
+                self.deciding.close()  # never started (the push failed first): no warning
+
+    async def _run(self) -> None:
+        waiting = await self.lanes.db(lambda local: local.outbox.pending_ids())
         if self.only is not None:
-            pending, candidates = [i for i in waiting if i in self.only], []
+            waiting, candidates = [i for i in waiting if i in self.only], []
         else:
-            pending, candidates = waiting, await self.lanes.db(push.candidates)
+            candidates = await self.lanes.db(push.candidates)
         # At most this much to send: what waits, and every case that may have changed.
-        self.total = len(pending) + len(candidates)
+        self.total = len(waiting) + len(candidates)
         self.lanes.progress(Progress(Phase.PUSH, 0, self.total))
         prepared: asyncio.Queue[Batch | None] = asyncio.Queue(AHEAD)
         uploaded: asyncio.Queue[Batch | None] = asyncio.Queue(AHEAD)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._collect(candidates, self.queued, prepared))
-                group.create_task(self._prepare(pending, self.queued, prepared))
+                group.create_task(self._prepare(waiting, self.queued, prepared))
                 group.create_task(self._upload(prepared, uploaded))
                 group.create_task(self._push(uploaded))
         except ExceptionGroup as failed:
             raise failed.exceptions[0] from None
 
-    async def _waiting(self) -> list[str]:
-        """What waits in the outbox, less the plans held for the later pass."""
-        waiting = await self.lanes.db(lambda local: local.outbox.pending_ids())
+    async def _decide(self, waiting: list[str]) -> list[str]:
+        """Whether plans are held for the later pass (asked now, beside the collect); what
+        waits less those plans."""
+        if self.deciding is None:
+            return waiting
+        deciding, self.deciding = self.deciding, None
+        self.hold_plans = await deciding
+        return await self._unheld(waiting)
+
+    async def _unheld(self, waiting: list[str]) -> list[str]:
+        """These waiting entries less the plans held for the later pass."""
         if not self.hold_plans:
             return waiting
         held = set(await self.lanes.db(push.unbuilt_plans))
+        self.total -= sum(1 for change_id in waiting if change_id in held)
         return [change_id for change_id in waiting if change_id not in held]
 
     async def _collect(
@@ -119,14 +140,17 @@ class PushPipeline:
     async def _prepare(
         self, pending: list[str], collecting: asyncio.Event, out: asyncio.Queue[Batch | None]
     ) -> None:
-        """What waited first (it may go while cases are still being read), then what the
-        collect added but could not build."""
+        """What waited first (it may go while cases are still being read; plans once it is
+        known whether they wait for the later pass), then what the collect added but could
+        not build."""
+        pending = await self._decide(pending)
         await self._prepare_all(pending, out)
         await collecting.wait()
         if self.only is None:
             seen = set(pending) | self.collected
-            added = await self._waiting()
-            await self._prepare_all([i for i in added if i not in seen], out)
+            waiting = await self.lanes.db(lambda local: local.outbox.pending_ids())
+            added = [i for i in waiting if i not in seen]
+            await self._prepare_all(await self._unheld(added), out)
         await out.put(None)
 
     async def _prepare_all(self, ids: list[str], out: asyncio.Queue[Batch | None]) -> None:
@@ -153,7 +177,7 @@ class PushPipeline:
     ) -> None:
         while (item := await inbox.get()) is not None:
             self.lanes.check()
-            await uploads.upload_all(self.net, [f for o in item[1] for f in o.attachments])
+            await uploads.upload_all(self.net, [f for o in item[1] for f in o.files])
             await out.put(item)
         await out.put(None)
 

@@ -81,6 +81,12 @@ class Outgoing:
     change: Change
     attachments: tuple[bytes, ...] = ()
 
+    @property
+    def files(self) -> list[tuple[str, bytes]]:
+        """Each attachment with the SHA-256 the change names for it (made from these bytes
+        when the change was built, or checked against them when it goes again)."""
+        return list(zip(self.change.attachments, self.attachments, strict=True))
+
 
 # --- collect (database) -------------------------------------------------------------------
 
@@ -148,17 +154,20 @@ def collect(
                 state = SyncCase(office_case_id=item.case_id)
                 local.state.save_case(item.case_id, state)
             item.snapshot["office_case_id"] = state.office_case_id
+            # The payload's canonical bytes, from the snapshot's parts: kept in the outbox
+            # and sealed to the office as they are (the snapshot is not encoded again).
+            plaintext = payload_bytes(item.parts, item.digest, state.office_case_id)
             entry = local.outbox.add(
                 Entity.CASE,
                 state.office_case_id,
                 {"snapshot": item.snapshot, "digest": item.digest},
                 case_id=item.case_id,
                 base_version=state.base_version,
+                encoded=plaintext,
             )
             local.repo.set_sync_state(item.case_id, CaseSyncState.PENDING)
             collected.stamps[entry.id] = item.stamp
             if enrolment is not None:
-                plaintext = payload_bytes(item.parts, item.digest, state.office_case_id)
                 copy_to = _copy_to(state, enrolment)
                 material = Material(entry, None, None, state.office_case_id, copy_to, plaintext)
                 try:
@@ -419,7 +428,7 @@ def _accepted(local: Local, entry: OutboxEntry, result: ChangeResult, stamp: str
         if stamp is not None and local.repo.content_stamp(entry.case_id) == stamp:
             local.repo.set_sync_state(entry.case_id, CaseSyncState.SYNCED)
     elif entry.entity == Entity.PLAN:
-        case = local.repo.get_case(entry.case_id)
-        if case.status == CaseStatus.SIGNED:
-            local.repo.set_status(entry.case_id, transition(case.status, CaseStatus.SYNCED))
+        status = local.repo.status(entry.case_id)
+        if status == CaseStatus.SIGNED:
+            local.repo.set_status(entry.case_id, transition(status, CaseStatus.SYNCED))
         local.state.save_case(entry.case_id, state)

@@ -1,7 +1,8 @@
 """One synchronisation, start to finish, on two lanes: the parts in their order.
 
 Owns the order of a sync (the access log to the office beside all the rest; signed plans
-dated by the office → the push pipeline → pull page by page, with the office's revocation
+dated by the office, beside the changed cases going already → the rest of the push pipeline
+→ pull page by page, with the office's revocation
 list → the seal certificate renewed when due → plans that had to wait for that list dated
 and pushed → stamps, retention, the sync's own log line), which lane each step runs on,
 cancelling, and what a revoked device does (wipe, then
@@ -148,7 +149,7 @@ class SyncRun:
         """Push, pull, renew; signed plans are dated before they go, and when that needs the
         revocation list the pull brings (a first sync at an office that time-stamps), they
         go in a second push after it."""
-        first.hold_plans = await self._date_plans(net, early=True)
+        first.deciding = self._date_plans(net, early=True)  # beside the collect
         await first.run()
         await self._pull(net, enrolment, report)
         await self._renew(net, enrolment)

@@ -29,10 +29,13 @@ UPLOADS_AT_ONCE = 4  # requests with files in flight at a time
 BUNDLE_BYTES = 2 * 1024 * 1024  # small files per request (the office takes up to 16 MiB)
 
 
-async def upload(net: Transport, blob: bytes) -> None:
+File = tuple[str, bytes]  # a file's SHA-256 (hex, as the change names it) and its bytes
+
+
+async def upload(net: Transport, file: File) -> None:
     """One file to the office: a small one in one request; a large one (or to an office
     that does not take it whole) in resumable chunks."""
-    sha = hashlib.sha256(blob).hexdigest()
+    sha, blob = file
     if net.whole_files and len(blob) <= MAX_WHOLE_FILE_BYTES:
         answer = await net.request(
             "PUT",
@@ -85,35 +88,35 @@ async def upload_in_chunks(net: Transport, blob: bytes, sha: str) -> None:
         await net.request("POST", f"/api/v1/uploads/{state.upload_id}/complete")
 
 
-async def upload_all(net: Transport, blobs: list[bytes]) -> None:
+async def upload_all(net: Transport, blobs: list[File]) -> None:
     """Several files at once: small ones bundled (BUNDLE_BYTES a request, one commit at the
     office), the bundles and any large file UPLOADS_AT_ONCE at a time. The first failure
     stops the others."""
     if not blobs:
         return
     limit = asyncio.Semaphore(UPLOADS_AT_ONCE)
-    small = [b for b in blobs if len(b) <= MAX_WHOLE_FILE_BYTES]
-    bundles: list[list[bytes]] = []
-    for blob in small:
+    small = [f for f in blobs if len(f[1]) <= MAX_WHOLE_FILE_BYTES]
+    bundles: list[list[File]] = []
+    for file in small:
         last = bundles[-1] if bundles else None
         if (
             last is None
             or len(last) >= MAX_FILES_PER_BUNDLE
-            or sum(map(len, last)) + len(blob) > BUNDLE_BYTES
+            or sum(len(f[1]) for f in last) + len(file[1]) > BUNDLE_BYTES
         ):
             bundles.append(last := [])
-        last.append(blob)
+        last.append(file)
 
-    async def one(job: list[bytes] | bytes) -> None:
+    async def one(job: list[File] | File) -> None:
         async with limit:
-            if isinstance(job, bytes):
+            if isinstance(job, tuple):
                 await upload(net, job)
             else:
                 await upload_bundle(net, job)
 
-    jobs: list[list[bytes] | bytes] = [
+    jobs: list[list[File] | File] = [
         *bundles,
-        *(b for b in blobs if len(b) > MAX_WHOLE_FILE_BYTES),
+        *(f for f in blobs if len(f[1]) > MAX_WHOLE_FILE_BYTES),
     ]
     try:
         async with asyncio.TaskGroup() as group:
@@ -123,13 +126,13 @@ async def upload_all(net: Transport, blobs: list[bytes]) -> None:
         raise failed.exceptions[0] from None
 
 
-async def upload_bundle(net: Transport, files: list[bytes]) -> None:
+async def upload_bundle(net: Transport, files: list[File]) -> None:
     """Small files in one request; to an office without bundles (405), one by one."""
     if net.bundles:
         answer = await net.request(
             "POST",
             "/api/v1/blobs",
-            content=bundle(files),
+            content=bundle([data for _, data in files]),
             headers={"Content-Type": "application/octet-stream"},
             passed=(404, 405),
         )
@@ -138,10 +141,9 @@ async def upload_bundle(net: Transport, files: list[bytes]) -> None:
                 stored = FilesStored.from_wire(read_json(answer)).files
             except ProtocolError as exc:
                 raise ServerAnswerUnreadable(reason=exc.message) from exc
-            wanted = [hashlib.sha256(f).hexdigest() for f in files]
-            if [s.sha256 for s in stored] != wanted:
+            if [s.sha256 for s in stored] != [sha for sha, _ in files]:
                 raise ServerAnswerUnreadable(reason="the office stored other files")
             return
         net.bundles = False  # an office without bundles: one file a request from now on
-    for data in files:
-        await upload(net, data)
+    for file in files:
+        await upload(net, file)

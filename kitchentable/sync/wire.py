@@ -9,13 +9,14 @@ never imports Qt.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, NoReturn
+
+import pybase64
 
 # The one base64 helper lives in storage.crypto; re-exported for the protocol's writers.
 from kitchentable.storage.crypto import b64
@@ -235,7 +236,7 @@ def get_bytes(
 ) -> bytes:
     value = get_str(obj, key, what, max_len=4 * (max_size // 3 + 1))
     try:
-        raw = base64.b64decode(value.encode("ascii"), validate=True)
+        raw = pybase64.b64decode(value.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
         fail(f"The field '{key}' of the {what} is not valid base64.")
     if size is not None and len(raw) != size:

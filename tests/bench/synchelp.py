@@ -227,7 +227,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
     """Counts requests, bytes on the wire (bodies + header lines) and time per request kind."""
 
     def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
+        self.inner: httpx.AsyncHTTPTransport | None = httpx.AsyncHTTPTransport()
         self.sent = 0
         self.received = 0
         self.calls: Counter[str] = Counter()
@@ -239,6 +239,8 @@ class CountingTransport(httpx.AsyncBaseTransport):
         body = await request.aread()
         head = sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + len(request.url.raw_path)
         kind = kind_of(request.url.path)
+        if self.inner is None:
+            self.inner = httpx.AsyncHTTPTransport()
         started = time.perf_counter()
         response = await self.inner.handle_async_request(request)
         await response.aread()
@@ -263,9 +265,12 @@ class CountingTransport(httpx.AsyncBaseTransport):
         return total
 
     async def aclose(self) -> None:
-        # Each sync runs its own event loop: its connections go with it.
-        await self.inner.aclose()
-        self.inner = httpx.AsyncHTTPTransport()
+        # Each sync runs its own event loop: its connections go with it. The next transport
+        # is made at the next request, not here: making one (an SSL context) is not the
+        # sync's time.
+        if self.inner is not None:
+            await self.inner.aclose()
+        self.inner = None
 
 
 # --- the plain server the push is compared with ---------------------------------------

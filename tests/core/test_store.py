@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import sqlite3
 from datetime import date
@@ -157,6 +159,24 @@ def test_access_log_is_append_only_and_chained(profile: Profile) -> None:
     profile.db.execute("DROP TRIGGER access_log_no_update")
     profile.db.execute("UPDATE access_log SET action = 'case.list' WHERE id = 3")
     assert profile.access.verify() == 3
+
+
+def test_access_log_links_keep_their_form(profile: Profile) -> None:
+    # Logs written by earlier versions must still check out: a link is HMAC-SHA256 (log key)
+    # over the previous link and the JSON of the line's fields, its detail's digest and format.
+    profile.access.record("case.print", "case", detail={"copies": 2})
+    rows = profile.db.execute(
+        "SELECT id, at, actor, action, object, case_id, result, origin, chain, detail, format "
+        "FROM access_log ORDER BY id"
+    ).fetchall()
+    previous = "0" * 64
+    for row in rows:
+        detail = None if row[9] is None else hashlib.sha256(row[9]).hexdigest()
+        fields = json.dumps([*row[:8], detail, row[10]], separators=(",", ":"))
+        message = previous.encode() + fields.encode()
+        assert row[8] == hmac.new(profile.keys.log_key, message, hashlib.sha256).hexdigest()
+        previous = row[8]
+    assert profile.access.verify() is None
 
 
 def test_access_log_detail_is_sealed(profile: Profile) -> None:

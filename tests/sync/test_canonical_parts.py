@@ -6,6 +6,7 @@ report's sealed lines and a change's payload depend on it."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import given
@@ -45,6 +46,10 @@ lines = st.builds(
 def test_a_line_is_written_as_the_general_encoder_writes_it(line: AuditLine) -> None:
     assert line.canonical() == canonical(line.to_wire())
     assert line.canonical(witnessed=True) == canonical(line.witnessed())
+    # The shared text is made once, whichever form is asked for first.
+    again = replace(line)
+    assert again.canonical(witnessed=True) == canonical(line.witnessed())
+    assert again.canonical() == canonical(line.to_wire())
 
 
 def test_a_line_with_a_field_of_another_type_takes_the_general_way() -> None:

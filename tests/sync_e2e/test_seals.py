@@ -158,7 +158,7 @@ class Counting(httpx.AsyncBaseTransport):
         self.inner = httpx.AsyncHTTPTransport()
 
 
-def test_with_a_current_revocation_list_a_plan_is_dated_before_the_one_push(
+def test_with_a_current_revocation_list_a_plan_is_dated_before_its_push(
     office: SealingOffice, laptop_factory: Any
 ) -> None:
     laptop = laptop_factory()
@@ -166,13 +166,18 @@ def test_with_a_current_revocation_list_a_plan_is_dated_before_the_one_push(
     counted = Counting()
     sync.synchronise(laptop, inner=counted)  # a first sync: the plan waits for the list
     paths = ("/api/v1/push", "/api/v1/pull", "/api/v1/timestamp")
-    assert counted.order(*paths) == ["timestamp", "push", "pull", "timestamp", "push"]
+    # A first sync: the office is asked whether it dates beside the case's push; the plan
+    # waits for the revocation list the pull brings, is dated, and goes in a second push.
+    order = counted.order(*paths)
+    assert sorted(order[:2]) == ["push", "timestamp"] and order[2:] == ["pull", "timestamp", "push"]
     assert len(sync.revocation_lists(laptop)) == 1
     sealed = signed_plan(laptop, "M-2026-0413")
     counted = Counting()
     report = sync.synchronise(laptop, inner=counted)
     assert report.accepted == 3 and not report.problems, report  # the first case's status too
-    assert counted.order(*paths) == ["timestamp", "push", "pull"]
+    # With a current list the plan is dated, then pushed, before the pull: no second pass
+    # (the changed cases may go meanwhile).
+    assert counted.order(*paths)[-3:] == ["timestamp", "push", "pull"]
     stamped = stored_plan(laptop, "M-2026-0413")
     assert stamped.startswith(sealed)
     result, trust = verify_document(stamped, profile=laptop)

@@ -14,6 +14,7 @@ from synckit import OfficeServer, get_state, put_state
 
 from kitchentable.domain.case import CaseStatus
 from kitchentable.services import Profile, sync
+from kitchentable.sync import snapshots
 from kitchentable.sync.errors import (
     ConnectionCut,
     DeviceRevoked,
@@ -244,6 +245,13 @@ def test_a_garbage_answer_is_a_clear_error_and_the_outbox_stays(
         sync.synchronise(laptop, inner=garbage)
     assert "Nothing was lost" in str(caught.value)
     assert laptop.outbox.count("pending") == 1
+    # What waits is the snapshot as the office gets it (kept in the bytes sealed to the
+    # office, not encoded a second time), and the digest of it without the office's id.
+    (waiting,) = laptop.outbox.pending()
+    kept = dict(waiting.payload["snapshot"])
+    assert kept.pop("office_case_id") == waiting.entity_id
+    assert kept == snapshots.snapshot(sync.local(laptop), laptop.case("M-2026-0401").id)
+    assert waiting.payload["digest"] == snapshots.digest(kept)
     # With a sane server the same change goes through exactly once.
     assert sync.synchronise(laptop).accepted == 1
     assert len(office.store.changes()) == 1
