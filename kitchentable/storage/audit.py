@@ -11,9 +11,9 @@ vault table (the head): lines cut off the end no longer match it.
 What this cannot show on its own: the consultant holds the chain key, so someone with the
 key can re-chain a log after removing a line, and can roll the whole file back. The office's
 copy of the lines and signed heads (sent at every sync, `sync.logship`) is what catches
-those; `snapshot` hands that step the raw lines and the sealed head in one read, and
-`verify_rows` checks them off the database thread. Never logs secrets or inhabitant data
-in plaintext.
+those; `snapshot` hands that step the raw lines and the sealed head in one read (or
+`rows_after`, a part at a time, the head read with the last part), and `verify_rows` (or
+`ChainCheck`, part by part) checks them. Never logs secrets or inhabitant data in plaintext.
 """
 
 from __future__ import annotations
@@ -167,6 +167,17 @@ class AccessLog:
         ]
         return rows, self.head_recorded()
 
+    def rows_after(self, line_id: int, limit: int) -> list[LogRow]:
+        """Up to `limit` lines as stored after this id, in order (a long log read in parts:
+        lines are only ever added at the end)."""
+        return [
+            _row(row)
+            for row in self.db.execute(
+                f"SELECT {_COLUMNS} FROM access_log WHERE id > ? ORDER BY id LIMIT ?",  # noqa: S608
+                [line_id, limit],
+            )
+        ]
+
     def open_detail(self, row: LogRow) -> dict[str, Any] | None:
         """A stored line's detail, opened; None when it has none. TamperedRecord when the
         sealed value does not open for this line (moved, or damaged)."""
@@ -234,19 +245,43 @@ def verify_rows(rows: list[LogRow], recorded: Head | None, log_key: bytes) -> in
     than the log has (lines cut off the end): then the first missing id is returned.
     Pure: it may run on any thread.
     """
-    previous, expected_id, seen_v2 = GENESIS, 1, False
-    for row in rows:
-        seen_v2 = seen_v2 or row.format >= 2
-        if row.id != expected_id:
-            return expected_id  # the first missing line
-        link = _link(log_key, previous, row.fields, row.detail, row.format)
-        if (seen_v2 and row.format < 2) or not hmac.compare_digest(link, row.chain):
-            return row.id
-        previous, expected_id = row.chain, expected_id + 1
-    if recorded is None:
-        # Every format-2 line updates the head: lines of that format without one means
-        # the head was removed, most likely together with lines at the end.
-        return expected_id if seen_v2 else None
-    if recorded.id != expected_id - 1 or recorded.chain != previous:
-        return expected_id if recorded.id >= expected_id else recorded.id
-    return None
+    check = ChainCheck(log_key)
+    check.feed(rows)
+    return check.result(recorded)
+
+
+class ChainCheck:
+    """`verify_rows` in parts: the lines fed in order, a part at a time, then the sealed
+    head as read together with the last part."""
+
+    def __init__(self, log_key: bytes) -> None:
+        self.log_key = log_key
+        self.previous, self.expected_id, self.seen_v2 = GENESIS, 1, False
+        self.broken: int | None = None
+
+    def feed(self, rows: list[LogRow]) -> None:
+        if self.broken is not None:
+            return
+        for row in rows:
+            self.seen_v2 = self.seen_v2 or row.format >= 2
+            if row.id != self.expected_id:
+                self.broken = self.expected_id  # the first missing line
+                return
+            link = _link(self.log_key, self.previous, row.fields, row.detail, row.format)
+            if (self.seen_v2 and row.format < 2) or not hmac.compare_digest(link, row.chain):
+                self.broken = row.id
+                return
+            self.previous, self.expected_id = row.chain, self.expected_id + 1
+
+    def result(self, recorded: Head | None) -> int | None:
+        """The first line that does not hold (None: intact), with the sealed head."""
+        if self.broken is not None:
+            return self.broken
+        expected_id = self.expected_id
+        if recorded is None:
+            # Every format-2 line updates the head: lines of that format without one means
+            # the head was removed, most likely together with lines at the end.
+            return expected_id if self.seen_v2 else None
+        if recorded.id != expected_id - 1 or recorded.chain != self.previous:
+            return expected_id if recorded.id >= expected_id else recorded.id
+        return None

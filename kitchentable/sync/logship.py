@@ -1,28 +1,31 @@
 """Sending the access log to the office at every sync (NEN 7513): the signed head and the
 lines the office does not have yet.
 
-Owns reading the log in one short database step (every line as stored, the sealed head,
-what the office confirmed last time, the office's ids of the cases), building the reports
-off the database lane (each line's detail opened, the witness chain, the laptop's own check
-of its HMAC chain for the head), sending them (a long log in several, each with the head)
-and remembering what the office confirmed. Which lines go: those after the line the office
-confirmed last — unless that line is no longer what it was (its witness differs: a line
-before it was changed or removed, or the log re-chained) or no longer there (lines cut off
-the end): then the whole log goes again, so the office can tell which lines changed. An
-office without this addition to version 1 (404/405) is left alone. Never sends anything
-about an inhabitant (lines hold ids and verbs; details ids and counts); never imports Qt.
+Owns going through the log a part per database step (`LogPass`: READ_PART lines as stored,
+each line's detail opened, the witness chain and the laptop's own check of its HMAC chain
+carried from part to part; the sealed head read with the last part, so the lines and the
+head are one consistent picture however long the log), making the reports (a long log in
+several, each with the head; one per step), sending them and remembering what the office
+confirmed. All of its work runs on the database lane in short steps: a log of a year never
+holds the lane for long, and no second Python thread competes with the lane for the
+interpreter. Which lines go: those after the line the office confirmed last — unless that
+line is no longer what it was (its witness differs: a line before it was changed or
+removed, or the log re-chained) or no longer there (lines cut off the end): then the whole
+log goes again, so the office can tell which lines changed. An office without this addition
+to version 1 (404/405) is left alone. Never sends anything about an inhabitant (lines hold
+ids and verbs; details ids and counts); never imports Qt.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from kitchentable.errors import TamperedRecord
-from kitchentable.storage.audit import Head, LogRow, verify_rows
+from kitchentable.storage.audit import ChainCheck, LogRow
 from kitchentable.sync.errors import ServerAnswerUnreadable
 from kitchentable.sync.model import Enrolment, Local, StateKey
 from kitchentable.sync.protocol import (
@@ -33,7 +36,7 @@ from kitchentable.sync.protocol import (
     LogAnswer,
     LogHead,
     LogReport,
-    witnesses,
+    witness,
 )
 from kitchentable.sync.transport import Transport, read_json
 from kitchentable.sync.wire import ProtocolError
@@ -42,31 +45,7 @@ log = logging.getLogger(__name__)
 
 LOG_PATH = "/api/v1/log"
 NOT_OFFERED = (404, 405)  # an office from before this addition
-
-
-@dataclass(frozen=True)
-class LogRead:
-    """What one database step gives for building the reports."""
-
-    rows: list[LogRow]
-    recorded: Head | None
-    sent: Anchor | None
-    case_refs: dict[str, str]
-    log_key: bytes
-    open_detail: Callable[[LogRow], dict[str, Any] | None]
-
-
-def read(local: Local) -> LogRead:
-    rows, recorded = local.access.snapshot()
-    sent = local.state.get(StateKey.LOG_SENT)
-    return LogRead(
-        rows,
-        recorded,
-        None if sent is None else Anchor(int(sent["id"]), str(sent["witness"])),
-        local.state.office_case_ids(),
-        local.access.keys.log_key,
-        local.access.open_detail,
-    )
+READ_PART = 2_000  # lines read, opened, witnessed and checked per database step
 
 
 def _plain(value: Any) -> Any:
@@ -80,9 +59,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _line(row: LogRow, found: LogRead) -> AuditLine:
+def _line(
+    row: LogRow,
+    case_refs: dict[str, str],
+    open_detail: Callable[[LogRow], dict[str, Any] | None],
+) -> AuditLine:
     try:
-        detail = found.open_detail(row)
+        detail = open_detail(row)
     except TamperedRecord:
         detail = None  # sealed_detail without a detail: the office sees it does not open
     line = row.line
@@ -93,7 +76,7 @@ def _line(row: LogRow, found: LogRead) -> AuditLine:
         action=line.action,
         target=line.object,
         case_id=line.case_id,
-        case_ref=found.case_refs.get(line.case_id, line.case_id) if line.case_id else None,
+        case_ref=case_refs.get(line.case_id, line.case_id) if line.case_id else None,
         result=line.result,
         origin=line.origin,
         detail=None if detail is None else _plain(detail),
@@ -101,57 +84,115 @@ def _line(row: LogRow, found: LogRead) -> AuditLine:
     )
 
 
-def build(found: LogRead, enrolment: Enrolment, now: datetime) -> tuple[list[LogReport], Anchor]:
-    """The reports to send (at least one: the head goes at every sync) and where the office
-    will be once it has them. Crypto only: runs beside the database lane."""
-    lines = [_line(row, found) for row in found.rows]
-    chain = witnesses(GENESIS, lines)
-    by_id = {line.id: w for line, w in zip(lines, chain, strict=True)}
-    head = LogHead(
-        id=lines[-1].id if lines else 0,
-        chain=found.rows[-1].chain if found.rows else GENESIS,
-        witness=chain[-1] if chain else GENESIS,
-        broken_at=verify_rows(found.rows, found.recorded, found.log_key),
-        at=now.isoformat(timespec="seconds"),
+@dataclass
+class LogPass:
+    """One sync's way through the access log: `begin`, `read_part` until it says the log
+    is read, then `next_report` until it gives None; `last` is where the office will be
+    once it holds them all."""
+
+    enrolment: Enrolment
+    now: datetime
+    sent: Anchor | None  # what the office confirmed last time
+    case_refs: dict[str, str]  # laptop case id → the office's
+    check: ChainCheck
+    lines: list[tuple[AuditLine, str]] = field(default_factory=list)  # with each witness
+    witness: str = GENESIS  # of the last line read
+    chain: str = GENESIS  # the HMAC link of the last line read
+    head: LogHead | None = None  # once the whole log is read
+    last: Anchor = field(default_factory=lambda: Anchor(0, GENESIS))
+    reports_made: int = 0
+    _rest: list[tuple[AuditLine, str]] = field(default_factory=list)
+
+    @property
+    def read(self) -> bool:
+        return self.head is not None
+
+
+def begin(local: Local, enrolment: Enrolment, now: datetime) -> LogPass:
+    """What the office confirmed and the office's case ids (no line read yet)."""
+    sent = local.state.get(StateKey.LOG_SENT)
+    return LogPass(
+        enrolment,
+        now,
+        None if sent is None else Anchor(int(sent["id"]), str(sent["witness"])),
+        local.state.office_case_ids(),
+        ChainCheck(local.access.keys.log_key),
     )
-    anchor = Anchor(0, GENESIS)
-    sent = found.sent
-    if sent is not None and sent.id > 0 and by_id.get(sent.id) == sent.witness:
-        anchor = sent
-    elif sent is not None and sent.id > 0:
-        log.warning("the access log changed below line %d since the office had it", sent.id)
-    rest = [(line, w) for line, w in zip(lines, chain, strict=True) if line.id > anchor.id]
-    reports = []
-    while True:
-        part, rest = rest[:MAX_LOG_LINES], rest[MAX_LOG_LINES:]
-        reports.append(
-            LogReport.create(
-                device_id=enrolment.device_id,
-                head=head,
-                anchor=anchor,
-                lines=[line for line, _ in part],
-                office_box_public=enrolment.office_box_public,
-                sign_private=enrolment.keys.sign_private,
-            )
-        )
-        if part:
-            anchor = Anchor(part[-1][0].id, part[-1][1])
-        if not rest:
-            return reports, anchor
 
 
-async def send(net: Transport, reports: list[LogReport]) -> bool:
-    """Send each report; False when the office does not keep access logs (older office)."""
-    for report in reports:
-        response = await net.request("POST", LOG_PATH, json=report.to_wire(), passed=NOT_OFFERED)
-        if response.status_code in NOT_OFFERED:
-            return False
-        try:
-            held = LogAnswer.from_wire(read_json(response)).held
-        except ProtocolError as exc:
-            raise ServerAnswerUnreadable(reason=exc.message) from exc
-        if held != report.last:
-            raise ServerAnswerUnreadable(reason="the office kept other log lines than were sent")
+def read_part(local: Local, work: LogPass) -> bool:
+    """The next READ_PART lines (a database step); True once the whole log is read. The
+    last part is read with the sealed head in the same step: lines are only added at the
+    end, so the parts before it and it are the log as it was at that step."""
+    after = work.lines[-1][0].id if work.lines else 0
+    rows = local.access.rows_after(after, READ_PART)
+    recorded = local.access.head_recorded() if len(rows) < READ_PART else None
+    work.check.feed(rows)
+    for row in rows:
+        line = _line(row, work.case_refs, local.access.open_detail)
+        work.witness = witness(work.witness, line)
+        work.lines.append((line, work.witness))
+        work.chain = row.chain
+    if len(rows) == READ_PART:
+        return False
+    _finish(work, work.check.result(recorded))
+    return True
+
+
+def _finish(work: LogPass, broken_at: int | None) -> None:
+    """The head every report carries, and the lines the office does not hold yet."""
+    lines = work.lines
+    work.head = LogHead(
+        id=lines[-1][0].id if lines else 0,
+        chain=work.chain,
+        witness=work.witness,
+        broken_at=broken_at,
+        at=work.now.isoformat(timespec="seconds"),
+    )
+    anchor, sent = Anchor(0, GENESIS), work.sent
+    if sent is not None and sent.id > 0:
+        held = next((w for line, w in lines if line.id == sent.id), None)
+        if held == sent.witness:
+            anchor = sent
+        else:
+            log.warning("the access log changed below line %d since the office had it", sent.id)
+    work.last = anchor
+    work._rest = [(line, w) for line, w in lines if line.id > anchor.id]
+
+
+def next_report(work: LogPass) -> LogReport | None:
+    """The next report to send (a step of its own: sealing and signing up to
+    MAX_LOG_LINES lines); at least one, for the head goes at every sync; None after the
+    last."""
+    assert work.head is not None, "read_part until the log is read"
+    if work.reports_made and not work._rest:
+        return None
+    part, work._rest = work._rest[:MAX_LOG_LINES], work._rest[MAX_LOG_LINES:]
+    report = LogReport.create(
+        device_id=work.enrolment.device_id,
+        head=work.head,
+        anchor=work.last,
+        lines=[line for line, _ in part],
+        office_box_public=work.enrolment.office_box_public,
+        sign_private=work.enrolment.keys.sign_private,
+    )
+    if part:
+        work.last = Anchor(part[-1][0].id, part[-1][1])
+    work.reports_made += 1
+    return report
+
+
+async def send(net: Transport, report: LogReport) -> bool:
+    """Send a report; False when the office does not keep access logs (older office)."""
+    response = await net.request("POST", LOG_PATH, json=report.to_wire(), passed=NOT_OFFERED)
+    if response.status_code in NOT_OFFERED:
+        return False
+    try:
+        held = LogAnswer.from_wire(read_json(response)).held
+    except ProtocolError as exc:
+        raise ServerAnswerUnreadable(reason=exc.message) from exc
+    if held != report.last:
+        raise ServerAnswerUnreadable(reason="the office kept other log lines than were sent")
     return True
 
 

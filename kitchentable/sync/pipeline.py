@@ -2,8 +2,9 @@
 
 Owns how the push's stages overlap: changed cases are collected into the outbox (their
 changes built in the same step) and waiting outbox entries are prepared (database lane, a
-few per step, the two interleaved) while the files of an earlier batch upload (network lane,
-UPLOADS_AT_ONCE at a time) and the batch before that is pushed and settled. Stages hand
+few per step, the two interleaved) while files upload (network lane, UPLOADS_AT_ONCE
+requests at a time; a bundle's worth goes as soon as it is prepared, so a batch is ready to
+push moments after its last entry) and earlier batches are pushed and settled. Stages hand
 batches on through small queues, so the first file travels a moment after the sync starts,
 not after every case has been read. The first failure stops every stage; a Cancel stops
 them all at their next await. A first pass may leave signed plans not built yet for a
@@ -31,7 +32,19 @@ COLLECT_STEP = 20  # cases snapshotted per database step
 PREPARE_STEP = 10  # outbox entries made ready per database step
 AHEAD = 2  # batches a stage may run ahead of the next one
 
-Batch = tuple[int, list[push.Outgoing]]  # how many entries it stood for, those ready
+
+def _files(ready: list[push.Outgoing]) -> list[uploads.File]:
+    return [f for o in ready for f in o.files]
+
+
+@dataclass
+class Batch:
+    """Changes to push together: how many entries they stand for, those ready, and their
+    files on their way to the office (started while the batch was still being prepared)."""
+
+    count: int
+    ready: list[push.Outgoing]
+    files: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 class Lanes(Protocol):
@@ -66,6 +79,10 @@ class PushPipeline:
     queued: asyncio.Event = field(default_factory=asyncio.Event)
     total: int = 0
     done: int = 0
+    _group: asyncio.TaskGroup | None = None  # the stages and the files on their way
+    _uploading: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(uploads.UPLOADS_AT_ONCE)
+    )
 
     async def run(self) -> None:
         try:
@@ -87,6 +104,7 @@ class PushPipeline:
         uploaded: asyncio.Queue[Batch | None] = asyncio.Queue(AHEAD)
         try:
             async with asyncio.TaskGroup() as group:
+                self._group = group
                 group.create_task(self._collect(candidates, self.queued, prepared))
                 group.create_task(self._prepare(waiting, self.queued, prepared))
                 group.create_task(self._upload(prepared, uploaded))
@@ -130,9 +148,9 @@ class PushPipeline:
                 rest = rest[max(1, collected.looked) :]
                 while len(ready) >= push.PUSH_BATCH:
                     batch, ready = ready[: push.PUSH_BATCH], ready[push.PUSH_BATCH :]
-                    await out.put((len(batch), batch))
+                    await out.put(Batch(len(batch), batch, self._send(_files(batch))))
             if ready:
-                await out.put((len(ready), ready))
+                await out.put(Batch(len(ready), ready, self._send(_files(ready))))
             self.total -= unchanged
         finally:
             finished.set()
@@ -154,10 +172,12 @@ class PushPipeline:
         await out.put(None)
 
     async def _prepare_all(self, ids: list[str], out: asyncio.Queue[Batch | None]) -> None:
-        """Batch by batch, a few entries per database step."""
+        """Batch by batch, a few entries per database step; the files go as soon as a
+        bundle's worth is ready, so when a batch is complete most of them are at the office."""
         for start in range(0, len(ids), push.PUSH_BATCH):
             chunk = ids[start : start + push.PUSH_BATCH]
-            batch: list[push.Outgoing] = []
+            batch = Batch(len(chunk), [])
+            files: list[uploads.File] = []  # prepared, not on their way yet
             rest = chunk
             while rest:
                 prepared = await self.lanes.db(
@@ -168,22 +188,36 @@ class PushPipeline:
                         report=self.report,
                     )
                 )
-                batch += prepared.ready
+                batch.ready += prepared.ready
+                files += [f for o in prepared.ready for f in o.files]
+                while (full := max(1, uploads.bundle_of(files))) < len(files):
+                    batch.files += self._send(files[:full])
+                    files = files[full:]
                 rest = rest[max(1, prepared.done) :]
-            await out.put((len(chunk), batch))
+            batch.files += self._send(files)
+            await out.put(batch)
+
+    def _send(self, files: list[uploads.File]) -> list[asyncio.Task[None]]:
+        """These files on their way (UPLOADS_AT_ONCE requests at a time in all)."""
+        if not files:
+            return []
+        assert self._group is not None
+        return [self._group.create_task(uploads.upload_all(self.net, files, self._uploading))]
 
     async def _upload(
         self, inbox: asyncio.Queue[Batch | None], out: asyncio.Queue[Batch | None]
     ) -> None:
+        """A batch goes on to be pushed once its files are at the office."""
         while (item := await inbox.get()) is not None:
             self.lanes.check()
-            await uploads.upload_all(self.net, [f for o in item[1] for f in o.files])
+            for sending in item.files:
+                await sending
             await out.put(item)
         await out.put(None)
 
     async def _push(self, inbox: asyncio.Queue[Batch | None]) -> None:
         while (item := await inbox.get()) is not None:
-            count, batch = item
+            count, batch = item.count, item.ready
             if batch:
                 self.lanes.check()
                 results = await push.push_batch(self.net, self.enrolment.device_id, batch)

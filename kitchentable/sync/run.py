@@ -129,12 +129,12 @@ class SyncRun:
         net = Transport(enrolment.server, enrolment.fingerprint, enrolment.token, inner=self.inner)
         try:
             async with net.open():
-                # The access log goes beside everything else (built off the database lane,
-                # sent once the changed cases are in the outbox): the lines this sync writes
-                # go with the next one.
+                # The access log goes beside everything else (in short steps on the database
+                # lane between the push's): the line this sync writes at its end goes with
+                # the next one.
                 first = PushPipeline(self, net, enrolment, report)
                 await _together(
-                    self._ship_log(net, enrolment, report, first.queued),
+                    self._ship_log(net, enrolment, report),
                     self._exchange(net, enrolment, report, first),
                 )
         except DeviceRevoked:
@@ -220,17 +220,20 @@ class SyncRun:
         return False
 
     # -- the access log ------------------------------------------------------------------
-    async def _ship_log(
-        self, net: Transport, enrolment: Enrolment, report: SyncReport, queued: asyncio.Event
-    ) -> None:
-        """The signed head and the lines the office lacks (logship); read in one step, built
-        beside the database lane, sent once `queued` (the push meets the office first)."""
-        found = await self.db(logship.read)
-        reports, last = await asyncio.to_thread(logship.build, found, enrolment, self.clock())
-        await queued.wait()
-        if await logship.send(net, reports):
-            await self.db(partial(logship.confirm, last=last))
-            report.log_lines = sum(r.count for r in reports)
+    async def _ship_log(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:
+        """The signed head and the lines the office lacks (logship): read, checked and made
+        into reports in short steps on the database lane beside the push, each report sent
+        once made (in order: each continues where the one before ends)."""
+        work = await self.db(partial(logship.begin, enrolment=enrolment, now=self.clock()))
+        while not await self.db(partial(logship.read_part, work=work)):
+            pass
+        sent = 0
+        while (part := await self.db(lambda _local: logship.next_report(work))) is not None:
+            if not await logship.send(net, part):
+                return  # an office without access logs
+            sent += part.count
+        await self.db(partial(logship.confirm, last=work.last))
+        report.log_lines = sent
 
     # -- pull ---------------------------------------------------------------------------
     async def _pull(self, net: Transport, enrolment: Enrolment, report: SyncReport) -> None:

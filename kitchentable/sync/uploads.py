@@ -88,24 +88,32 @@ async def upload_in_chunks(net: Transport, blob: bytes, sha: str) -> None:
         await net.request("POST", f"/api/v1/uploads/{state.upload_id}/complete")
 
 
-async def upload_all(net: Transport, blobs: list[File]) -> None:
+def bundle_of(files: list[File]) -> int:
+    """How many of these files, from the first, fill a bundle (at most BUNDLE_BYTES and
+    MAX_FILES_PER_BUNDLE); all of them when they do not fill one."""
+    size = 0
+    for count, (_, data) in enumerate(files):
+        size += len(data)
+        if size > BUNDLE_BYTES or count == MAX_FILES_PER_BUNDLE:
+            return count
+    return len(files)
+
+
+async def upload_all(
+    net: Transport, blobs: list[File], limit: asyncio.Semaphore | None = None
+) -> None:
     """Several files at once: small ones bundled (BUNDLE_BYTES a request, one commit at the
-    office), the bundles and any large file UPLOADS_AT_ONCE at a time. The first failure
-    stops the others."""
+    office), the bundles and any large file UPLOADS_AT_ONCE at a time (or as `limit` allows,
+    shared by calls side by side). The first failure stops the others."""
     if not blobs:
         return
-    limit = asyncio.Semaphore(UPLOADS_AT_ONCE)
+    limit = limit or asyncio.Semaphore(UPLOADS_AT_ONCE)
     small = [f for f in blobs if len(f[1]) <= MAX_WHOLE_FILE_BYTES]
     bundles: list[list[File]] = []
-    for file in small:
-        last = bundles[-1] if bundles else None
-        if (
-            last is None
-            or len(last) >= MAX_FILES_PER_BUNDLE
-            or sum(len(f[1]) for f in last) + len(file[1]) > BUNDLE_BYTES
-        ):
-            bundles.append(last := [])
-        last.append(file)
+    while small:
+        count = max(1, bundle_of(small))
+        bundles.append(small[:count])
+        small = small[count:]
 
     async def one(job: list[File] | File) -> None:
         async with limit:
