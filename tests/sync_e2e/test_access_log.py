@@ -19,6 +19,7 @@ from kitchentable.office.store import CONFIG_NAME, DB_NAME
 from kitchentable.services import Profile, sync
 from kitchentable.storage.audit import Head
 from kitchentable.storage.database import create_access_log_triggers
+from kitchentable.sync import logship
 from tests.core.helpers import case_document
 
 
@@ -227,3 +228,38 @@ def _command_data(office: OfficeServer) -> Path:
     if url is not None and not (office.data / DB_NAME).exists():
         (office.data / CONFIG_NAME).write_text(f'{{"database": "{url}"}}', encoding="utf-8")
     return office.data
+
+
+def test_a_log_read_in_parts_is_one_picture_even_when_lines_come_meanwhile(
+    office: OfficeServer, laptop_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sync reads the log a part per database step; between two steps the consultant's
+    # own work goes on and adds lines. What the office gets is still one consistent log.
+    monkeypatch.setattr(logship, "READ_PART", 3)
+    read_part = logship.read_part
+    added = []
+
+    def meanwhile(local: Any, work: logship.LogPass) -> bool:
+        done = read_part(local, work)
+        if not done and len(added) < 2:
+            local.access.record("case.open", "case")  # as an autosave step would, between
+            added.append(work.lines[-1][0].id)
+        return done
+
+    monkeypatch.setattr(logship, "read_part", meanwhile)
+    laptop = laptop_factory()
+    worked(laptop)
+    assert len(added) == 2
+    sync.synchronise(laptop)
+    found = office_log(office, laptop)
+    assert found.problems == []
+    assert [e.line.id for e in found.entries] == [line.id for line in laptop.access.lines()][:-1]
+    # Cut off the end, read in parts again: found as before.
+    cut_from = line_id(laptop, "case.export")
+    rows, _ = laptop.access.snapshot()
+    keep = next(r for r in rows if r.id == cut_from - 1)
+    without_triggers(laptop, ("DELETE FROM access_log WHERE id >= ?", [cut_from]))
+    with laptop.db.atomic():
+        laptop.access._put_head(Head(keep.id, keep.chain))
+    sync.synchronise(laptop)
+    assert Kind.TRUNCATED in kinds(office_log(office, laptop))
