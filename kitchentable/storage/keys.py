@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import orjson
+
 from kitchentable.errors import (
     RecoveryKeyMismatch,
     RecoveryNotConfigured,
@@ -100,7 +102,7 @@ class VaultKeys:
             )
         except SealError as exc:
             raise TamperedRecord(table=table, row=row_id) from exc
-        return json.loads(plaintext.decode("utf-8"))
+        return loads(plaintext)
 
     def seal_bytes(
         self, table: str, row_id: str, version: int, data: bytes, parent: str | None = None
@@ -119,6 +121,17 @@ class VaultKeys:
 
     def blind(self, kind: str, normalised: str) -> str:
         return crypto.blind_index(self.index_key, f"{kind}:{normalised}")
+
+
+def loads(data: bytes) -> Any:
+    """A sealed value's JSON read back: orjson (a plan in a third of the stdlib's time,
+    an answer in a fifth; a first sync opens tens of thousands), and what it refuses but
+    `seal` may have written (NaN and Infinity, integers past 64 bits) the stdlib reads as
+    it always did."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data.decode("utf-8"))
 
 
 def _ad(table: str, row_id: str, version: int, parent: str | None = None) -> bytes:

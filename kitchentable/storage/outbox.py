@@ -10,6 +10,7 @@ it describes.
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -77,7 +78,9 @@ class Outbox:
             None,
             payload,
         )
-        with self.db.atomic():
+        # One transaction for the number and the row; inside the caller's (the usual case:
+        # the change it describes is written with it) no savepoint is needed for one insert.
+        with nullcontext() if self.db.conn.in_transaction else self.db.atomic():
             seq = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM outbox").fetchone()[0]
             entry = replace(entry, seq=seq)
             self.db.execute(

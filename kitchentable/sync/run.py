@@ -17,6 +17,7 @@ parts do the work; this module only sequences them. Never imports Qt.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -106,6 +107,10 @@ class SyncRun:
         task = asyncio.current_task()
         assert task is not None
         watcher = asyncio.create_task(self._watch(task))
+        # A sync makes many objects that live a while (log lines, changes, snapshots): each
+        # full collection they set off would walk the app's own long-lived objects (forms,
+        # widgets, libraries) again. Those stay out of the collector's sight until the end.
+        gc.freeze()
         try:
             return await self._run()
         except asyncio.CancelledError:
@@ -114,6 +119,7 @@ class SyncRun:
             task.uncancel()
             raise SyncCancelled() from None
         finally:
+            gc.unfreeze()
             watcher.cancel()
 
     async def _watch(self, task: asyncio.Task[SyncReport]) -> None:

@@ -34,7 +34,8 @@ BUNDLE_LENGTH = struct.Struct(">Q")
 
 
 def bundle(files: Sequence[bytes]) -> bytes:
-    return b"".join(BUNDLE_LENGTH.pack(len(data)) + data for data in files)
+    # Each length and file joined once (not each file copied behind its length first).
+    return b"".join(part for data in files for part in (BUNDLE_LENGTH.pack(len(data)), data))
 
 
 def unbundle(body: bytes) -> list[bytes]:

@@ -10,10 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kitchentable.domain.case import CaseStatus
 from kitchentable.errors import CorruptDatabase, ImportRefused, ProfileMissing, ProfileTooNew
 from kitchentable.services import Profile
+from kitchentable.storage import audit
 from kitchentable.storage.database import DB_NAME, SCHEMA_VERSION, integrity_ok
 from tests.conftest import PASSPHRASE
 from tests.core.helpers import MARKERS, case_document
@@ -267,3 +270,13 @@ def test_a_profile_from_a_newer_version_says_so_and_is_left_alone(tmp_path: Path
 def test_a_missing_profile_says_how_to_create_one(tmp_path: Path, forms) -> None:
     with pytest.raises(ProfileMissing, match="kitchentable init"):
         Profile.unlock(tmp_path / "nowhere", PASSPHRASE, forms=forms)
+
+
+@given(
+    st.lists(
+        st.none() | st.text(max_size=20) | st.integers() | st.booleans() | st.floats(),
+        max_size=10,
+    )
+)
+def test_a_links_fields_are_written_as_json_dumps_writes_them(fields: list[object]) -> None:
+    assert audit._fields_json(fields) == json.dumps(fields, separators=(",", ":")).encode()
