@@ -43,7 +43,7 @@ from kitchentable.config import Settings
 from kitchentable.domain.case import CaseStatus
 from kitchentable.services import Profile, sync
 from kitchentable.services.plans import SEALED_PLAN, PlanService
-from kitchentable.sync import pull, push
+from kitchentable.sync import logship, pull, push
 from kitchentable.sync.protocol import Change, DeviceKeys, EnrolRequest, EnrolResponse
 from tests.bench.synchelp import (
     CountingTransport,
@@ -199,6 +199,8 @@ def test_bench_first_sync_of_1000_signed_cases(
         for name in ("collect", "prepare", "settle"):
             _timed(push, name, totals, counts, monkeypatch)
         _timed(pull, "apply_page", totals, counts, monkeypatch)
+        for name in ("read_part", "next_report"):
+            _timed(logship, name, totals, counts, monkeypatch)
         server_cpu, laptop_cpu = server.cpu(), time.process_time()
         started = time.perf_counter()
         report = sync.synchronise(profile, inner=transport)
@@ -275,6 +277,11 @@ def test_bench_first_sync_of_1000_signed_cases(
         ),
         (f"settle ({counts['settle']} steps: outbox, sync state)", totals["settle"]),
         (f"pull ({counts['apply_page']} pages applied)", totals["apply_page"]),
+        (
+            f"access log ({counts['read_part']} steps read, checked, witnessed; "
+            f"{counts['next_report']} reports made)",
+            totals["read_part"] + totals["next_report"],
+        ),
     ]
     print("database lane (one thread; the steps' own time):")
     for label, seconds in rows:
