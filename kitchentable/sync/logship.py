@@ -1,12 +1,12 @@
 """Sending the access log to the office at every sync (NEN 7513): the signed head and the
 lines the office does not have yet.
 
-Owns going through the log a part per database step (`LogPass`: READ_PART lines as stored,
-each line's detail opened, the witness chain and the laptop's own check of its HMAC chain
-carried from part to part; the sealed head read with the last part, so the lines and the
-head are one consistent picture however long the log), making the reports (a long log in
-several, each with the head; one per step), sending them and remembering what the office
-confirmed. All of its work runs on the database lane in short steps: a log of a year never
+Owns going through the log a part per database step (`LogPass`: up to READ_PART lines as
+stored, fewer when an autosave waits, each line's detail opened, the witness chain and the
+laptop's own check of its HMAC chain carried from part to part; the sealed head read with
+the last part, so the lines and the head are one consistent picture however long the log),
+making the reports (a long log in several, each with the head; one per step), sending
+them and remembering what the office confirmed. All of its work runs on the database lane in short steps: a log of a year never
 holds the lane for long, and no second Python thread competes with the lane for the
 interpreter. Which lines go: those after the line the office confirmed last — unless that
 line is no longer what it was (its witness differs: a line before it was changed or
@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 LOG_PATH = "/api/v1/log"
 NOT_OFFERED = (404, 405)  # an office from before this addition
-READ_PART = 2_000  # lines read, opened, witnessed and checked per database step
+READ_PART = 2_000  # lines read, opened, witnessed and checked per database step, at most
+READ_CHUNK = 250  # lines between two looks at whether other work waits for the database
 
 
 def _plain(value: Any) -> Any:
@@ -121,22 +122,27 @@ def begin(local: Local, enrolment: Enrolment, now: datetime) -> LogPass:
 
 
 def read_part(local: Local, work: LogPass) -> bool:
-    """The next READ_PART lines (a database step); True once the whole log is read. The
-    last part is read with the sealed head in the same step: lines are only added at the
-    end, so the parts before it and it are the log as it was at that step."""
-    after = work.lines[-1][0].id if work.lines else 0
-    rows = local.access.rows_after(after, READ_PART)
-    recorded = local.access.head_recorded() if len(rows) < READ_PART else None
-    work.check.feed(rows)
-    for row in rows:
-        line = _line(row, work.case_refs, local.access.open_detail)
-        work.witness = witness(work.witness, line)
-        work.lines.append((line, work.witness))
-        work.chain = row.chain
-    if len(rows) == READ_PART:
-        return False
-    _finish(work, work.check.result(recorded))
-    return True
+    """The next lines, up to READ_PART, a few hundred at a time (a database step; it ends
+    early when other work waits for the database, an autosave first); True once the whole
+    log is read. The last lines are read with the sealed head in the same step: lines are
+    only added at the end, so the parts before and these are the log as it was then."""
+    done = 0
+    while True:
+        after = work.lines[-1][0].id if work.lines else 0
+        rows = local.access.rows_after(after, READ_CHUNK)
+        recorded = local.access.head_recorded() if len(rows) < READ_CHUNK else None
+        work.check.feed(rows)
+        for row in rows:
+            line = _line(row, work.case_refs, local.access.open_detail)
+            work.witness = witness(work.witness, line)
+            work.lines.append((line, work.witness))
+            work.chain = row.chain
+        if len(rows) < READ_CHUNK:
+            _finish(work, work.check.result(recorded))
+            return True
+        done += len(rows)
+        if done >= READ_PART or local.others_waiting():
+            return False
 
 
 def _finish(work: LogPass, broken_at: int | None) -> None:

@@ -141,7 +141,8 @@ def collect(
     """Changed cases into the outbox (these, or all candidates), in one transaction. The
     run calls it on a few cases at a time, so the database is never held for long. With
     the enrolment, each new change is also built from the snapshot in hand and kept in the
-    same transaction (`ready`): it never has to be read back, opened and encoded again."""
+    same transaction (`ready`): it never has to be read back, opened and encoded again —
+    unless other work waits meanwhile; what is not built then is prepared later."""
     dirty, unreadable, looked = dirty_cases(local, case_ids, yielding=True)
     collected = Collected(unreadable, looked=looked)
     if not dirty:
@@ -167,7 +168,9 @@ def collect(
             )
             local.repo.set_sync_state(item.case_id, CaseSyncState.PENDING)
             collected.stamps[entry.id] = item.stamp
-            if enrolment is not None:
+            # Built now from the bytes in hand, unless other work waits for the database
+            # (an autosave): then it waits in the outbox and is prepared in a later step.
+            if enrolment is not None and not local.others_waiting():
                 copy_to = _copy_to(state, enrolment)
                 material = Material(entry, None, None, state.office_case_id, copy_to, plaintext)
                 try:

@@ -236,6 +236,7 @@ def test_a_log_read_in_parts_is_one_picture_even_when_lines_come_meanwhile(
     # The sync reads the log a part per database step; between two steps the consultant's
     # own work goes on and adds lines. What the office gets is still one consistent log.
     monkeypatch.setattr(logship, "READ_PART", 3)
+    monkeypatch.setattr(logship, "READ_CHUNK", 3)
     read_part = logship.read_part
     added = []
 

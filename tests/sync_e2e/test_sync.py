@@ -14,7 +14,7 @@ from synckit import OfficeServer, get_state, put_state
 
 from kitchentable.domain.case import CaseStatus
 from kitchentable.services import Profile, sync
-from kitchentable.sync import snapshots
+from kitchentable.sync import logship, push, snapshots
 from kitchentable.sync.errors import (
     ConnectionCut,
     DeviceRevoked,
@@ -442,3 +442,37 @@ def test_a_colleagues_version_of_the_case_on_screen_becomes_a_conflict_not_a_cha
     sync.resolve(second, conflict["id"], "theirs")
     answers = second.open_conversation("M-2026-0311").state.answers
     assert answers["hulpvraag_eigen_woorden"] == "van de collega"
+
+
+def test_a_sync_step_gives_way_to_an_autosave_and_nothing_is_lost(
+    office: OfficeServer, laptop_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    laptop = laptop_factory()
+    for i in range(3):
+        laptop.import_cases(case_document(f"M-2026-06{i:02d}"))
+    for _ in range(5):
+        laptop.access.record("case.open", "case")
+    waiting = sync.local(laptop, others_waiting=lambda: True)  # an autosave always waits
+    enrolment = waiting.enrolment()
+    assert enrolment is not None
+    # The collect looks at one case, queues it without building its change (that is left
+    # for a later step), and gives way.
+    collected = push.collect(waiting, push.candidates(waiting), enrolment)
+    assert collected.looked == 1 and len(collected.stamps) == 1 and collected.ready == []
+    # The access log is read a chunk per step while the autosave waits; the picture is the
+    # one a single pass makes.
+    monkeypatch.setattr(logship, "READ_CHUNK", 2)
+    now = datetime.now(UTC)
+    parts = logship.begin(waiting, enrolment, now)
+    steps = 1
+    while not logship.read_part(waiting, parts):
+        steps += 1
+    whole = logship.begin(sync.local(laptop), enrolment, now)
+    monkeypatch.setattr(logship, "READ_CHUNK", 10_000)
+    assert logship.read_part(sync.local(laptop), whole)
+    assert steps == len(laptop.access.lines()) // 2 + 1
+    assert parts.head == whole.head and parts.lines == whole.lines
+    # The sync sends each change once, the one queued early included.
+    report = sync.synchronise(laptop)
+    assert report.accepted == 3 and not report.problems, report
+    assert len(office.store.changes()) == 3
