@@ -1,9 +1,10 @@
 """Helpers for the sync benchmarks (tests/bench/test_bench_sync.py): a real office server
 process, the plain upload server the push is compared with, a counting HTTP transport.
 
-Run as a script this module is that plain server (one stored row per POST):
+Run as a script this module is that plain server (one stored row per POST), or the slow line:
 
-    python tests/bench/synchelp.py baseline PORT DB_PATH|-   (- stores nothing)
+    python tests/bench/synchelp.py baseline DB_PATH|- --port PORT   (- stores nothing)
+    python tests/bench/synchelp.py slowline OFFICE_PORT DELAY_FILE --port PORT
 """
 
 from __future__ import annotations
@@ -303,7 +304,61 @@ def baseline_app(db_path: str) -> object:
     return Starlette(routes=[Route("/blob", put, methods=["POST"])])
 
 
+# --- a slow line between the laptop and the office, in a process of its own -------------
+
+
+def slow_line(office_url: str, delay_file: Path, log: Path) -> AbstractContextManager[Process]:
+    """A TCP relay to the office that holds back every answer for the seconds written in
+    `delay_file` (0 or missing: none) — a slow line at the inhabitant's home, outside the
+    laptop's process so the laptop's own threads are what is measured."""
+    target = office_url.rsplit(":", 1)[1]
+    return _process([__file__, "slowline", target, str(delay_file)], log)
+
+
+def _slow_line(target_port: int, delay_file: Path, port: int) -> None:
+    import asyncio
+
+    def delay() -> float:
+        try:
+            return float(delay_file.read_text() or 0)
+        except (OSError, ValueError):
+            return 0.0
+
+    async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        office_r, office_w = await asyncio.open_connection("127.0.0.1", target_port)
+        asked = asyncio.Event()  # a request went out whose answer is not back yet
+
+        async def up() -> None:
+            while data := await client_r.read(1 << 16):
+                asked.set()
+                office_w.write(data)
+                await office_w.drain()
+            office_w.close()
+
+        async def down() -> None:
+            while data := await office_r.read(1 << 16):
+                if asked.is_set():
+                    asked.clear()
+                    await asyncio.sleep(delay())  # the answer's first bytes wait
+                client_w.write(data)
+                await client_w.drain()
+            client_w.close()
+
+        await asyncio.gather(up(), down(), return_exceptions=True)
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
 def main(argv: list[str]) -> None:
+    if argv[0] == "slowline":
+        _, target, delay_file, _, port = argv  # slowline TARGET_PORT DELAY_FILE --port PORT
+        _slow_line(int(target), Path(delay_file), int(port))
+        return
     import uvicorn
 
     _, db_path, _, port = argv  # baseline DB --port PORT

@@ -5,17 +5,18 @@
 The app's own path, without widgets: a Session on the database worker, answers saved as the
 autosaver saves them (one Op each, the latency measured from submit to the callback on the
 UI thread), first with nothing else running (the baseline, same run), then while a sync of
-400 changed cases runs on the network lane against an office that waits SLOW seconds before
-every answer — so the sync's database steps (collect, prepare, settle) interleave with the
-saves. Prints p50/p95/p99 of both and the ratio of the p99s (the goal: at most 2x).
+400 changed cases runs on the network lane against an office (its own process) behind a slow
+line (a relay in a process of its own) that holds back every answer SLOW seconds — so the
+sync's database steps (collect, prepare, settle, the access log) interleave with the saves.
+Prints p50/p95/p99 of both and the ratio of the p99s (the goal: at most 2x).
 """
 
 from __future__ import annotations
 
 import random
-import sys
 import threading
 import time
+from contextlib import ExitStack
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -23,21 +24,14 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sync_e2e"))
-
-from synckit import SlowAnswers, office_keys
-
 from kitchentable.config import Settings
 from kitchentable.domain.case import Address, BsnSource, Person
 from kitchentable.formengine.loader import FormRegistry
-from kitchentable.office.app import ServerIdentity, create_app
-from kitchentable.office.store import DB_NAME, SQLiteBackend, Store
 from kitchentable.services import Profile, sync
 from kitchentable.ui.session import Session
 from kitchentable.ui.tasks import NetOp, task_manager
-from tests.bench.synchelp import pct
+from tests.bench.synchelp import enrolment_codes, make_office, office_process, pct, slow_line
 from tests.conftest import PASSPHRASE
-from tests.netkit import serve
 
 pytestmark = pytest.mark.bench
 
@@ -90,17 +84,15 @@ def test_bench_autosave_latency_during_a_sync_against_a_slow_office(
     qtbot: Any, tmp_path: Path, forms: FormRegistry
 ) -> None:
     data = tmp_path / "office"
-    data.mkdir()
-    public, _private, ca = office_keys(data)
-    store = Store(SQLiteBackend(data / DB_NAME))
-    slow = SlowAnswers(create_app(store, public, identity=ServerIdentity(ca=ca)))
-    server, thread, url = serve(slow)
-    try:
-        from datetime import UTC, datetime
-
-        case_id = _laptop(
-            tmp_path / "laptop", forms, url, store.create_code("anna", datetime.now(UTC))
-        )
+    make_office(data)
+    (code,) = enrolment_codes(data, "anna", 1)
+    delay = tmp_path / "delay"
+    with ExitStack() as stack:
+        # The office and the slow line each in a process of their own, as across a real
+        # line: only the laptop's threads share this interpreter.
+        office = stack.enter_context(office_process(data))
+        line = stack.enter_context(slow_line(office.url, delay, tmp_path / "line.log"))
+        case_id = _laptop(tmp_path / "laptop", forms, line.url, code)
         session = Session(tmp_path / "laptop", forms)
         opened: list[Any] = []
         session.unlock(None, PASSPHRASE).success(
@@ -114,7 +106,7 @@ def test_bench_autosave_latency_during_a_sync_against_a_slow_office(
         _saves(qtbot, session, conversation, rng)  # warm-up
         alone = _saves(qtbot, session, conversation, rng)
 
-        slow.delay = SLOW
+        delay.write_text(str(SLOW))
         cancel = threading.Event()
         finished: list[object] = []
         steps: list[float] = []
@@ -139,10 +131,6 @@ def test_bench_autosave_latency_during_a_sync_against_a_slow_office(
         cancel.set()
         qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
         session.lock(None).run_in_background()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        store.close()
     assert still_running, f"the sync ended before the measurement did: {finished}"
     print(
         f"\n== autosave latency, {SAVES} saves each (database worker; office answers after "
