@@ -97,16 +97,11 @@ class LogPass:
     case_refs: dict[str, str]  # laptop case id → the office's
     check: ChainCheck
     lines: list[tuple[AuditLine, str]] = field(default_factory=list)  # with each witness
-    witness: str = GENESIS  # of the last line read
     chain: str = GENESIS  # the HMAC link of the last line read
     head: LogHead | None = None  # once the whole log is read
     last: Anchor = field(default_factory=lambda: Anchor(0, GENESIS))
     reports_made: int = 0
     _rest: list[tuple[AuditLine, str]] = field(default_factory=list)
-
-    @property
-    def read(self) -> bool:
-        return self.head is not None
 
 
 def begin(local: Local, enrolment: Enrolment, now: datetime) -> LogPass:
@@ -132,10 +127,11 @@ def read_part(local: Local, work: LogPass) -> bool:
         rows = local.access.rows_after(after, READ_CHUNK)
         recorded = local.access.head_recorded() if len(rows) < READ_CHUNK else None
         work.check.feed(rows)
+        previous = work.lines[-1][1] if work.lines else GENESIS
         for row in rows:
             line = _line(row, work.case_refs, local.access.open_detail)
-            work.witness = witness(work.witness, line)
-            work.lines.append((line, work.witness))
+            previous = witness(previous, line)
+            work.lines.append((line, previous))
             work.chain = row.chain
         if len(rows) < READ_CHUNK:
             _finish(work, work.check.result(recorded))
@@ -151,7 +147,7 @@ def _finish(work: LogPass, broken_at: int | None) -> None:
     work.head = LogHead(
         id=lines[-1][0].id if lines else 0,
         chain=work.chain,
-        witness=work.witness,
+        witness=lines[-1][1] if lines else GENESIS,
         broken_at=broken_at,
         at=work.now.isoformat(timespec="seconds"),
     )

@@ -189,7 +189,7 @@ class PushPipeline:
                     )
                 )
                 batch.ready += prepared.ready
-                files += [f for o in prepared.ready for f in o.files]
+                files += _files(prepared.ready)
                 while (full := max(1, uploads.bundle_of(files))) < len(files):
                     batch.files += self._send(files[:full])
                     files = files[full:]

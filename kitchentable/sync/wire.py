@@ -16,10 +16,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-import pybase64
-
 # The one base64 helper lives in storage.crypto; re-exported for the protocol's writers.
-from kitchentable.storage.crypto import b64
+from kitchentable.storage.crypto import b64, unb64
 
 __all__ = [
     "IDENT",
@@ -236,7 +234,7 @@ def get_bytes(
 ) -> bytes:
     value = get_str(obj, key, what, max_len=4 * (max_size // 3 + 1))
     try:
-        raw = pybase64.b64decode(value.encode("ascii"), validate=True)
+        raw = unb64(value)
     except (binascii.Error, UnicodeEncodeError):
         fail(f"The field '{key}' of the {what} is not valid base64.")
     if size is not None and len(raw) != size:
