@@ -29,7 +29,7 @@ from kitchentable.sync.protocol import ChangeResult
 from kitchentable.sync.transport import Transport
 
 COLLECT_STEP = 20  # cases snapshotted per database step
-PREPARE_STEP = 10  # outbox entries made ready per database step
+PREPARE_STEP = 40  # outbox entries made ready per database step
 AHEAD = 2  # batches a stage may run ahead of the next one
 
 

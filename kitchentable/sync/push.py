@@ -226,15 +226,14 @@ def prepare(local: Local, ids: list[str], enrolment: Enrolment, report: SyncRepo
             if entry is None or entry.state != OutboxState.PENDING:
                 continue
             try:
-                with local.db.atomic():
-                    built = build(
-                        _material(local, entry, enrolment),
-                        enrolment,
-                        cursor,
-                        local.state.seal_wire,
-                    )
-                    if built.sealed_wire is not None:
-                        local.state.put_sealed_wire(entry.id, built.sealed_wire)
+                # No savepoint per entry (each costs a statement journal): the kept change
+                # is one statement, and all that may be written before a failure is the
+                # case's office id (_material), which the collect would write the same.
+                built = build(
+                    _material(local, entry, enrolment), enrolment, cursor, local.state.seal_wire
+                )
+                if built.sealed_wire is not None:
+                    local.state.put_sealed_wire(entry.id, built.sealed_wire)
             except (KitchentableError, ProtocolError, KeyError, ValueError) as exc:
                 _quarantine(local, entry, exc, report)
                 continue
