@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from kitchentable.storage.audit import json_word
 from kitchentable.sync.envelope import (
     PROTOCOL_VERSION,
     SHA256_HEX,
@@ -108,28 +109,29 @@ class AuditLine:
     def _parts(self) -> tuple[bytes, bytes] | None:
         """The canonical text before and after where `case_ref` goes; None when a field
         has another type than its own."""
-        text = _ascii
         detail = self.detail
         if not (
             type(self.id) is int
             and type(self.sealed_detail) is bool
-            and all(
-                type(v) is str
-                for v in (self.at, self.actor, self.action, self.target, self.result, self.origin)
-            )
+            and type(self.at) is str
+            and type(self.actor) is str
+            and type(self.action) is str
+            and type(self.target) is str
+            and type(self.result) is str
+            and type(self.origin) is str
             and (self.case_id is None or type(self.case_id) is str)
             and (self.case_ref is None or type(self.case_ref) is str)
             and (detail is None or type(detail) is dict)
         ):
             return None
         head = (
-            f'{{"action":{text(self.action)},"actor":{text(self.actor)},"at":{text(self.at)},'
-            f'"case_id":{_nullable(self.case_id)}'
+            f'{{"action":{json_word(self.action)},"actor":{json_word(self.actor)},'
+            f'"at":{_ascii(self.at)},"case_id":{_nullable(self.case_id)}'
         )
         tail = (
             f',"detail":{"null" if detail is None else canonical(detail).decode("ascii")},'
-            f'"id":{self.id},"object":{text(self.target)},"origin":{text(self.origin)},'
-            f'"result":{text(self.result)},'
+            f'"id":{self.id},"object":{json_word(self.target)},"origin":{json_word(self.origin)},'
+            f'"result":{json_word(self.result)},'
             f'"sealed_detail":{"true" if self.sealed_detail else "false"}}}'
         )
         return head.encode("ascii"), tail.encode("ascii")

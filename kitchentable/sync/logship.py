@@ -69,19 +69,19 @@ def _line(
         detail = open_detail(row)
     except TamperedRecord:
         detail = None  # sealed_detail without a detail: the office sees it does not open
-    line = row.line
+    case_id = row.case_id
     return AuditLine(
-        id=line.id,
-        at=line.at,
-        actor=line.actor,
-        action=line.action,
-        target=line.object,
-        case_id=line.case_id,
-        case_ref=case_refs.get(line.case_id, line.case_id) if line.case_id else None,
-        result=line.result,
-        origin=line.origin,
-        detail=None if detail is None else _plain(detail),
-        sealed_detail=row.detail is not None,
+        row.id,
+        row.at,
+        row.actor,
+        row.action,
+        row.object,
+        case_id,
+        case_refs.get(case_id, case_id) if case_id else None,
+        row.result,
+        row.origin,
+        None if detail is None else _plain(detail),
+        row.detail is not None,
     )
 
 

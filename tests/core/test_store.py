@@ -280,3 +280,32 @@ def test_a_missing_profile_says_how_to_create_one(tmp_path: Path, forms) -> None
 )
 def test_a_links_fields_are_written_as_json_dumps_writes_them(fields: list[object]) -> None:
     assert audit._fields_json(fields) == json.dumps(fields, separators=(",", ":")).encode()
+
+
+_words = st.text(max_size=12)  # any character: quotes, backslashes, controls, non-ASCII
+
+
+@given(
+    st.builds(
+        audit.LogRow,
+        id=st.integers(min_value=1, max_value=2**53),
+        at=_words,
+        actor=st.sampled_from(["anna", 'a"nna', "énna"]) | _words,
+        action=_words,
+        object=_words,
+        case_id=st.none() | _words | st.integers(),  # a tampered row: another type
+        result=_words,
+        origin=_words,
+        chain=st.just(audit.GENESIS),
+        detail=st.none() | st.binary(max_size=40),
+        format=st.integers(min_value=1, max_value=3),
+    ),
+    st.text(max_size=64),
+)
+def test_a_stored_lines_link_is_the_link_of_its_fields(row: audit.LogRow, previous: str) -> None:
+    # The check at every sync makes the link without a list per line (audit._row_link): the
+    # same as the link `record` wrote, for every line, repeated words and odd ones alike.
+    key = b"k" * 32
+    expected = audit._link(key, previous, row.fields, row.detail, row.format)
+    assert audit._row_link(key, previous, row) == expected
+    assert audit._row_link(key, previous, row) == expected  # the words now escaped before
