@@ -159,6 +159,26 @@ class SyncStore:
             ],
         )
 
+    def settle_case(
+        self, case_id: str, synced_at: str, accepted: tuple[int, str | None] | None = None
+    ) -> None:
+        """The office accepted a change of this case (`accepted`: the case's own change, with
+        the version the office gave it and the digest it was built from): only the
+        plaintext columns change, the sealed recipients stay as they are (no read, no
+        seal). A case without a row yet gets one, under its own id at the office."""
+        params: list[object] = [synced_at, case_id]
+        sql = "synced_at = ?"
+        if accepted is not None:
+            sql = "base_version = ?, pushed_digest = ?, synced_at = ?"
+            params = [*accepted, *params]
+        done = self.db.execute(
+            f"UPDATE sync_cases SET {sql} WHERE case_id = ?",  # noqa: S608
+            params,
+        ).rowcount
+        if not done:
+            base_version, digest = accepted or (0, None)
+            self.save_case(case_id, SyncCase(case_id, base_version, digest, synced_at))
+
     def local_case(self, office_case_id: str) -> str | None:
         """The local case id of an office case this laptop knows, else None."""
         row = self.db.execute(

@@ -419,12 +419,9 @@ def _settle_one(
 def _accepted(local: Local, entry: OutboxEntry, result: ChangeResult, stamp: str | None) -> None:
     if entry.case_id is None:
         return
-    state = local.state.case(entry.case_id) or SyncCase(office_case_id=entry.case_id)
-    state.synced_at = now_iso()
     if entry.entity == Entity.CASE:
-        state.base_version = result.server_version or 0
-        state.pushed_digest = entry.payload.get("digest")
-        local.state.save_case(entry.case_id, state)
+        version, digest = result.server_version or 0, entry.payload.get("digest")
+        local.state.settle_case(entry.case_id, now_iso(), (version, digest))
         # 'synced' when nothing changed since the snapshot was built (same content stamp);
         # otherwise the case stays 'pending' and the next look compares digests.
         if stamp is not None and local.repo.content_stamp(entry.case_id) == stamp:
@@ -433,4 +430,4 @@ def _accepted(local: Local, entry: OutboxEntry, result: ChangeResult, stamp: str
         status = local.repo.status(entry.case_id)
         if status == CaseStatus.SIGNED:
             local.repo.set_status(entry.case_id, transition(status, CaseStatus.SYNCED))
-        local.state.save_case(entry.case_id, state)
+        local.state.settle_case(entry.case_id, now_iso())

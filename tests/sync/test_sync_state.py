@@ -87,3 +87,30 @@ def test_the_status_reads_few_cases_and_counts_many_without_opening_them(
         profile.repo.delete_case(case.id)
     few = status.status(sync_service.local(profile), datetime.now(UTC))
     assert few.waiting == status.LOOK_AT_MOST - 5 and len(opened) == status.LOOK_AT_MOST - 5
+
+
+def test_an_accepted_change_settles_the_columns_and_keeps_the_sealed_recipients(
+    profile: Profile,
+) -> None:
+    from kitchentable.storage.sync_state import SyncCase
+    from tests.core.helpers import case_document
+
+    for ref in ("M-2026-0001", "M-2026-0002"):
+        profile.import_cases(case_document(ref))
+    first, second = (case.id for case in profile.case_summaries())
+    store = SyncStore(profile.db, profile.keys)
+    recipients = [{"device_id": "d2", "box_public": b64(bytes(32))}]
+    with profile.db.atomic():
+        store.save_case(first, SyncCase("office-1", 3, "old", None, recipients))
+        sealed = profile.db.execute("SELECT data FROM sync_cases").fetchone()[0]
+        store.settle_case(first, "2026-11-30T10:00:00", (4, "new"))
+        store.settle_case(second, "2026-11-30T10:00:01")  # no row yet: made, its own id
+    assert store.case(first) == SyncCase("office-1", 4, "new", "2026-11-30T10:00:00", recipients)
+    assert (
+        profile.db.execute("SELECT data FROM sync_cases WHERE case_id = ?", [first]).fetchone()[0]
+        == sealed
+    )  # the sealed part untouched
+    assert store.case(second) == SyncCase(second, 0, None, "2026-11-30T10:00:01")
+    with profile.db.atomic():
+        store.settle_case(second, "2026-11-30T10:00:02")  # a plan: only the time
+    assert store.case(second) == SyncCase(second, 0, None, "2026-11-30T10:00:02")
