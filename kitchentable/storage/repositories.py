@@ -22,6 +22,7 @@ from kitchentable.storage.database import now_iso
 from kitchentable.storage.keys import VaultKeys
 from kitchentable.storage.sealed_rows import (
     answer_id,
+    answer_ids,
     answer_parent,
     document_parent,
     person_parent,
@@ -325,13 +326,14 @@ class Repository:
     def answers(self, conversation_id: str) -> dict[str, object]:
         result: dict[str, object] = {}
         parent = answer_parent(self._conversation_case(conversation_id), conversation_id)
+        id_of = answer_ids(self.keys, conversation_id)
         for row_id, version, data in self.db.execute(
             "SELECT id, version, data FROM answers WHERE conversation_id = ?", [conversation_id]
         ):
             opened = self.keys.open("answers", row_id, version, data, parent)
             # The row id is a keyed hash of (conversation, question): an answer whose id does
             # not match the question inside its seal was put there by someone without the key.
-            if answer_id(self.keys, conversation_id, opened.get("q", "")) != row_id:
+            if id_of(opened.get("q", "")) != row_id:
                 raise TamperedRecord(table="answers", row=row_id)
             if opened.get("v") is not None:
                 result[opened["q"]] = opened["v"]

@@ -14,6 +14,7 @@ Never decides when to re-seal (services do) and never writes the key wraps (stor
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,19 @@ def document_parent(case_id: str, kind: str) -> str:
 def answer_id(keys: VaultKeys, conversation_id: str, question_id: str) -> str:
     """The row id of an answer: a keyed hash, so which questions were answered stays sealed."""
     return keys.blind("answer", f"{conversation_id}:{question_id}")[:32]
+
+
+def answer_ids(keys: VaultKeys, conversation_id: str) -> Callable[[str], str]:
+    """`answer_id` for one conversation's questions, the keyed hash over the conversation
+    made once (a first sync checks tens of thousands of answers: a third of the time)."""
+    start = hmac.new(keys.index_key, f"answer:{conversation_id}:".encode(), "sha256")
+
+    def of(question_id: str) -> str:
+        mac = start.copy()
+        mac.update(question_id.encode("utf-8"))
+        return mac.hexdigest()[:32]
+
+    return of
 
 
 @dataclass(frozen=True)

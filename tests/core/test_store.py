@@ -309,3 +309,15 @@ def test_a_stored_lines_link_is_the_link_of_its_fields(row: audit.LogRow, previo
     expected = audit._link(key, previous, row.fields, row.detail, row.format)
     assert audit._row_link(key, previous, row) == expected
     assert audit._row_link(key, previous, row) == expected  # the words now escaped before
+
+
+@given(st.text(max_size=40), st.lists(st.text(max_size=40), max_size=5))
+def test_a_conversations_answer_ids_are_made_as_one_answer_id_is(
+    conversation: str, questions: list[str]
+) -> None:
+    from kitchentable.storage.keys import VaultKeys
+    from kitchentable.storage.sealed_rows import answer_id, answer_ids
+
+    keys = VaultKeys(bytes(range(32)))
+    id_of = answer_ids(keys, conversation)  # the keyed hash over the conversation made once
+    assert [id_of(q) for q in questions] == [answer_id(keys, conversation, q) for q in questions]
