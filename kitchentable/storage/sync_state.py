@@ -23,7 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from kitchentable.errors import TamperedRecord
-from kitchentable.storage.crypto import unb64
+from kitchentable.storage.crypto import b64, unb64
 from kitchentable.storage.database import now_iso
 from kitchentable.storage.keys import VaultKeys
 
@@ -50,9 +50,26 @@ class SyncCase:
 
 # The seal version of an outbox_wire row says its form: 1 = JSON with the files in base64
 # (before 0.2), 2 = framed bytes (no JSON or base64 around a file of ~100 KB), 3 = framed,
-# the change and the seed its files are sealed again from (the files themselves not kept).
-WIRE_JSON, WIRE_FRAMED, WIRE_SEEDED = 1, 2, 3
+# the change and the seed its files are sealed again from (the files themselves not kept),
+# 4 = how to build the change again (KeptRecipe: its seed and fields, not its bytes).
+WIRE_JSON, WIRE_FRAMED, WIRE_SEEDED, WIRE_RECIPE = 1, 2, 3, 4
 _LENGTH = struct.Struct(">I")
+
+
+@dataclass(frozen=True)
+class KeptRecipe:
+    """A change as first built, kept as how to build it again byte for byte: the seed its
+    payload, copies and files were sealed from, the fields that went into it besides its
+    plaintext (which its outbox entry holds), and the digest of its bytes, which a rebuild
+    must match. A few hundred bytes where the change itself is as large as its payload."""
+
+    seed: bytes
+    fields: dict[str, Any]
+    digest: str  # SHA-256 (hex) of the change's wire bytes as first built
+
+    @property
+    def device_id(self) -> str | None:
+        return self.fields.get("device_id")
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,10 @@ class KeptChange:
     @property
     def version(self) -> int:
         return WIRE_FRAMED if self.seed is None else WIRE_SEEDED
+
+    @property
+    def device_id(self) -> str | None:
+        return self.change.get("device_id")
 
     def frame(self) -> bytes:
         head = self.encoded
@@ -192,12 +213,17 @@ class SyncStore:
         return {str(row[0]): str(row[1]) for row in rows}
 
     # -- outbox_wire --------------------------------------------------------------------
-    def wire(self, change_id: str) -> KeptChange | None:
+    def wire(self, change_id: str) -> KeptChange | KeptRecipe | None:
         row = self.db.execute(
             "SELECT data FROM outbox_wire WHERE change_id = ?", [change_id]
         ).fetchone()
         if row is None:
             return None
+        try:
+            recipe = self.keys.open("outbox_wire", change_id, WIRE_RECIPE, row[0])
+            return KeptRecipe(unb64(recipe["seed"]), recipe["fields"], recipe["digest"])
+        except TamperedRecord:
+            pass  # kept in an earlier form
         for version, read in (
             (WIRE_FRAMED, KeptChange.unframe),
             (WIRE_SEEDED, KeptChange.unframe_seeded),
@@ -210,11 +236,14 @@ class SyncStore:
         old = self.keys.open("outbox_wire", change_id, WIRE_JSON, row[0])
         return KeptChange(old["change"], tuple(unb64(a) for a in old["attachments"]))
 
-    def put_wire(self, change_id: str, kept: KeptChange) -> None:
+    def put_wire(self, change_id: str, kept: KeptChange | KeptRecipe) -> None:
         self.put_sealed_wire(change_id, self.seal_wire(change_id, kept))
 
-    def seal_wire(self, change_id: str, kept: KeptChange) -> bytes:
+    def seal_wire(self, change_id: str, kept: KeptChange | KeptRecipe) -> bytes:
         """A kept change sealed for its row (pure: any thread may do it, before the write)."""
+        if isinstance(kept, KeptRecipe):
+            value = {"seed": b64(kept.seed), "fields": kept.fields, "digest": kept.digest}
+            return self.keys.seal("outbox_wire", change_id, WIRE_RECIPE, value)
         return self.keys.seal_bytes("outbox_wire", change_id, kept.version, kept.frame())
 
     def put_sealed_wire(self, change_id: str, sealed: bytes) -> None:

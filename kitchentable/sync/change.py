@@ -10,6 +10,8 @@ never does I/O, never imports Qt.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -91,14 +93,22 @@ class Change:
         sign_private: bytes,
         attachments: tuple[str, ...] = (),
         copy_to: tuple[tuple[str, bytes], ...] = (),
+        seed: bytes | None = None,
     ) -> Change:
+        """Signed and sealed. With a seed (SEED_BYTES, kept as secret as the plaintext): the
+        same change byte for byte each time it is made from the same fields and plaintext
+        (the payload and its copies are sealed from the seed bound to the plaintext, and
+        Ed25519 signatures are deterministic), so a change need not be kept to go again."""
+        bound = None if seed is None else plaintext_seed(seed, plaintext)
         payload = SealedPayload.seal(
-            office_box_public, plaintext, payload_info(id, entity, entity_id)
+            office_box_public, plaintext, payload_info(id, entity, entity_id), seed=bound
         )
         copies = tuple(
             (
                 recipient,
-                SealedPayload.seal(box, plaintext, copy_info(id, entity, entity_id, recipient)),
+                SealedPayload.seal(
+                    box, plaintext, copy_info(id, entity, entity_id, recipient), seed=bound
+                ),
             )
             for recipient, box in copy_to
         )
@@ -212,6 +222,15 @@ def attachment_info(plain_sha256: str) -> str:
     """An attachment (a sealed PDF) is sealed to the office under the SHA-256 of its plain
     bytes, which the record's payload names: the office opens it only as that file."""
     return f"kitchentable/attachment/v1:{plain_sha256}"
+
+
+def plaintext_seed(seed: bytes, plaintext: bytes) -> bytes:
+    """The seed a payload is sealed from: bound to the plaintext, so one seed never seals two
+    plaintexts under one key and nonce (the payload's `info` names the change, not its
+    content)."""
+    return hmac.digest(
+        seed, b"kitchentable/payload-seed/v1\n" + hashlib.sha256(plaintext).digest(), "sha256"
+    )
 
 
 def copy_info(change_id: str, entity: str, entity_id: str, device_id: str) -> str:

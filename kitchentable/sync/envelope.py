@@ -134,8 +134,12 @@ class SealedPayload:
     sealed: bytes
 
     @classmethod
-    def seal(cls, recipient_public: bytes, plaintext: bytes, info: str) -> SealedPayload:
-        envelope = crypto.seal_to_public_key(recipient_public, plaintext, info)
+    def seal(
+        cls, recipient_public: bytes, plaintext: bytes, info: str, *, seed: bytes | None = None
+    ) -> SealedPayload:
+        """With a seed: the same bytes each time (crypto.seal_to_public_key; the caller binds
+        the seed to the plaintext, `info` does not name it)."""
+        envelope = crypto.seal_to_public_key(recipient_public, plaintext, info, seed=seed)
         sealed = cls.from_wire(envelope)
         # The base64 just made is the canonical spelling: kept, not encoded again.
         sealed.__dict__["_wire"] = envelope

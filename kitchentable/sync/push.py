@@ -8,9 +8,8 @@ Owns the four steps of sending, each on its own lane:
   without building it again;
 - prepare (database, crypto): an outbox entry becomes a signed `Change` (payload sealed to
   the office, copies to the colleagues on the case, a plan's PDF sealed as an attachment),
-  kept as first built so a retry after a cut connection is a duplicate, never a second
-  record (a PDF is not kept twice: only the seed it was sealed with, and a retry seals it
-  again to the same bytes, checked against the hash the change names);
+  its recipe kept so a retry after a cut connection sends the same bytes again: a
+  duplicate, never a second record (recipes.py);
 - send (network): attachments uploaded (uploads.py), then the batch pushed;
 - settle (database): each change marked by the office's answer.
 Also which signed plans were never built (`unbuilt_plans`: they may still be dated by the
@@ -20,18 +19,17 @@ change sent before the office said so, never imports Qt.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kitchentable.domain.case import CaseStatus, transition
 from kitchentable.errors import KitchentableError
-from kitchentable.storage.crypto import SEED_BYTES, unb64
+from kitchentable.storage.crypto import unb64
 from kitchentable.storage.database import now_iso
 from kitchentable.storage.outbox import OutboxEntry, OutboxState
-from kitchentable.storage.sync_state import CaseSyncState, KeptChange, SyncCase
+from kitchentable.storage.sync_state import CaseSyncState, KeptChange, KeptRecipe, SyncCase
+from kitchentable.sync import recipes
 from kitchentable.sync.conflicts import record_conflict
 from kitchentable.sync.errors import ServerAnswerUnreadable
 from kitchentable.sync.model import Enrolment, Entity, Local, SyncReport
@@ -41,12 +39,10 @@ from kitchentable.sync.protocol import (
     ChangeResult,
     PushRequest,
     PushResponse,
-    SealedPayload,
-    attachment_info,
 )
 from kitchentable.sync.snapshots import Snapshot, encoded_digest, payload_bytes, snapshot
 from kitchentable.sync.transport import Transport
-from kitchentable.sync.wire import ProtocolError, canonical
+from kitchentable.sync.wire import ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +187,7 @@ class Material:
     """What the database gives for building one change."""
 
     entry: OutboxEntry
-    kept: KeptChange | None = None  # built before (a retry): goes again as it is
+    kept: KeptChange | KeptRecipe | None = None  # built before (a retry): goes again as it was
     pdf: bytes | None = None  # a plan's sealed PDF, to seal to the office as an attachment
     office_case: str | None = None
     copy_to: tuple[tuple[str, bytes], ...] = ()
@@ -246,7 +242,7 @@ def _material(local: Local, entry: OutboxEntry, enrolment: Enrolment) -> Materia
     pdf = None
     if entry.entity == Entity.PLAN and (kept is None or kept.seed is not None):
         pdf = local.repo.get_document(entry.payload["document_id"])
-    if kept is not None and kept.change.get("device_id") == enrolment.device_id:
+    if kept is not None and kept.device_id == enrolment.device_id:
         return Material(entry, kept, pdf)
     if not entry.case_id:
         return Material(entry, pdf=pdf)
@@ -272,59 +268,26 @@ def build(
     material: Material,
     enrolment: Enrolment,
     cursor: int,
-    seal_wire: Callable[[str, KeptChange], bytes],
+    seal_wire: Callable[[str, KeptRecipe], bytes],
 ) -> Built:
-    """The change for an outbox entry, signed and sealed, and its kept form sealed for the
-    vault: crypto only, no database."""
+    """The change for an outbox entry, signed and sealed, and its recipe sealed for the
+    vault (recipes.py): crypto only, no database."""
     entry = material.entry
     if material.kept is not None:
-        return Built(_again(entry, material.kept, material.pdf), None)
-    attachments: list[bytes] = []
-    payload = dict(entry.payload)
-    seed = None
-    if material.pdf is not None:
-        # Kept is only the seed the PDF is sealed with: a retry seals it again to the same
-        # bytes, so the vault never holds a second copy of the PDF.
-        seed = os.urandom(SEED_BYTES)
-        plain_sha = hashlib.sha256(material.pdf).hexdigest()
-        attachments.append(
-            SealedPayload.seal_to_wire(
-                enrolment.office_box_public, material.pdf, attachment_info(plain_sha), seed=seed
-            )
+        change, files = recipes.again(
+            entry, material.kept, material.pdf, enrolment.keys.sign_private
         )
-        payload["pdf"] = {"sha256": plain_sha, "size": len(material.pdf)}
-    change = Change.create(
-        id=entry.id,
-        device_id=enrolment.device_id,
-        seq=entry.seq,
-        entity=entry.entity,
-        entity_id=entry.entity_id,
-        case_ref=material.office_case,
-        base_version=entry.base_version,
-        last_seen_server_version=cursor,
-        plaintext=material.plaintext or canonical(payload),
-        office_box_public=enrolment.office_box_public,
-        sign_private=enrolment.keys.sign_private,
-        attachments=tuple(hashlib.sha256(a).hexdigest() for a in attachments),
+        return Built(Outgoing(entry, change, files), None)
+    change, files, recipe = recipes.first(
+        entry,
+        enrolment,
+        cursor=cursor,
+        office_case=material.office_case,
         copy_to=material.copy_to,
+        plaintext=material.plaintext,
+        pdf=material.pdf,
     )
-    kept = KeptChange(change.to_wire(), encoded=change.wire_bytes(), seed=seed)
-    return Built(Outgoing(entry, change, tuple(attachments)), seal_wire(entry.id, kept))
-
-
-def _again(entry: OutboxEntry, kept: KeptChange, pdf: bytes | None) -> Outgoing:
-    """A change kept from an earlier try, with its files: kept, or sealed again from the
-    seed (the same bytes, checked against the hashes the change names)."""
-    change = Change.from_wire(kept.change)
-    files = kept.attachments
-    if kept.seed is not None:
-        if pdf is None:
-            raise ProtocolError("kept_changed", "The file of this change is not here any more.")
-        info = attachment_info(hashlib.sha256(pdf).hexdigest())
-        files = (SealedPayload.seal_to_wire(change.payload.recipient, pdf, info, seed=kept.seed),)
-    if tuple(hashlib.sha256(f).hexdigest() for f in files) != change.attachments:
-        raise ProtocolError("kept_changed", "The file of this change is not the one it names.")
-    return Outgoing(entry, change, files)
+    return Built(Outgoing(entry, change, files), seal_wire(entry.id, recipe))
 
 
 def _quarantine(local: Local, entry: OutboxEntry, exc: Exception, report: SyncReport) -> None:
