@@ -109,32 +109,21 @@ class AuditLine:
     def _parts(self) -> tuple[bytes, bytes] | None:
         """The canonical text before and after where `case_ref` goes; None when a field
         has another type than its own."""
-        detail = self.detail
-        if not (
-            type(self.id) is int
-            and type(self.sealed_detail) is bool
-            and type(self.at) is str
-            and type(self.actor) is str
-            and type(self.action) is str
-            and type(self.target) is str
-            and type(self.result) is str
-            and type(self.origin) is str
-            and (self.case_id is None or type(self.case_id) is str)
-            and (self.case_ref is None or type(self.case_ref) is str)
-            and (detail is None or type(detail) is dict)
-        ):
-            return None
-        head = (
-            f'{{"action":{json_word(self.action)},"actor":{json_word(self.actor)},'
-            f'"at":{_ascii(self.at)},"case_id":{_nullable(self.case_id)}'
+        return _parts_of(
+            (
+                self.id,
+                self.at,
+                self.actor,
+                self.action,
+                self.target,
+                self.case_id,
+                self.case_ref,
+                self.result,
+                self.origin,
+                self.detail,
+                self.sealed_detail,
+            )
         )
-        tail = (
-            f',"detail":{"null" if detail is None else canonical(detail).decode("ascii")},'
-            f'"id":{self.id},"object":{json_word(self.target)},"origin":{json_word(self.origin)},'
-            f'"result":{json_word(self.result)},'
-            f'"sealed_detail":{"true" if self.sealed_detail else "false"}}}'
-        )
-        return head.encode("ascii"), tail.encode("ascii")
 
     def witnessed(self) -> dict[str, Any]:
         """What the witness covers: everything the laptop itself keeps, not `case_ref` (the
@@ -193,8 +182,67 @@ def _nullable(value: str | None) -> str:
 
 def witness(previous: str, line: AuditLine) -> str:
     """The witness of a line: SHA-256 over its predecessor's witness and the line."""
-    data = previous.encode("ascii") + b"\n" + line.canonical(witnessed=True)
-    return hashlib.sha256(data).hexdigest()
+    return witness_of(previous, line.canonical(witnessed=True))
+
+
+def witness_of(previous: str, witnessed: bytes) -> str:
+    """`witness`, of a line's canonical bytes without `case_ref` (`encoded`)."""
+    return hashlib.sha256(previous.encode("ascii") + b"\n" + witnessed).hexdigest()
+
+
+def encoded(
+    id: int,
+    at: str,
+    actor: str,
+    action: str,
+    target: str,
+    case_id: str | None,
+    case_ref: str | None,
+    result: str,
+    origin: str,
+    detail: dict[str, Any] | None,
+    sealed_detail: bool,
+) -> tuple[bytes, bytes]:
+    """A line's canonical bytes as the witness covers them and as a report carries them,
+    made from its fields without an AuditLine (a log of a year is read at every sync):
+    `AuditLine(...).canonical(witnessed=True)` and `.canonical()`, byte for byte."""
+    fields = (id, at, actor, action, target, case_id, case_ref, result, origin, detail)
+    parts = _parts_of((*fields, sealed_detail))
+    if parts is None:
+        line = AuditLine(*fields, sealed_detail)
+        return line.canonical(witnessed=True), line.canonical()
+    head, tail = parts
+    return head + tail, b'%s,"case_ref":%s%s' % (head, _nullable(case_ref).encode("ascii"), tail)
+
+
+def _parts_of(fields: tuple[Any, ...]) -> tuple[bytes, bytes] | None:
+    """AuditLine._parts of a line's fields, in AuditLine's order."""
+    id, at, actor, action, target, case_id, case_ref, result, origin, detail, sealed = fields
+    if not (
+        type(id) is int
+        and type(sealed) is bool
+        and type(at) is str
+        and type(actor) is str
+        and type(action) is str
+        and type(target) is str
+        and type(result) is str
+        and type(origin) is str
+        and (case_id is None or type(case_id) is str)
+        and (case_ref is None or type(case_ref) is str)
+        and (detail is None or type(detail) is dict)
+    ):
+        return None
+    head = (
+        f'{{"action":{json_word(action)},"actor":{json_word(actor)},'
+        f'"at":{_ascii(at)},"case_id":{_nullable(case_id)}'
+    )
+    tail = (
+        f',"detail":{"null" if detail is None else canonical(detail).decode("ascii")},'
+        f'"id":{id},"object":{json_word(target)},"origin":{json_word(origin)},'
+        f'"result":{json_word(result)},'
+        f'"sealed_detail":{"true" if sealed else "false"}}}'
+    )
+    return head.encode("ascii"), tail.encode("ascii")
 
 
 def witnesses(start: str, lines: Iterable[AuditLine]) -> list[str]:
@@ -279,11 +327,33 @@ class LogReport:
         office_box_public: bytes,
         sign_private: bytes,
     ) -> LogReport:
+        return cls.of_encoded(
+            device_id=device_id,
+            head=head,
+            anchor=anchor,
+            last=lines[-1].id if lines else anchor.id,
+            lines=[line.canonical() for line in lines],
+            office_box_public=office_box_public,
+            sign_private=sign_private,
+        )
+
+    @classmethod
+    def of_encoded(
+        cls,
+        *,
+        device_id: str,
+        head: LogHead,
+        anchor: Anchor,
+        last: int,
+        lines: Sequence[bytes],
+        office_box_public: bytes,
+        sign_private: bytes,
+    ) -> LogReport:
+        """`create`, of lines in their canonical bytes already (`encoded`), the last `last`."""
         if len(lines) > MAX_LOG_LINES:
             raise ValueError(f"a report holds at most {MAX_LOG_LINES} lines")
-        last = lines[-1].id if lines else anchor.id
         # canonical({"lines": [line.to_wire() for line in lines]}), from each line's own
-        plaintext = b'{"lines":[%s]}' % b",".join(line.canonical() for line in lines)
+        plaintext = b'{"lines":[%s]}' % b",".join(lines)
         sealed = SealedPayload.seal(
             office_box_public, plaintext, log_info(device_id, anchor.id, last)
         )

@@ -32,11 +32,11 @@ from kitchentable.sync.protocol import (
     GENESIS,
     MAX_LOG_LINES,
     Anchor,
-    AuditLine,
     LogAnswer,
     LogHead,
     LogReport,
-    witness,
+    encoded,
+    witness_of,
 )
 from kitchentable.sync.transport import Transport, read_json
 from kitchentable.sync.wire import ProtocolError
@@ -64,13 +64,15 @@ def _line(
     row: LogRow,
     case_refs: dict[str, str],
     open_detail: Callable[[LogRow], dict[str, Any] | None],
-) -> AuditLine:
+) -> tuple[bytes, bytes]:
+    """A stored line as the office receives it, in its canonical bytes: as the witness
+    covers them and as a report carries them (log_messages.encoded)."""
     try:
         detail = open_detail(row)
     except TamperedRecord:
         detail = None  # sealed_detail without a detail: the office sees it does not open
     case_id = row.case_id
-    return AuditLine(
+    return encoded(
         row.id,
         row.at,
         row.actor,
@@ -96,12 +98,13 @@ class LogPass:
     sent: Anchor | None  # what the office confirmed last time
     case_refs: dict[str, str]  # laptop case id → the office's
     check: ChainCheck
-    lines: list[tuple[AuditLine, str]] = field(default_factory=list)  # with each witness
+    # Each line read: its id, its canonical bytes as a report carries them, its witness.
+    lines: list[tuple[int, bytes, str]] = field(default_factory=list)
     chain: str = GENESIS  # the HMAC link of the last line read
     head: LogHead | None = None  # once the whole log is read
     last: Anchor = field(default_factory=lambda: Anchor(0, GENESIS))
     reports_made: int = 0
-    _rest: list[tuple[AuditLine, str]] = field(default_factory=list)
+    _rest: list[tuple[int, bytes, str]] = field(default_factory=list)
 
 
 def begin(local: Local, enrolment: Enrolment, now: datetime) -> LogPass:
@@ -122,16 +125,17 @@ def read_part(local: Local, work: LogPass) -> bool:
     log is read. The last lines are read with the sealed head in the same step: lines are
     only added at the end, so the parts before and these are the log as it was then."""
     done = 0
+    lines, case_refs, open_detail = work.lines, work.case_refs, local.access.open_detail
     while True:
-        after = work.lines[-1][0].id if work.lines else 0
+        after = lines[-1][0] if lines else 0
         rows = local.access.rows_after(after, READ_CHUNK)
         recorded = local.access.head_recorded() if len(rows) < READ_CHUNK else None
         work.check.feed(rows)
-        previous = work.lines[-1][1] if work.lines else GENESIS
+        previous = lines[-1][2] if lines else GENESIS
         for row in rows:
-            line = _line(row, work.case_refs, local.access.open_detail)
-            previous = witness(previous, line)
-            work.lines.append((line, previous))
+            witnessed, wire = _line(row, case_refs, open_detail)
+            previous = witness_of(previous, witnessed)
+            lines.append((row.id, wire, previous))
             work.chain = row.chain
         if len(rows) < READ_CHUNK:
             _finish(work, work.check.result(recorded))
@@ -145,21 +149,21 @@ def _finish(work: LogPass, broken_at: int | None) -> None:
     """The head every report carries, and the lines the office does not hold yet."""
     lines = work.lines
     work.head = LogHead(
-        id=lines[-1][0].id if lines else 0,
+        id=lines[-1][0] if lines else 0,
         chain=work.chain,
-        witness=lines[-1][1] if lines else GENESIS,
+        witness=lines[-1][2] if lines else GENESIS,
         broken_at=broken_at,
         at=work.now.isoformat(timespec="seconds"),
     )
     anchor, sent = Anchor(0, GENESIS), work.sent
     if sent is not None and sent.id > 0:
-        held = next((w for line, w in lines if line.id == sent.id), None)
+        held = next((w for line_id, _, w in lines if line_id == sent.id), None)
         if held == sent.witness:
             anchor = sent
         else:
             log.warning("the access log changed below line %d since the office had it", sent.id)
     work.last = anchor
-    work._rest = [(line, w) for line, w in lines if line.id > anchor.id]
+    work._rest = [line for line in lines if line[0] > anchor.id]
 
 
 def next_report(work: LogPass) -> LogReport | None:
@@ -170,16 +174,17 @@ def next_report(work: LogPass) -> LogReport | None:
     if work.reports_made and not work._rest:
         return None
     part, work._rest = work._rest[:MAX_LOG_LINES], work._rest[MAX_LOG_LINES:]
-    report = LogReport.create(
+    report = LogReport.of_encoded(
         device_id=work.enrolment.device_id,
         head=work.head,
         anchor=work.last,
-        lines=[line for line, _ in part],
+        last=part[-1][0] if part else work.last.id,
+        lines=[wire for _, wire, _ in part],
         office_box_public=work.enrolment.office_box_public,
         sign_private=work.enrolment.keys.sign_private,
     )
     if part:
-        work.last = Anchor(part[-1][0].id, part[-1][1])
+        work.last = Anchor(part[-1][0], part[-1][2])
     work.reports_made += 1
     return report
 

@@ -70,7 +70,9 @@ from kitchentable.sync.log_messages import (
     LogAnswer,
     LogHead,
     LogReport,
+    encoded,
     witness,
+    witness_of,
     witnesses,
 )
 from kitchentable.sync.trust_messages import (
@@ -155,12 +157,14 @@ __all__ = [
     "code_key",
     "copy_info",
     "ed25519_keypair",
+    "encoded",
     "normalise_code",
     "payload_info",
     "sign",
     "unbundle",
     "verify",
     "witness",
+    "witness_of",
     "witnesses",
 ]
 

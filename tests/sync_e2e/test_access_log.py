@@ -244,7 +244,7 @@ def test_a_log_read_in_parts_is_one_picture_even_when_lines_come_meanwhile(
         done = read_part(local, work)
         if not done and len(added) < 2:
             local.access.record("case.open", "case")  # as an autosave step would, between
-            added.append(work.lines[-1][0].id)
+            added.append(work.lines[-1][0])
         return done
 
     monkeypatch.setattr(logship, "read_part", meanwhile)
