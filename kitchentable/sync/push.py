@@ -59,6 +59,7 @@ class Dirty:
     stamp: str  # Repository.content_stamp when the snapshot was built
     state: SyncCase | None = None  # as read when the digests were compared
     parts: dict[str, bytes] = field(default_factory=dict)  # the snapshot encoded (wire.joined)
+    position: int = 0  # among the cases asked for
 
 
 @dataclass
@@ -125,7 +126,7 @@ def dirty_cases(
         parts, value = encoded_digest(built)
         state = local.state.case(case_id)
         if state is None or state.pushed_digest != value:
-            dirty.append(Dirty(case_id, built, value, stamp, state, parts))
+            dirty.append(Dirty(case_id, built, value, stamp, state, parts, looked - 1))
         else:
             local.repo.set_sync_state(case_id, CaseSyncState.SYNCED)
     return dirty, unreadable, looked
@@ -138,14 +139,19 @@ def collect(
     run calls it on a few cases at a time, so the database is never held for long. With
     the enrolment, each new change is also built from the snapshot in hand and kept in the
     same transaction (`ready`): it never has to be read back, opened and encoded again —
-    unless other work waits meanwhile; what is not built then is prepared later."""
+    unless other work waits meanwhile: then the change in hand waits in the outbox to be
+    prepared later, and the cases after it are looked at again in the next step (`looked`
+    says where that starts), so an autosave waits for one case, not for the step."""
     dirty, unreadable, looked = dirty_cases(local, case_ids, yielding=True)
     collected = Collected(unreadable, looked=looked)
     if not dirty:
         return collected
     cursor = local.cursor()
     with local.db.atomic():
-        for item in dirty:
+        for index, item in enumerate(dirty):
+            if index and local.others_waiting():
+                collected.looked = item.position
+                break
             state = item.state
             if state is None:
                 state = SyncCase(office_case_id=item.case_id)

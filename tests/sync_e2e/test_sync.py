@@ -459,6 +459,19 @@ def test_a_sync_step_gives_way_to_an_autosave_and_nothing_is_lost(
     # for a later step), and gives way.
     collected = push.collect(waiting, push.candidates(waiting), enrolment)
     assert collected.looked == 1 and len(collected.stamps) == 1 and collected.ready == []
+    # An autosave that comes while the step writes its changes: what is written stays, the
+    # cases after it are left for the next step (an autosave waits for one case, not for
+    # the step), and the next step queues them, each once.
+    asked = iter([False] * 2 + [True] * 100)  # the looks: 2nd case, 1st build, 2nd write
+    midway = sync.local(laptop, others_waiting=lambda: next(asked))
+    rest = push.candidates(midway)
+    collected = push.collect(midway, rest, enrolment)
+    assert collected.looked == len(collected.stamps) == 1 < len(rest)
+    assert len(collected.ready) == 1  # built before the autosave came
+    collected = push.collect(sync.local(laptop), rest[collected.looked :], enrolment)
+    assert collected.looked == len(collected.stamps) == len(rest) - 1
+    queued = [e.case_id for e in laptop.outbox.pending() if e.entity == "case"]
+    assert sorted(queued) == sorted(set(queued)) and len(queued) == 3
     # The access log is read a chunk per step while the autosave waits; the picture is the
     # one a single pass makes.
     monkeypatch.setattr(logship, "READ_CHUNK", 2)
