@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import os
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import pybase64
@@ -139,6 +140,19 @@ def unseal(key: bytes, sealed: bytes, associated_data: bytes) -> bytes:
 def blind_index(key: bytes, value: str) -> str:
     """HMAC-SHA256 of an already normalised value; hex so it indexes well in SQLite."""
     return hmac.digest(key, value.encode("utf-8"), "sha256").hex()
+
+
+def blind_indexes(key: bytes, prefix: str) -> Callable[[str], str]:
+    """`blind_index(key, prefix + value)` for many values: the HMAC over the common prefix
+    is made once and copied for each (tens of thousands of answers at a first sync)."""
+    start = hmac.new(key, prefix.encode("utf-8"), "sha256")
+
+    def of(value: str) -> str:
+        mac = start.copy()
+        mac.update(value.encode("utf-8"))
+        return mac.hexdigest()
+
+    return of
 
 
 # --- wrapping a key to an X25519 public key (office recovery, sync sealing) ---------------

@@ -122,6 +122,10 @@ class VaultKeys:
     def blind(self, kind: str, normalised: str) -> str:
         return crypto.blind_index(self.index_key, f"{kind}:{normalised}")
 
+    def blinder(self, kind: str, common: str) -> Callable[[str], str]:
+        """`blind(kind, common + rest)` for many `rest`s (crypto.blind_indexes)."""
+        return crypto.blind_indexes(self.index_key, f"{kind}:{common}")
+
 
 def loads(data: bytes) -> Any:
     """A sealed value's JSON read back: orjson (a plan in a third of the stdlib's time,
