@@ -52,3 +52,19 @@ def profile(profile_path: Path, forms: FormRegistry) -> Iterator[Profile]:
 @pytest.fixture
 def log_dir() -> Path:
     return Path(os.environ["KITCHENTABLE_LOG_DIR"])
+
+
+@pytest.fixture(autouse=True)
+def no_widget_owned_twice(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every GUI test, while its widgets still live: none is owned by Qt and Python
+    both (tests.qtkit says why that crashes)."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    # qtbot set up inside this fixture: its teardown (closing the widgets) runs after ours.
+    request.getfixturevalue("qtbot")
+    yield
+    from tests.qtkit import owned_twice
+
+    twice = owned_twice()
+    assert not twice, "widgets owned by Qt and Python both:\n" + "\n".join(twice)

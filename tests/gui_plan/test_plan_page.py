@@ -184,6 +184,47 @@ def test_from_the_conversation_to_the_plan_and_back(
     task_manager().drain()
 
 
+def test_locking_with_the_plan_open_again_and_again(
+    qtbot: QtBot, profile: Profile, profile_path: Path, forms
+) -> None:
+    """The consultant opens the plan and locks at once, at every moment of its rendering.
+
+    Each lock deletes the plan page; the worker then ran its next task and let go of the
+    page's refresh, the last Python reference to toolbar buttons shiboken counted as
+    Python's. It queued their delete to the UI thread after Qt had deleted them with the
+    page: SIGSEGV, in CI, and here in most runs of 150 rounds before the fix."""
+    from kitchentable.ui.main_window import MainWindow
+
+    profile.update_settings(consultant="Anja de Consulent", language="en")
+    profile.import_cases(case_document("M-2026-0412", form="test-plan"))
+    answer_all(profile, "M-2026-0412")
+    profile.close()
+    window = MainWindow(profile_path, forms=forms)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    unlock(qtbot, window)
+    for round_ in range(150):
+        qtbot.waitUntil(
+            lambda: window.cases is not None and window.cases.model.rowCount() == 1,
+            timeout=10_000,
+        )
+        window.open_case(window.cases.model.summary(0).id)
+        qtbot.waitUntil(lambda: window.conversation is not None, timeout=10_000)
+        qtbot.mouseClick(window.conversation.plan_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda: window.plan_page is not None and window.plan_page.document.pageCount() > 0,
+            timeout=15_000,
+        )
+        qtbot.wait(round_ % 7)  # lock at another moment of the preview's rendering each time
+        window.lock()
+        unlock(qtbot, window)
+        qtbot.waitUntil(lambda: window.conversation is not None, timeout=10_000)
+        window.show_cases()
+    window.close()
+    task_manager().drain()
+
+
 def test_a_signed_case_opens_read_only(
     qtbot: QtBot, profile: Profile, profile_path: Path, forms
 ) -> None:

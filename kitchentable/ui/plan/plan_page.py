@@ -150,13 +150,15 @@ class PlanPage(QWidget):
         return self.reaction, signatures
 
     def _build_toolbar(self) -> QHBoxLayout:
-        self.print_button = QPushButton(_("Print…"))
+        # Parented at birth, not by the layout later: a widget Qt reparents afterwards stays
+        # Python's to shiboken, and freed from a worker it is deleted twice (tests.qtkit).
+        self.print_button = QPushButton(_("Print…"), self)
         self.print_button.clicked.connect(self.print_dialog)
-        self.export_button = QPushButton(_("Save as file…"))
+        self.export_button = QPushButton(_("Save as file…"), self)
         self.export_button.clicked.connect(self.export_dialog)
-        back = QPushButton(_("Back to the conversation"))
+        back = QPushButton(_("Back to the conversation"), self)
         back.clicked.connect(self.back_requested)
-        zoom_in, zoom_out = QPushButton("+"), QPushButton("−")
+        zoom_in, zoom_out = QPushButton("+", self), QPushButton("−", self)
         zoom_in.setAccessibleName(_("Zoom in"))
         zoom_out.setAccessibleName(_("Zoom out"))
         zoom_in.clicked.connect(lambda: self.zoom(1.25))

@@ -171,12 +171,14 @@ class SignaturePad(QWidget):
         super().__init__(parent)
         self.canvas = SignatureCanvas(self)
         self.canvas.changed.connect(self.changed)
-        heading = QLabel(title)
+        # Each child gets its parent at birth: the row's layout is not on a widget yet, and a
+        # widget Qt reparents later stays Python's to shiboken (tests.qtkit says why it crashes).
+        heading = QLabel(title, self)
         heading.setObjectName("signatureHeading")
         heading.setWordWrap(True)  # a long name wraps; the panel never grows sideways
-        self.undo_button = QPushButton(_("Undo"))
+        self.undo_button = QPushButton(_("Undo"), self)
         self.undo_button.clicked.connect(self.canvas.undo)
-        self.clear_button = QPushButton(_("Clear"))
+        self.clear_button = QPushButton(_("Clear"), self)
         self.clear_button.clicked.connect(self.canvas.clear)
         for button in (self.undo_button, self.clear_button):
             button.setAccessibleName(f"{button.text()} – {title}")
