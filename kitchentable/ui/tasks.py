@@ -2,8 +2,8 @@
 (Anki's taskman); a network lane runs the sync's network work as asyncio coroutines.
 
 Owns both threads, the queue in front of the worker and the way results come back: a lane
-emits a Qt signal with a closure, Qt queues it to the UI thread, and only there do the
-success or failure callbacks run. Usage, in Anki's shape:
+hands its outcome over and emits a Qt signal, Qt queues it to the UI thread, and only there
+do the success or failure callbacks run. Usage, in Anki's shape:
 
     Op(parent, lambda: profile.save_answer(...)).success(on_saved).failure(on_error).run_in_background()
     NetOp(parent, lambda: sync.synchronise_on(lane, ...)).success(on_done).run_in_background()
@@ -13,7 +13,10 @@ the worker (`TaskManager.on_worker`, a Future it awaits); the widgets' Ops go be
 steps, and a step ends early while an Op waits (`ops_waiting`), so an autosave queued
 during a sync waits for one item of a step at most, never for the network. Must never touch a widget from a
 lane, and never run a task on the UI thread. Callbacks of an Op whose parent widget was
-deleted meanwhile are dropped, not run on a dead widget.
+deleted meanwhile are dropped, not run on a dead widget. Never lets a lane drop the last
+reference to an Op's work, callbacks or outcome: the UI thread does, so no widget's wrapper
+is ever freed on a lane (shiboken would queue a delete of its widget to the UI thread, and a
+page deleted first makes that a second delete: tests.qtkit).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import logging
 import queue
 import threading
 import time
+import traceback
+from collections import deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
@@ -41,7 +46,7 @@ OP, STEP = 0, 1  # the worker's priorities: the widgets' work first, then the la
 class TaskManager(QObject):
     """The single database worker and its queue. `busy_changed(True)` while Ops wait."""
 
-    _delivered = Signal(object)
+    _delivered = Signal()  # one outcome waits in _outcomes
     busy_changed = Signal(bool)
 
     def __init__(self) -> None:
@@ -58,6 +63,8 @@ class TaskManager(QObject):
         self._idle = threading.Event()
         self._idle.set()
         self._unfinished = 0  # guarded by _lock: items the worker has not finished yet
+        # guarded by _lock: (done, ok, result or error, the work) handed to the UI thread
+        self._outcomes: deque[tuple[Done, bool, Any, Callable[[], Any]]] = deque()
         self._lock = threading.Lock()
         self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._thread = threading.Thread(target=self._loop, name="kitchentable-worker", daemon=True)
@@ -70,8 +77,9 @@ class TaskManager(QObject):
             self.busy_changed.emit(True)
         self._put(OP, fn, done)
 
-    def _deliver(self, payload: tuple[Done, bool, Any]) -> None:
-        done, ok, result = payload
+    def _deliver(self) -> None:
+        with self._lock:
+            done, ok, result, _work = self._outcomes.popleft()
         self._outstanding -= 1
         try:
             done(ok, result)
@@ -131,12 +139,16 @@ class TaskManager(QObject):
             started = time.perf_counter()
             if done is None:
                 fn()  # reports through its own Future
+                del fn
             else:
                 try:
-                    payload = (done, True, fn())
+                    ok, result = True, fn()
                 except BaseException as exc:
-                    payload = (done, False, exc)
-                self._delivered.emit(payload)
+                    ok, result = False, exc
+                with self._lock:  # handed over whole: nothing of it stays on this thread
+                    self._outcomes.append((done, ok, result, fn))
+                    del done, result, fn
+                self._delivered.emit()
             log.debug("task took %.1f ms", (time.perf_counter() - started) * 1000)
             with self._lock:
                 self._unfinished -= 1
@@ -146,13 +158,16 @@ class TaskManager(QObject):
 
 class NetworkLane(QObject):
     """One thread running an asyncio event loop for network work. A coroutine's outcome
-    reaches the UI thread through a queued signal, as the worker's do."""
+    reaches the UI thread through a queued signal, as the worker's do; the work and its
+    callbacks stay in the UI thread's hands (`_waiting`) until they ran there."""
 
-    _delivered = Signal(object)
+    _delivered = Signal(int)  # the ticket of a finished coroutine
 
     def __init__(self) -> None:
         super().__init__()
         self._loop = asyncio.new_event_loop()
+        self._tickets = itertools.count()
+        self._waiting: dict[int, tuple[Callable[[], Any], Done, Future[Any]]] = {}  # UI thread
         self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="kitchentable-network", daemon=True
@@ -160,23 +175,28 @@ class NetworkLane(QObject):
         self._thread.start()
 
     def submit(self, make: Callable[[], Coroutine[Any, Any, Any]], done: Done) -> None:
-        async def run() -> Any:
-            return await make()
+        ticket = next(self._tickets)
+        future = asyncio.run_coroutine_threadsafe(_awaited(make), self._loop)
+        self._waiting[ticket] = (make, done, future)
+        future.add_done_callback(lambda _f: self._delivered.emit(ticket))
 
-        future = asyncio.run_coroutine_threadsafe(run(), self._loop)
+    def _deliver(self, ticket: int) -> None:
+        _make, done, future = self._waiting.pop(ticket)
+        try:
+            ok, result = True, future.result()
+        except BaseException as exc:
+            ok, result = False, exc
+        try:
+            done(ok, result)
+        finally:
+            if not ok:
+                # The lane's task keeps the error too and may free it last: its frames let go
+                # of their locals here.
+                traceback.clear_frames(result.__traceback__)
 
-        def finished(f: Future[Any]) -> None:  # on the network thread
-            try:
-                payload = (done, True, f.result())
-            except BaseException as exc:
-                payload = (done, False, exc)
-            self._delivered.emit(payload)
 
-        future.add_done_callback(finished)
-
-    def _deliver(self, payload: tuple[Done, bool, Any]) -> None:
-        done, ok, result = payload
-        done(ok, result)
+async def _awaited(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    return await make()
 
 
 _manager: TaskManager | None = None
