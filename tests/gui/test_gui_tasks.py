@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+from collections.abc import Callable
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -31,13 +32,13 @@ def boom(_held: Held) -> None:
     raise ValueError("the work failed")
 
 
-def run(qtbot: QtBot, make_op: object, fails: bool) -> list[str]:
+def run(qtbot: QtBot, make_op: Callable[[Held | None], Op], fails: bool) -> list[str]:
     freed_on: list[str] = []
     outcomes: list[object] = []
 
     def start() -> None:  # the only strong reference to `held` lives in the Op's closures
         held = Held(freed_on)
-        op = make_op(held)  # type: ignore[operator]
+        op = make_op(held)
         op.success(lambda r: outcomes.append((held, r))).failure(
             lambda e: outcomes.append((held, e))
         ).run_in_background()
@@ -49,7 +50,7 @@ def run(qtbot: QtBot, make_op: object, fails: bool) -> list[str]:
     # The next piece of work on the same lane: a lane that kept its last item would let go of
     # it now, on its own thread.
     after: list[object] = []
-    make_op(None).success(after.append).failure(after.append).run_in_background()  # type: ignore[operator]
+    make_op(None).success(after.append).failure(after.append).run_in_background()
     qtbot.waitUntil(lambda: bool(after), timeout=5_000)
     gc.collect()
     return freed_on

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -151,9 +152,8 @@ def test_sign_seal_preview_and_print(
         assert plan.fully_signed
 
 
-def test_from_the_conversation_to_the_plan_and_back(
-    qtbot: QtBot, profile: Profile, profile_path: Path, forms
-) -> None:
+def unlocked_window(qtbot: QtBot, profile: Profile, profile_path: Path, forms) -> Any:
+    """The real main window, unlocked, on one case whose every question is answered."""
     from kitchentable.ui.main_window import MainWindow
 
     profile.update_settings(consultant="Anja de Consulent", language="en")
@@ -165,6 +165,11 @@ def test_from_the_conversation_to_the_plan_and_back(
     window.resize(1200, 800)
     window.show()
     unlock(qtbot, window)
+    return window
+
+
+def open_the_plan(qtbot: QtBot, window: Any) -> None:
+    """From the case list: the case, then its plan, until the preview shows a page."""
     qtbot.waitUntil(
         lambda: window.cases is not None and window.cases.model.rowCount() == 1, timeout=10_000
     )
@@ -175,6 +180,13 @@ def test_from_the_conversation_to_the_plan_and_back(
         lambda: window.plan_page is not None and window.plan_page.document.pageCount() > 0,
         timeout=15_000,
     )
+
+
+def test_from_the_conversation_to_the_plan_and_back(
+    qtbot: QtBot, profile: Profile, profile_path: Path, forms
+) -> None:
+    window = unlocked_window(qtbot, profile, profile_path, forms)
+    open_the_plan(qtbot, window)
     assert window.stack.currentWidget() is window.plan_page
     window.lock()
     assert window.plan_page is None  # nothing readable stays behind the lock
@@ -193,29 +205,9 @@ def test_locking_with_the_plan_open_again_and_again(
     page's refresh, the last Python reference to toolbar buttons shiboken counted as
     Python's. It queued their delete to the UI thread after Qt had deleted them with the
     page: SIGSEGV, in CI, and here in most runs of 150 rounds before the fix."""
-    from kitchentable.ui.main_window import MainWindow
-
-    profile.update_settings(consultant="Anja de Consulent", language="en")
-    profile.import_cases(case_document("M-2026-0412", form="test-plan"))
-    answer_all(profile, "M-2026-0412")
-    profile.close()
-    window = MainWindow(profile_path, forms=forms)
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    unlock(qtbot, window)
+    window = unlocked_window(qtbot, profile, profile_path, forms)
     for round_ in range(150):
-        qtbot.waitUntil(
-            lambda: window.cases is not None and window.cases.model.rowCount() == 1,
-            timeout=10_000,
-        )
-        window.open_case(window.cases.model.summary(0).id)
-        qtbot.waitUntil(lambda: window.conversation is not None, timeout=10_000)
-        qtbot.mouseClick(window.conversation.plan_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(
-            lambda: window.plan_page is not None and window.plan_page.document.pageCount() > 0,
-            timeout=15_000,
-        )
+        open_the_plan(qtbot, window)
         qtbot.wait(round_ % 7)  # lock at another moment of the preview's rendering each time
         window.lock()
         unlock(qtbot, window)
